@@ -75,7 +75,7 @@ type Arg struct {
 	Range     Range
 }
 
-// String is a quoted string. Quote is '"', '\'' or 'L' for """long""".
+// String is a quoted string. Quote is '"', '\” or 'L' for """long""".
 type String struct {
 	Value string // unescaped; a long string's text as written
 	Quote byte

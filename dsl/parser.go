@@ -67,7 +67,7 @@ type parser struct {
 	diags Diagnostics
 }
 
-func (p *parser) tok() Token        { return p.f.Tokens[p.sig[p.pos]] }
+func (p *parser) tok() Token { return p.f.Tokens[p.sig[p.pos]] }
 func (p *parser) peek(k int) Token {
 	if p.pos+k < len(p.sig) {
 		return p.f.Tokens[p.sig[p.pos+k]]

@@ -40,13 +40,13 @@ const (
 
 // ArgSpec documents one argument of a constructor.
 type ArgSpec struct {
-	Name       string  `json:"name"`
-	Kind       ArgKind `json:"kind"`
-	Required   bool    `json:"required,omitempty"`
-	Positional int     `json:"positional"` // index when it may be given positionally, else -1
-	Default    any     `json:"default,omitempty"`
+	Name       string   `json:"name"`
+	Kind       ArgKind  `json:"kind"`
+	Required   bool     `json:"required,omitempty"`
+	Positional int      `json:"positional"` // index when it may be given positionally, else -1
+	Default    any      `json:"default,omitempty"`
 	Enum       []string `json:"enum,omitempty"`
-	Doc        string  `json:"doc"`
+	Doc        string   `json:"doc"`
 }
 
 // TypeSpec documents a constructor: an agent type, a source/target type or
