@@ -410,3 +410,37 @@ func containsByte(b []byte, c byte) bool {
 	}
 	return false
 }
+
+// ParseValue parses a single value, such as an agent call given by the
+// editor palette. Offsets in the result are relative to src.
+func ParseValue(filename string, src []byte) (Node, *File, Diagnostics) {
+	toks, lexErrs := lex(src)
+	f := &File{Filename: filename, Src: src, Tokens: toks, lines: newLineIndex(src)}
+	p := &parser{f: f, src: src}
+	for i, t := range toks {
+		if !t.Kind.IsComment() {
+			p.sig = append(p.sig, int32(i))
+		}
+	}
+	for _, e := range lexErrs {
+		p.diags = append(p.diags, Diagnostic{Severity: SevError, Code: CodeUnterminated, Summary: e.summary, Detail: e.detail, Filename: filename, Range: f.Range(e.start, e.end)})
+	}
+	var n Node
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				if _, ok := r.(bailout); !ok {
+					panic(r)
+				}
+			}
+		}()
+		n = p.parseValue()
+		if p.tok().Kind != TokEOF {
+			p.expected("end of input after the value")
+		}
+	}()
+	if p.diags.HasErrors() {
+		return nil, f, p.diags
+	}
+	return n, f, p.diags
+}
