@@ -323,6 +323,8 @@ func (w *Workflow) resolve() {
 				ch = "input." + w.Inputs[0]
 			}
 			a.Inputs = []Input{{Channel: ch, Kind: InputDefault}}
+		} else if _, ok := in.(*Null); ok {
+			a.Inputs = nil // input: null leaves the agent unconnected
 		} else if o, ok := in.(*Object); ok {
 			for _, p := range o.Props {
 				ip := inputOf(p.Value)
