@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 
@@ -10,7 +10,7 @@ function keepDist(): Plugin {
     name: 'kumeo-keep-dist',
     apply: 'build',
     closeBundle() {
-      writeFileSync(resolve(__dirname, 'dist/.gitkeep'), '');
+      writeFileSync(fileURLToPath(new URL('dist/.gitkeep', import.meta.url)), '');
     },
   };
 }

@@ -1,0 +1,127 @@
+# Kumeo build entry points.
+#
+#   make run    install what the desktop app needs, build it, open an example
+#   make test   Go vet + unit tests, frontend unit tests (no GUI libraries needed)
+#
+# Every step checks what is already there and skips it, so running a target
+# twice is cheap. System packages are installed with apt (Debian/Ubuntu).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+WAILS_VERSION := v2.16.0
+WAILS_TAGS    := webkit2_41
+GOBIN_DIR     := $(or $(shell go env GOBIN),$(shell go env GOPATH)/bin)
+WAILS         := $(GOBIN_DIR)/wails
+
+DESKTOP_BIN := build/bin/kumeo-desktop
+CLI_BIN     := bin/kumeo
+WORKFLOW    ?= examples/fraud_detection.kumeo
+XVFB_SCREEN ?= 1280x900x24
+
+DESKTOP_PKGS := libwebkit2gtk-4.1-dev pkg-config
+XVFB_PKGS    := xvfb xauth
+
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+APT  := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600
+
+# npm writes this file on every install: it is the stamp for "node_modules
+# matches package-lock.json".
+NODE_STAMP := frontend/node_modules/.package-lock.json
+
+# Inputs of the desktop binary, so `make run` only rebuilds after a change.
+DESKTOP_SRCS := go.mod go.sum wails.json $(wildcard build/appicon.png) \
+	$(shell find . -name '*.go' -not -path './frontend/*' -not -name '*_test.go' 2>/dev/null) \
+	$(shell find frontend/src frontend/wailsjs -type f 2>/dev/null) \
+	frontend/index.html frontend/vite.config.ts frontend/svelte.config.js \
+	frontend/tsconfig.json frontend/package-lock.json
+
+.PHONY: help run build cli test test-go test-frontend bench \
+	desktop-deps xvfb-deps wails-cli frontend-deps clean
+
+help:
+	@echo "make run     build the desktop app and open $(WORKFLOW)"
+	@echo "make test    vet and unit-test Go and the frontend"
+	@echo "make build   build the desktop app ($(DESKTOP_BIN))"
+	@echo "make cli     build the headless CLI ($(CLI_BIN), no cgo)"
+	@echo "make bench   run the Go benchmarks"
+	@echo "make clean   remove build outputs"
+
+## ---- tests ---------------------------------------------------------------
+
+test: test-go test-frontend
+
+test-go:
+	go vet ./...
+	go test ./...
+
+test-frontend: frontend-deps
+	cd frontend && npm run check
+	cd frontend && npm test
+
+bench:
+	go test -run '^$$' -bench . ./...
+
+## ---- desktop app ---------------------------------------------------------
+
+run: build
+	@if [ -z "$${DISPLAY:-}" ] && [ -z "$${WAYLAND_DISPLAY:-}" ]; then \
+		$(MAKE) --no-print-directory xvfb-deps; \
+		echo "No DISPLAY: running Kumeo under a virtual X server (xvfb-run -a, screen $(XVFB_SCREEN)); the window is not visible."; \
+		exec xvfb-run -a -s "-screen 0 $(XVFB_SCREEN)" ./$(DESKTOP_BIN) $(WORKFLOW); \
+	else \
+		exec ./$(DESKTOP_BIN) $(WORKFLOW); \
+	fi
+
+build: $(DESKTOP_BIN)
+
+# -m: never let the build run `go mod tidy` on the shared go.mod.
+$(DESKTOP_BIN): $(DESKTOP_SRCS) $(NODE_STAMP) | desktop-deps wails-cli
+	@# node_modules matches the lock file; tell Wails so it does not reinstall.
+	md5sum frontend/package.json | cut -c1-32 | tr -d '\n' > frontend/package.json.md5
+	$(WAILS) build -m -tags $(WAILS_TAGS)
+	@touch $@
+
+cli:
+	CGO_ENABLED=0 go build -o $(CLI_BIN) ./cmd/kumeo
+
+## ---- tools and system packages -------------------------------------------
+
+desktop-deps:
+	@missing=""; for p in $(DESKTOP_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing$$missing"; \
+		$(APT) update; \
+		$(APT) install -y --no-install-recommends $$missing; \
+	fi
+
+xvfb-deps:
+	@missing=""; for p in $(XVFB_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing$$missing"; \
+		$(APT) update; \
+		$(APT) install -y --no-install-recommends $$missing; \
+	fi
+
+wails-cli:
+	@if [ "$$($(WAILS) version 2>/dev/null | head -n1)" != "$(WAILS_VERSION)" ]; then \
+		echo "Installing Wails CLI $(WAILS_VERSION)"; \
+		go install github.com/wailsapp/wails/v2/cmd/wails@$(WAILS_VERSION); \
+	fi
+
+frontend-deps: $(NODE_STAMP)
+
+$(NODE_STAMP): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	@touch $@
+
+## ---- housekeeping --------------------------------------------------------
+
+clean:
+	rm -rf build/bin bin frontend/package.json.md5
+	find frontend/dist -mindepth 1 -not -name .gitkeep -delete
