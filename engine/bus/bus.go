@@ -307,8 +307,10 @@ func (b *Bus) JetStream() (jetstream.JetStream, error) {
 // JetStream (pending publishes are flushed and subscribers get the
 // messages already sent to them), then shuts the server down and waits for
 // it. If ctx ends first, remaining connections are closed, the server is
-// still shut down, and the error wraps ctx.Err(). Calling it again waits
-// for the first call and returns its result.
+// still shut down, and the error wraps ctx.Err(). A server still
+// recovering its store in Start is waited for even past ctx, since the
+// server cannot be stopped in the middle of starting. Calling Shutdown
+// again waits for the first call and returns its result.
 func (b *Bus) Shutdown(ctx context.Context) error {
 	b.mu.Lock()
 	switch b.state {

@@ -270,6 +270,16 @@ func TestReadySaysWhatFailed(t *testing.T) {
 	assert.Contains(t, err.Error(), taken.Addr().String(), "error names the address that failed")
 }
 
+func TestStartFailsOnBadDataDir(t *testing.T) {
+	file := t.TempDir() + "/not-a-dir"
+	require.NoError(t, os.WriteFile(file, nil, 0o600))
+	b, err := bus.New(bus.Options{DataDir: file + "/store"})
+	require.NoError(t, err)
+	err = b.Start()
+	require.ErrorIs(t, err, bus.ErrStartFailed)
+	assert.Contains(t, err.Error(), "data dir")
+}
+
 func TestEmptyListenHostIsLoopback(t *testing.T) {
 	b := bustest.Run(t, bustest.With(func(o *bus.Options) { o.Listen = ":0" }))
 	assert.True(t, strings.HasPrefix(b.ClientURL(), "nats://127.0.0.1:"), b.ClientURL())

@@ -48,7 +48,7 @@ func exactQuantile(sorted []uint64, q float64) uint64 {
 
 func TestQuantilesWithinErrorBound(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	const n = 200_000
+	const n = 100_000
 	dists := []struct {
 		name string
 		gen  func() uint64
