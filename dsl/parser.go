@@ -198,7 +198,13 @@ func (p *parser) parseObject(block bool) *Object {
 		}
 		prop := p.parseProperty()
 		o.Props = append(o.Props, prop)
-		if k := p.tok().Kind; k == TokComma || k == TokSemi {
+		switch p.tok().Kind {
+		case TokComma:
+			prop.Sep = p.rng(p.next())
+		case TokSemi:
+			if !block {
+				p.fail(p.tok(), CodeSyntax, `Unexpected ";"`, `Properties of an object are separated by ","; ";" is accepted only between the properties of a block.`)
+			}
 			prop.Sep = p.rng(p.next())
 		}
 	}
