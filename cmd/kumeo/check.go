@@ -1,0 +1,57 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/kumeo/kumeo/dsl"
+)
+
+func cmdCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("kumeo check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print diagnostics as JSON")
+	files, err := parseArgs(fs, args)
+	if err != nil {
+		return exitError(2)
+	}
+	if len(files) == 0 {
+		fmt.Fprintln(stderr, "usage: kumeo check [--json] FILE...")
+		return exitError(2)
+	}
+	failed := false
+	all := dsl.Diagnostics{}
+	for _, fn := range files {
+		src, err := os.ReadFile(fn)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", fn, err)
+			failed = true
+			continue
+		}
+		res := dsl.Analyze(fn, src)
+		if res.Diagnostics.HasErrors() {
+			failed = true
+		}
+		if *asJSON {
+			all = append(all, res.Diagnostics...)
+			continue
+		}
+		for _, d := range res.Diagnostics {
+			fmt.Fprintln(stdout, d.String())
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(all); err != nil {
+			return err
+		}
+	}
+	if failed {
+		return exitError(1)
+	}
+	return nil
+}

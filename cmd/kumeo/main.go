@@ -1,0 +1,98 @@
+// Command kumeo is the headless Kumeo tool: it checks, formats, graphs and
+// edits .kumeo workflows, and (in later releases of this tree) runs them
+// and deploys them. It shares every package with the desktop app and builds
+// without cgo, so the same binary runs inside the cluster.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `kumeo — event-driven agent workflows
+
+Usage:
+  kumeo check [--json] FILE...          report problems (exit 1 on errors)
+  kumeo fmt [-w|-d|-l] [FILE...]        format files (stdin when none)
+  kumeo graph --json FILE               print the workflow graph
+  kumeo edit FILE --op JSON [-w]        apply one edit operation, print the new text
+  kumeo version                         print the version
+
+Run "kumeo COMMAND -h" for the flags of a command.
+`
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// exitError carries an exit status without printing anything more.
+type exitError int
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run executes one command and returns the process exit status.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmds := map[string]func([]string, io.Reader, io.Writer, io.Writer) error{
+		"check": cmdCheck,
+		"fmt":   cmdFmt,
+		"graph": cmdGraph,
+		"edit":  cmdEdit,
+		"version": func([]string, io.Reader, io.Writer, io.Writer) error {
+			fmt.Fprintln(stdout, "kumeo", version)
+			return nil
+		},
+	}
+	name := args[0]
+	if name == "-h" || name == "--help" || name == "help" {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	cmd, ok := cmds[name]
+	if !ok {
+		fmt.Fprintf(stderr, "kumeo: unknown command %q\n\n%s", name, usage)
+		return 2
+	}
+	err := cmd(args[1:], stdin, stdout, stderr)
+	var code exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &code):
+		return int(code)
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	default:
+		fmt.Fprintf(stderr, "kumeo %s: %v\n", name, err)
+		return 1
+	}
+}
+
+// parseArgs parses flags that may appear before, between or after the
+// positional arguments, and returns the positional ones.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if rest[0] == "--" {
+			return append(pos, rest[1:]...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}

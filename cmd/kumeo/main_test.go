@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kumeo/kumeo/dsl"
+)
+
+func kumeo(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func examples(t *testing.T) []string {
+	files, err := filepath.Glob("../../examples/*.kumeo")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	return files
+}
+
+func TestCheckExamples(t *testing.T) {
+	for _, fn := range examples(t) {
+		code, out, errOut := kumeo(t, "", "check", fn)
+		assert.Equal(t, 0, code, "%s\n%s%s", fn, out, errOut)
+	}
+}
+
+func TestCheckReportsErrors(t *testing.T) {
+	dir := t.TempDir()
+	fn := filepath.Join(dir, "bad.kumeo")
+	require.NoError(t, os.WriteFile(fn, []byte("workflow W {\n  agents: [\n    LLM(id: \"a\" prompt: \"x\")\n  ]\n}\n"), 0o644))
+	code, out, _ := kumeo(t, "", "check", fn)
+	assert.Equal(t, 1, code)
+	assert.Regexp(t, `bad\.kumeo:3:17: error: .*\[K0001\]`, out)
+
+	code, out, _ = kumeo(t, "", "check", "--json", fn)
+	assert.Equal(t, 1, code)
+	var diags []dsl.Diagnostic
+	require.NoError(t, json.Unmarshal([]byte(out), &diags))
+	require.Len(t, diags, 1)
+	assert.Equal(t, dsl.SevError, diags[0].Severity)
+	assert.Equal(t, 3, diags[0].Range.Start.Line)
+}
+
+func TestCheckMissingFile(t *testing.T) {
+	code, _, errOut := kumeo(t, "", "check", "does-not-exist.kumeo")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "does-not-exist.kumeo")
+}
+
+func TestFmt(t *testing.T) {
+	dir := t.TempDir()
+	fn := filepath.Join(dir, "w.kumeo")
+	messy := "workflow   W {\n    source:NATS(\"in\")   // keep me\n}\n"
+	require.NoError(t, os.WriteFile(fn, []byte(messy), 0o644))
+
+	code, out, _ := kumeo(t, "", "fmt", "-l", fn)
+	assert.Equal(t, 0, code)
+	assert.Equal(t, fn+"\n", out)
+
+	code, out, _ = kumeo(t, "", "fmt", "-d", fn)
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "-    source:NATS(\"in\")   // keep me")
+	assert.Contains(t, out, "+  source: NATS(\"in\") // keep me")
+
+	code, out, _ = kumeo(t, "", "fmt", fn)
+	assert.Equal(t, 0, code)
+	want := "workflow W {\n  source: NATS(\"in\") // keep me\n}\n"
+	assert.Equal(t, want, out)
+
+	code, _, _ = kumeo(t, "", "fmt", "-w", fn)
+	assert.Equal(t, 0, code)
+	got, err := os.ReadFile(fn)
+	require.NoError(t, err)
+	assert.Equal(t, want, string(got))
+
+	code, out, _ = kumeo(t, "", "fmt", "-l", fn)
+	assert.Equal(t, 0, code)
+	assert.Empty(t, out, "formatted file must not be listed again")
+
+	code, out, _ = kumeo(t, messy, "fmt")
+	assert.Equal(t, 0, code)
+	assert.Equal(t, want, out)
+}
+
+func TestFmtRefusesBrokenFile(t *testing.T) {
+	dir := t.TempDir()
+	fn := filepath.Join(dir, "w.kumeo")
+	broken := "workflow W {\n  source: NATS(\"in\"\n}\n"
+	require.NoError(t, os.WriteFile(fn, []byte(broken), 0o644))
+	code, _, errOut := kumeo(t, "", "fmt", "-w", fn)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "error")
+	got, _ := os.ReadFile(fn)
+	assert.Equal(t, broken, string(got), "a file that does not parse is never rewritten")
+}
+
+func TestFmtExamplesStable(t *testing.T) {
+	for _, fn := range examples(t) {
+		code, once, errOut := kumeo(t, "", "fmt", fn)
+		require.Equal(t, 0, code, errOut)
+		code, twice, errOut := kumeo(t, once, "fmt")
+		require.Equal(t, 0, code, errOut)
+		assert.Equal(t, once, twice, "%s: fmt is not idempotent", fn)
+	}
+}
+
+func TestGraphJSON(t *testing.T) {
+	code, out, errOut := kumeo(t, "", "graph", "--json", "../../examples/fraud_detection.kumeo")
+	require.Equal(t, 0, code, errOut)
+	var g dsl.Graph
+	require.NoError(t, json.Unmarshal([]byte(out), &g))
+	ids := map[string]bool{}
+	for _, n := range g.Nodes {
+		ids[n.ID] = true
+	}
+	for _, id := range []string{"CardFraud/agent/validate", "CardFraud/agent/route", "CardFraud/source/NATS:payments.card.tx", "CardFraud/target/NATS:alerts.fraud.block"} {
+		assert.True(t, ids[id], "missing node %s", id)
+	}
+	assert.NotEmpty(t, g.Edges)
+}
+
+func TestEdit(t *testing.T) {
+	src, err := os.ReadFile("../../examples/fraud_detection.kumeo")
+	require.NoError(t, err)
+	code, out, errOut := kumeo(t, "", "edit", "../../examples/fraud_detection.kumeo", "--op", `{"op":"rename_agent","id":"validate","to":"check_tx"}`)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, `id: "check_tx"`)
+	assert.NotContains(t, out, `id: "validate"`)
+	// Everything else is byte-identical.
+	assert.Equal(t, strings.Replace(string(src), `id: "validate"`, `id: "check_tx"`, 1), out)
+
+	code, _, errOut = kumeo(t, "", "edit", "../../examples/fraud_detection.kumeo", "--op", `{"op":"remove_agent","id":"nope"}`)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "agent not found")
+
+	code, _, errOut = kumeo(t, "", "edit", "../../examples/fraud_detection.kumeo", "--op", `{"op":`)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "invalid operation")
+}
+
+func TestEditEveryExample(t *testing.T) {
+	// Every example accepts an edit of each kind that applies to it, and
+	// the result parses.
+	for _, fn := range examples(t) {
+		src, err := os.ReadFile(fn)
+		require.NoError(t, err)
+		f, _ := dsl.Parse(fn, src)
+		w := f.Workflow("")
+		require.NotNil(t, w)
+		all := w.AllAgents()
+		if len(all) == 0 {
+			continue
+		}
+		first := all[0].ID
+		ops := []string{
+			`{"op":"add_agent","after":"` + first + `","agent":"DataProcessor(id: \"added\")"}`,
+			`{"op":"set","id":"` + first + `","key":"timeout","value":"\"5s\""}`,
+			`{"op":"rename_agent","id":"` + first + `","to":"renamed"}`,
+			`{"op":"remove_agent","id":"` + first + `"}`,
+		}
+		for _, op := range ops {
+			code, out, errOut := kumeo(t, "", "edit", fn, "--op", op)
+			require.Equal(t, 0, code, "%s %s: %s", fn, op, errOut)
+			_, d := dsl.Parse(fn, []byte(out))
+			assert.False(t, d.HasErrors(), "%s %s: %v", fn, op, d)
+		}
+	}
+}
+
+func TestUsage(t *testing.T) {
+	code, _, errOut := kumeo(t, "")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "Usage")
+	code, _, errOut = kumeo(t, "", "frobnicate")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "unknown command")
+}

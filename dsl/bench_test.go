@@ -1,0 +1,62 @@
+package dsl
+
+import (
+	"testing"
+)
+
+// The issue's targets on the reference machine: parse+check+graph of a
+// 1,000-agent workflow < 20 ms; one edit operation on it < 5 ms.
+
+func BenchmarkParse1000(b *testing.B) {
+	src := genWorkflow(1000)
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, d := Parse("gen.kumeo", src); d.HasErrors() {
+			b.Fatal(d)
+		}
+	}
+}
+
+func BenchmarkAnalyze1000(b *testing.B) {
+	src := genWorkflow(1000)
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		res := Analyze("gen.kumeo", src)
+		if res.Diagnostics.HasErrors() || len(res.Graph.Nodes) < 1000 {
+			b.Fatal(res.Diagnostics)
+		}
+	}
+}
+
+func BenchmarkGraph1000(b *testing.B) {
+	f, _ := Parse("gen.kumeo", genWorkflow(1000))
+	b.ReportAllocs()
+	for b.Loop() {
+		BuildGraph(f)
+	}
+}
+
+func BenchmarkEdit1000(b *testing.B) {
+	src := genWorkflow(1000)
+	f, _ := Parse("gen.kumeo", src)
+	mid := f.Workflow("").Agents[500].ID
+	ops := map[string]Op{
+		"rename": {Op: "rename_agent", ID: mid, To: "renamed"},
+		"add":    {Op: "add_agent", After: Ref{Set: true, Value: mid}, Agent: `Router(id: "r_new", rules: { "score > 0.5": "target.alerts.review", "default": "target.payments.cleared" })`},
+		"set":    {Op: "set", ID: mid, Key: "timeout", Value: `"30s"`},
+		"remove": {Op: "remove_agent", ID: mid},
+		"move":   {Op: "move_agent", ID: mid, Index: new(int(0))},
+	}
+	for name, op := range ops {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ApplyOp("gen.kumeo", src, op); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
