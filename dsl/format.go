@@ -54,7 +54,7 @@ import "bytes"
 
 const fmtIndentWidth = 2
 
-var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+var fmtBOM = []byte{0xEF, 0xBB, 0xBF}
 
 // Format parses src and returns it in canonical style. When the file has
 // syntax errors it returns nil and the diagnostics: a file that does not
@@ -120,8 +120,8 @@ func formatTokens(src []byte, toks []Token, fragment bool, indent int) []byte {
 		toks = toks[:n-1]
 	}
 	out := make([]byte, 0, len(src)+len(src)/8+16)
-	if bytes.HasPrefix(src, utf8BOM) {
-		out = append(out, utf8BOM...)
+	if bytes.HasPrefix(src, fmtBOM) {
+		out = append(out, fmtBOM...)
 	}
 	if len(toks) == 0 {
 		return out

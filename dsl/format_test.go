@@ -3,7 +3,6 @@ package dsl
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -181,33 +180,58 @@ func TestFormatFragmentError(t *testing.T) {
 	}
 }
 
-// fmtBenchSource returns a file of n workflows with ten messy agents each.
-func fmtBenchSource(n int) []byte {
+// TestFormatGenerated checks the formatter's invariants on a large
+// generated workflow and on a messy re-spacing of it.
+func TestFormatGenerated(t *testing.T) {
+	src := genWorkflow(200)
+	f, diags := Parse("gen.kumeo", src)
+	require.False(t, diags.HasErrors(), "%v", diags)
+	require.NoError(t, checkFormatted("gen.kumeo", f))
+
+	messy := respace(f)
+	g, diags := Parse("messy.kumeo", messy)
+	require.False(t, diags.HasErrors(), "%v", diags)
+	require.NoError(t, checkFormatted("messy.kumeo", g))
+	assert.Equal(t, string(FormatFile(f)), string(FormatFile(g)), "spacing within lines must not matter")
+}
+
+// respace rewrites every gap within a line of f as a varying run of spaces
+// and tabs (or nothing where that cannot merge tokens) and keeps line breaks.
+func respace(f *File) []byte {
 	var b bytes.Buffer
-	for w := 0; w < n; w++ {
-		fmt.Fprintf(&b, "// workflow %d\nworkflow W%d{\n source :NATS( \"in.%d\" )\n\tagents:[\n", w, w, w)
-		for a := 0; a < 10; a++ {
-			fmt.Fprintf(&b, "  LLM( id=\"a%d_%d\" ,engine:\"ollama/llama3\", /* inline */ prompt:\"\"\"\n   Say {{x}}\n\"\"\",\n config:{t:0.%d,tags:[ \"x\",\"y\" ]} ), // agent\n", w, a, a)
+	prev := 0
+	for i, t := range f.Tokens {
+		gap := f.Src[prev:t.Start]
+		switch {
+		case bytes.ContainsRune(gap, '\n'):
+			b.WriteString(strings.Repeat(" \t\n", bytes.Count(gap, []byte{'\n'})) + strings.Repeat("\t", i%4))
+		case i%2 == 0 && (len(gap) > 0 || t.Kind != TokEOF):
+			b.WriteString(" \t ")
+		default:
+			b.Write(gap)
 		}
-		b.WriteString("\n\n\n]\n deployment:{ resources:{ default:{ cpu:\"1\", memory:\"1Gi\" } } }\n}\n")
+		b.Write(f.Src[t.Start:t.End])
+		prev = t.End
 	}
 	return b.Bytes()
 }
 
+// BenchmarkFormat parses and formats a generated 1,000-agent workflow.
 func BenchmarkFormat(b *testing.B) {
-	src := fmtBenchSource(200)
+	src := genWorkflow(1000)
 	b.SetBytes(int64(len(src)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if out, diags := Format("bench.kumeo", src); out == nil {
+		if out, diags := Format("gen.kumeo", src); out == nil {
 			b.Fatal(diags)
 		}
 	}
 }
 
+// BenchmarkFormatFile formats the same workflow, already parsed.
 func BenchmarkFormatFile(b *testing.B) {
-	src := fmtBenchSource(200)
-	f, diags := Parse("bench.kumeo", src)
+	src := genWorkflow(1000)
+	f, diags := Parse("gen.kumeo", src)
 	if diags.HasErrors() {
 		b.Fatal(diags)
 	}

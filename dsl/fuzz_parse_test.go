@@ -2,6 +2,7 @@ package dsl
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"testing"
 )
@@ -65,6 +66,9 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("diagnostic range %v outside the input: %v", d.Range, d)
 			}
 		}
+		if err := checkRanges(file); err != nil {
+			t.Fatal(err)
+		}
 		if !diags.HasErrors() {
 			again, diags2 := Parse("fuzz.kumeo", printed)
 			if diags2.HasErrors() {
@@ -81,6 +85,11 @@ func FuzzParse(f *testing.F) {
 		}
 		if (n == nil) != vdiags.HasErrors() {
 			t.Fatalf("ParseValue returned node %v with diagnostics %v", n, vdiags)
+		}
+		if n != nil {
+			if err := checkNodeRanges(vf, n, 0, len(src)); err != nil {
+				t.Fatal(err)
+			}
 		}
 	})
 }
@@ -155,4 +164,69 @@ func FuzzFormatFragment(f *testing.F) {
 			t.Fatalf("not idempotent (%v):\n%q\n%q", err, out, again)
 		}
 	})
+}
+
+// checkRanges checks that every block and node of f has a range inside its
+// parent's, with line and column matching the offset.
+func checkRanges(f *File) error {
+	for _, b := range f.Blocks {
+		if b.Body == nil {
+			continue // the parser stopped inside this block
+		}
+		if err := checkRange(f, b.Range, 0, len(f.Src)); err != nil {
+			return fmt.Errorf("block %s: %w", b.Name, err)
+		}
+		if err := checkNodeRanges(f, b.Body, b.Range.Start.Offset, b.Range.End.Offset); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkNodeRanges(f *File, n Node, lo, hi int) error {
+	r := n.Rng()
+	if err := checkRange(f, r, lo, hi); err != nil {
+		return fmt.Errorf("%s: %w", nodeShape(n), err)
+	}
+	lo, hi = r.Start.Offset, r.End.Offset
+	var kids []Node
+	switch v := n.(type) {
+	case *Call:
+		for _, a := range v.Args {
+			kids = append(kids, a.Value)
+		}
+	case *Object:
+		for _, p := range v.Props {
+			if err := checkRange(f, p.Range, lo, hi); err != nil {
+				return fmt.Errorf("property %q: %w", p.Key, err)
+			}
+			kids = append(kids, p.Value)
+		}
+	case *Array:
+		kids = v.Elems
+	case *String, *Number, *Bool, *Null, *Path:
+		tok := f.Text(r)
+		if _, ok := n.(*String); ok && len(tok) < 2 {
+			return fmt.Errorf("string range %v holds %q", r, tok)
+		}
+	}
+	for _, k := range kids {
+		if err := checkNodeRanges(f, k, lo, hi); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkRange(f *File, r Range, lo, hi int) error {
+	if r.Start.Offset < lo || r.End.Offset > hi || r.Start.Offset > r.End.Offset {
+		return fmt.Errorf("range %d-%d outside %d-%d", r.Start.Offset, r.End.Offset, lo, hi)
+	}
+	if p := f.Pos(r.Start.Offset); p != r.Start {
+		return fmt.Errorf("start %+v, want %+v", r.Start, p)
+	}
+	if p := f.Pos(r.End.Offset); p != r.End {
+		return fmt.Errorf("end %+v, want %+v", r.End, p)
+	}
+	return nil
 }

@@ -115,7 +115,7 @@ func checkTokensCover(src []byte, toks []Token) error {
 		}
 		gap := src[prev:t.Start]
 		if prev == 0 {
-			gap = bytes.TrimPrefix(gap, utf8BOM)
+			gap = bytes.TrimPrefix(gap, fmtBOM)
 		}
 		if len(bytes.Trim(gap, " \t\r\n\f\v")) != 0 {
 			return fmt.Errorf("gap before token %d at %d holds %q", i, t.Start, gap)
@@ -163,8 +163,8 @@ func checkCanonicalGaps(out []byte, toks []Token) error {
 		return nil
 	}
 	start := 0
-	if bytes.HasPrefix(out, utf8BOM) {
-		start = len(utf8BOM)
+	if bytes.HasPrefix(out, fmtBOM) {
+		start = len(fmtBOM)
 	}
 	if toks[0].Start != start {
 		return fmt.Errorf("output starts with whitespace")
