@@ -136,7 +136,7 @@ func (c *checkCtx) checkFlow(cw *checkWF) {
 					read(i, chans, rng)
 					continue
 				}
-				c.unproduced(cw, in.Node, in.Channel)
+				c.unproduced(cw, in.Node, in.Channel, a.Output)
 			case InputPath:
 				p := in.Node.(*Path)
 				if checkIsNamespacePath(p) {
@@ -220,20 +220,23 @@ func checkDottedWords(s string) []string {
 }
 
 // unproduced warns about a channel input that nothing produces.
-func (c *checkCtx) unproduced(cw *checkWF, n Node, ch string) {
+// self is the reading agent's own output, never suggested.
+func (c *checkCtx) unproduced(cw *checkWF, n Node, ch, self string) {
 	var sugg []string
 	root, _, _ := strings.Cut(ch, ".")
 	if x, ok := cw.byID[root]; ok && x.Output != ch {
 		sugg = append(sugg, x.Output)
 	}
 	for _, s := range suggest(ch, cw.channelNames()) {
-		if !checkContains(sugg, s) {
+		if s != self && !checkContains(sugg, s) {
 			sugg = append(sugg, s)
 		}
 	}
-	c.warnAt(CodeUnproducedInput, n.Rng(), fmt.Sprintf("Nothing produces channel %q", ch),
-		fmt.Sprintf("No source, agent output, Router rule or mapping of %s %s produces it; events arrive only if another system publishes them.", cw.b.Kind, cw.b.Name),
-		sugg...)
+	detail := fmt.Sprintf("No source, agent output, Router rule or mapping of %s %s produces it; events arrive only if another system publishes them.", cw.b.Kind, cw.b.Name)
+	if x, ok := cw.byID[root]; ok && x.Output != ch {
+		detail = fmt.Sprintf("Agent %q publishes on %q, not on %q; to read its output write the reference %s.output (no quotes) or the channel %q.", root, x.Output, ch, root, x.Output)
+	}
+	c.warnAt(CodeUnproducedInput, n.Rng(), fmt.Sprintf("Nothing produces channel %q", ch), detail, sugg...)
 	if len(sugg) > 0 {
 		cw.consumed[sugg[0]] = true // the likeliest spelling was meant
 	}
@@ -271,15 +274,15 @@ func (c *checkCtx) checkUnused(cw *checkWF) {
 		}
 		if subj, ok := strings.CutPrefix(a.Output, "target."); ok {
 			if s, isStr := a.OutputNode.(*String); isStr {
-				c.checkTargetRef(cw, subj, c.afterPrefix(s, "target."))
+				c.checkTargetRef(cw, subj, s)
 			} else if p, isPath := a.OutputNode.(*Path); isPath && len(p.Parts) > 1 {
-				c.checkTargetRef(cw, subj, Span(p.PartRanges[1], p.PartRanges[len(p.PartRanges)-1]))
+				c.checkTargetRef(cw, subj, p)
 			}
 			continue
 		}
 		if name, ok := strings.CutPrefix(a.Output, "output."); ok && cw.b.Kind == KindSubworkflow {
 			if a.OutputNode != nil {
-				c.checkOutputRef(cw, name, a.OutputNode.Rng())
+				c.checkOutputRef(cw, name, a.OutputNode)
 			}
 			continue
 		}
@@ -328,7 +331,7 @@ func (c *checkCtx) checkCycles(cw *checkWF, edges []checkEdge) {
 	}
 	n := len(cw.all)
 	adj := make([][]int, n)
-	rng := map[[2]int]Range{}
+	rng := make(map[[2]int]Range, len(edges))
 	self := map[int]bool{}
 	for _, e := range edges {
 		k := [2]int{e.from, e.to}
@@ -594,7 +597,7 @@ func (c *checkCtx) mappingSource(wf *checkWF, n Node) {
 			}
 			return
 		}
-		c.unproduced(wf, v, ch)
+		c.unproduced(wf, v, ch, "")
 	case *Call:
 	default:
 		c.wrongKind(n, "a mapping input", "an agent output such as prep.output, a channel string or a context call")
@@ -609,13 +612,7 @@ func (c *checkCtx) mappingSink(wf *checkWF, n Node) {
 		return
 	}
 	if subj, isTarget := strings.CutPrefix(ch, "target."); isTarget {
-		rng := n.Rng()
-		if p, isPath := n.(*Path); isPath && len(p.Parts) > 1 {
-			rng = Span(p.PartRanges[1], p.PartRanges[len(p.PartRanges)-1])
-		} else if s, isStr := n.(*String); isStr {
-			rng = c.afterPrefix(s, "target.")
-		}
-		c.checkTargetRef(wf, subj, rng)
+		c.checkTargetRef(wf, subj, n)
 		return
 	}
 	wf.produced[ch] = append(wf.produced[ch], -1)

@@ -50,8 +50,9 @@ func newCheckNamespaces(b *Block) *checkNamespaces {
 // inputs and agents produce.
 func (c *checkCtx) newWF(b *Block) *checkWF {
 	w := NewWorkflow(b)
-	cw := &checkWF{w: w, b: b, ns: newCheckNamespaces(b), all: w.AllAgents(),
-		produced: map[string][]int{}, consumed: map[string]bool{}, fallback: map[string]bool{}}
+	all := w.AllAgents()
+	cw := &checkWF{w: w, b: b, ns: newCheckNamespaces(b), all: all,
+		produced: make(map[string][]int, 2*len(all)+4), consumed: make(map[string]bool, len(all)+4), fallback: map[string]bool{}}
 	cw.byID = make(map[string]*Agent, len(cw.all))
 	cw.pos = make(map[*Agent]int, len(cw.all))
 	for i, a := range cw.all {
@@ -762,13 +763,13 @@ func (c *checkCtx) checkRouterRules(cw *checkWF, call *Call, local *Object) {
 		case *String:
 			ch := strings.TrimSpace(v.Text())
 			if subj, ok := strings.CutPrefix(ch, "target."); ok {
-				c.checkTargetRef(cw, subj, c.afterPrefix(v, "target."))
+				c.checkTargetRef(cw, subj, v)
 			} else if name, ok := strings.CutPrefix(ch, "output."); ok && cw.b.Kind == KindSubworkflow {
-				c.checkOutputRef(cw, name, c.afterPrefix(v, "output."))
+				c.checkOutputRef(cw, name, v)
 			}
 		case *Path:
 			if v.Parts[0] == "target" && len(v.Parts) > 1 {
-				c.checkTargetRef(cw, strings.Join(v.Parts[1:], "."), Span(v.PartRanges[1], v.PartRanges[len(v.PartRanges)-1]))
+				c.checkTargetRef(cw, strings.Join(v.Parts[1:], "."), v)
 			}
 		default:
 			c.wrongKind(p.Value, "a Router rule", `"target.<subject>" or a channel name`)
@@ -788,10 +789,26 @@ func checkTargetMatch(targets []string, subj string) bool {
 	return false
 }
 
-func (c *checkCtx) checkTargetRef(cw *checkWF, subj string, rng Range) {
+// subjectRange is the range of what follows "target." or "output." in a
+// string or path value.
+func (c *checkCtx) subjectRange(n Node, prefix string) Range {
+	switch v := n.(type) {
+	case *String:
+		return c.afterPrefix(v, prefix)
+	case *Path:
+		if len(v.Parts) > 1 {
+			return Span(v.PartRanges[1], v.PartRanges[len(v.PartRanges)-1])
+		}
+	}
+	return n.Rng()
+}
+
+// checkTargetRef checks the subject of "target.<subject>" written in n.
+func (c *checkCtx) checkTargetRef(cw *checkWF, subj string, n Node) {
 	if checkTargetMatch(cw.targets, subj) {
 		return
 	}
+	rng := c.subjectRange(n, "target.")
 	if len(cw.targets) == 0 {
 		c.errorAt(CodeUnknownTarget, rng, fmt.Sprintf("Unknown target %q", subj),
 			fmt.Sprintf("%s %s declares no targets; expected target: NATS(%q) in the block.", checkUpperFirst(string(cw.b.Kind)), cw.b.Name, subj))
@@ -801,10 +818,11 @@ func (c *checkCtx) checkTargetRef(cw *checkWF, subj string, rng Range) {
 		fmt.Sprintf("\"target.<subject>\" must name a declared target; the targets are %s.", checkAll(cw.targets)), suggest(subj, cw.targets)...)
 }
 
-func (c *checkCtx) checkOutputRef(cw *checkWF, name string, rng Range) {
+func (c *checkCtx) checkOutputRef(cw *checkWF, name string, n Node) {
 	if checkContains(cw.w.Outputs, name) {
 		return
 	}
+	rng := c.subjectRange(n, "output.")
 	c.errorAt(CodeUnknownInput, rng, fmt.Sprintf("Unknown subworkflow output %q", name),
 		fmt.Sprintf("Subworkflow %s declares output %s.", cw.b.Name, checkAll(cw.w.Outputs)), suggest(name, cw.w.Outputs)...)
 }
