@@ -1,12 +1,19 @@
 package dsl
 
-// The formatter lays out a token stream. Tokens (comments included) are
-// written exactly as they appear in the source; only the gaps between them
-// are rewritten. Format (whole files, `kumeo fmt`) and FormatFragment (a
-// single value for the edit operations) share this core and differ only in
-// where the first line starts and in the rules for top-level blocks.
+import "bytes"
+
+const fmtIndentWidth = 2
+
+var fmtBOM = []byte{0xEF, 0xBB, 0xBF}
+
+// Format parses src and returns it in canonical style (`kumeo fmt`). When
+// the file has syntax errors it returns nil and the diagnostics: a file that
+// does not parse is never rewritten. Warnings are returned with the output.
 //
-// Canonical style:
+// Formatting only moves whitespace: the tokens, comments included, are
+// written as they are (but for trailing whitespace in a `// comment`) and
+// only the gaps between them change. The result is
+// stable: formatting it again returns it unchanged. The canonical style:
 //
 // Line breaks
 //   - The user's line breaks between tokens are kept: no line break stays
@@ -16,7 +23,8 @@ package dsl
 //     the source had a line break inside it.
 //   - The body of a workflow, subworkflow or integration block starts on a
 //     new line after `{` (comments on the same line as `{` stay there), and
-//     its `}` closes on a line of its own.
+//     its `}` closes on a line of its own; a body with nothing in it is
+//     written `{}`.
 //   - Top-level blocks are separated by exactly one blank line: the first
 //     token on a new line after a block's `}` (and after comments on that
 //     same line) is preceded by one blank line.
@@ -49,16 +57,6 @@ package dsl
 // "\r\n" between all tokens, any other file with "\n". Line breaks inside
 // long strings and block comments are kept as written. A UTF-8 byte-order
 // mark at the start of the file is kept.
-
-import "bytes"
-
-const fmtIndentWidth = 2
-
-var fmtBOM = []byte{0xEF, 0xBB, 0xBF}
-
-// Format parses src and returns it in canonical style. When the file has
-// syntax errors it returns nil and the diagnostics: a file that does not
-// parse is never rewritten. Warnings are returned with the output.
 func Format(filename string, src []byte) ([]byte, Diagnostics) {
 	f, diags := Parse(filename, src)
 	if diags.HasErrors() {

@@ -297,7 +297,7 @@ func TestAstEqual(t *testing.T) {
 		return n
 	}
 	tests := []struct {
-		a, b string
+		a, b  string
 		equal bool
 	}{
 		{`LLM(id: "a", x: [1, 2])`, "LLM( id : \"a\" ,\n x:[ 1,2 ] )", true},
