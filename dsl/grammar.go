@@ -26,6 +26,14 @@ import (
 // because participle prints Go type names as production names. Each
 // production records its source range in Pos and EndPos.
 //
+// An identifier is any word of the lexical rule, reserved words included:
+// the reference reserves workflow, subworkflow and integration as block
+// keywords at the top level, where nothing else may appear, and true, false
+// and null as values, which the Value alternatives try before Call and Path.
+// So a reserved word can be a property key (an integration's "workflow: A"),
+// an argument name, a block name, a call name or part of a path, except that
+// true, false and null cannot begin a path or name a call.
+//
 // Two limits hold for Parse and are enforced by ParseReference after the
 // context-free parse, as they cannot be written in EBNF: values nest at most
 // maxDepth levels (a block body counts as one level, and so does every
