@@ -1,0 +1,115 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/kumeo/kumeo/dsl"
+	"github.com/kumeo/kumeo/engine/flow"
+)
+
+// ReloadResult says what a reload changed.
+type ReloadResult struct {
+	Kept    []string `json:"kept"`    // agents that kept running untouched
+	Changed []string `json:"changed"` // agents rebuilt from a changed definition
+	Added   []string `json:"added"`
+	Removed []string `json:"removed"`
+}
+
+// Reload applies an edited workflow to the running run. Agents whose
+// definition did not change keep their running instance (and state);
+// changed agents are rebuilt, carrying the running statistics of stateful
+// types over; events already queued on subscriptions that stay are handled
+// by the new graph, and subscriptions that go are drained first. When the
+// new text cannot run, the old graph keeps running and the diagnostics say
+// why.
+func (r *Run) Reload(ctx context.Context, f *dsl.File, workflow string) (*ReloadResult, dsl.Diagnostics, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped.Load() {
+		return nil, nil, ErrStopped
+	}
+	plan, diags := Compile(f, workflow, r.planOptions())
+	if plan == nil {
+		return nil, diags, fmt.Errorf("%w: %s", ErrPlan, firstError(diags))
+	}
+	prev := r.g.Load()
+	if plan.Name != prev.plan.Name {
+		return nil, diags, fmt.Errorf("%w: the run executes workflow %q; %q is another workflow", ErrPlan, prev.plan.Name, plan.Name)
+	}
+	res := &ReloadResult{}
+	seen := map[string]bool{}
+	for _, ap := range plan.Agents {
+		seen[ap.ID] = true
+		old := prev.nodes[ap.ID]
+		switch {
+		case old == nil:
+			res.Added = append(res.Added, ap.ID)
+		case old.ap.Signature == ap.Signature:
+			closeAgent(ap.Agent)
+			ap.Agent = old.ap.Agent
+			res.Kept = append(res.Kept, ap.ID)
+		default:
+			if st, ok := old.ap.Agent.(flow.Stateful); ok && old.ap.Type == ap.Type {
+				if nst, ok := ap.Agent.(flow.Stateful); ok {
+					nst.Restore(st.State())
+				}
+			}
+			res.Changed = append(res.Changed, ap.ID)
+		}
+	}
+	var retired []flow.Agent
+	for _, n := range prev.order {
+		if !seen[n.ap.ID] {
+			res.Removed = append(res.Removed, n.ap.ID)
+			r.pub.Unregister(n.m)
+			delete(r.metrics, n.ap.ID)
+			retired = append(retired, n.ap.Agent)
+		} else if nn := plan.Agents; nn != nil {
+			for _, ap := range nn {
+				if ap.ID == n.ap.ID && ap.Agent != n.ap.Agent {
+					retired = append(retired, n.ap.Agent)
+				}
+			}
+		}
+	}
+	g, err := r.build(plan, prev)
+	if err != nil {
+		return nil, diags, err
+	}
+	if err := r.startAdapters(ctx, g, prev); err != nil {
+		return nil, diags, err
+	}
+	r.g.Store(g)
+	if err := r.inputs.sync(ctx, g); err != nil {
+		return res, diags, err
+	}
+	if err := r.stopAdapters(ctx, prev, g, true); err != nil {
+		r.log.Warn("stopping removed sources", "err", err)
+	}
+	if err := r.stopAdapters(ctx, prev, g, false); err != nil {
+		r.log.Warn("stopping removed targets", "err", err)
+	}
+	if len(retired) > 0 {
+		// Events still running on the previous graph may use these
+		// instances: close them once the run has been idle or after a grace
+		// period.
+		go func() {
+			deadline := time.Now().Add(10 * time.Second)
+			for !r.Idle() && time.Now().Before(deadline) {
+				time.Sleep(50 * time.Millisecond)
+			}
+			for _, a := range retired {
+				closeAgent(a)
+			}
+		}()
+	}
+	return res, diags, nil
+}
+
+func closeAgent(a flow.Agent) {
+	if c, ok := a.(flow.Closer); ok {
+		c.Close()
+	}
+}

@@ -1,0 +1,798 @@
+// Package engine runs Kumeo workflows on NATS: it compiles a workflow into
+// a plan, binds its sources and targets, and drives its agents with exact
+// per-agent metrics, traces and error handling. Consecutive agents of one
+// process pass decoded events in memory (like operator chaining); sources,
+// targets, the dead-letter channel and every boundary to an agent running
+// elsewhere go through NATS.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/kumeo/kumeo/dsl"
+	"github.com/kumeo/kumeo/engine/bus"
+	"github.com/kumeo/kumeo/engine/flow"
+	"github.com/kumeo/kumeo/engine/metrics"
+	"github.com/kumeo/kumeo/engine/trace"
+)
+
+// Errors.
+var (
+	ErrPlan    = errors.New("engine: the workflow cannot run")
+	ErrStopped = errors.New("engine: run stopped")
+	ErrOptions = errors.New("engine: invalid options")
+)
+
+// Headers written on dead-lettered messages (the body is the original
+// event bytes).
+const (
+	HeaderError    = "Kumeo-Error"
+	HeaderAgent    = "Kumeo-Agent"
+	HeaderWorkflow = "Kumeo-Workflow"
+)
+
+// Options configure a run. The zero value runs the workflow on a private
+// embedded NATS server with in-memory JetStream, all agents chained in
+// process.
+type Options struct {
+	// Bus is the embedded server to run on. Nil starts a private one that
+	// is shut down with the run (see Listen, MQTTListen, DataDir).
+	Bus *bus.Bus
+	// NATSURL runs against an external NATS server instead (kumeo agent).
+	NATSURL string
+	// Conn runs on an existing connection (tests, the desktop app).
+	Conn *nats.Conn
+	// DataDir enables durable mode: sources are captured by a JetStream
+	// file-store stream and consumed with explicit acks after each event
+	// is fully handled.
+	DataDir string
+	// Listen and MQTTListen open loopback listeners on a private bus.
+	Listen     string
+	MQTTListen string
+	// HTTPListen is where HTTP sources listen; empty means 127.0.0.1:0.
+	HTTPListen string
+	// Only runs just these agent ids; the others are expected to run
+	// elsewhere and are reached through NATS (kumeo agent).
+	Only []string
+	// NoChain sends every agent-to-agent hop through NATS.
+	NoChain bool
+	// Concurrency is the number of workers per subscription; 0 means
+	// 2 × GOMAXPROCS.
+	Concurrency int
+	// MetricsInterval between metric snapshots; 0 means 500 ms.
+	MetricsInterval time.Duration
+	// TraceRate bounds how many new traces per second are recorded in the
+	// event inspector; 0 means 200, negative disables recording.
+	TraceRate int
+	// TracePerAgent is the ring size of recent events per agent.
+	TracePerAgent int
+	// Dir resolves relative file names; default: the workflow file's dir.
+	Dir    string
+	Logger *slog.Logger
+}
+
+// Run is one running workflow.
+type Run struct {
+	opts    Options
+	log     *slog.Logger
+	bus     *bus.Bus
+	ownBus  bool
+	nc      *nats.Conn
+	ownConn bool
+	pub     *metrics.Publisher
+	rec     *trace.Recorder
+	sampler *sampler
+
+	mu       sync.Mutex // guards reloads and the fields below
+	g        atomic.Pointer[graph]
+	metrics  map[string]*metrics.Agent
+	inputs   *inputs
+	stopped  atomic.Bool
+	inflight sync.WaitGroup
+	ledger   runLedger
+	ctx      context.Context
+	cancel   context.CancelFunc
+}
+
+// runLedger is the ledger of the whole run, counted per source event:
+// every event that entered ends exactly once as delivered (at least one
+// output reached a target or a downstream process), filtered or
+// dead-lettered; dead-lettering wins over delivery when branches differ.
+type runLedger struct {
+	in, out, filtered, dead atomic.Uint64
+}
+
+// Ledger is a snapshot of the run's ledger.
+type Ledger struct {
+	In           uint64 `json:"events_in"`
+	Out          uint64 `json:"events_out"`
+	Filtered     uint64 `json:"filtered"`
+	DeadLettered uint64 `json:"dead_lettered"`
+	InFlight     int64  `json:"in_flight"`
+}
+
+// Balanced reports whether in == out + filtered + dead-lettered + in-flight.
+func (l Ledger) Balanced() bool {
+	return int64(l.In) == int64(l.Out)+int64(l.Filtered)+int64(l.DeadLettered)+l.InFlight
+}
+
+// Start compiles the named workflow of f and runs it. Diagnostics explain a
+// plan that cannot run (the error then wraps ErrPlan).
+func Start(ctx context.Context, f *dsl.File, workflow string, opts Options) (*Run, dsl.Diagnostics, error) {
+	if opts.Dir == "" {
+		opts.Dir = workflowDir(f.Filename)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 2 * runtime.GOMAXPROCS(0)
+	}
+	if opts.TraceRate == 0 {
+		opts.TraceRate = 200
+	}
+	r := &Run{opts: opts, log: opts.Logger, metrics: map[string]*metrics.Agent{}}
+	if err := r.connect(); err != nil {
+		return nil, nil, err
+	}
+	plan, diags := Compile(f, workflow, r.planOptions())
+	if plan == nil {
+		r.closeConn()
+		return nil, diags, fmt.Errorf("%w: %s", ErrPlan, firstError(diags))
+	}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	r.rec = trace.NewRecorder(trace.Options{PerAgent: opts.TracePerAgent})
+	r.sampler = newSampler(opts.TraceRate)
+	r.pub = metrics.NewPublisher(r.nc, metrics.PublisherOptions{Interval: opts.MetricsInterval})
+	r.inputs = newInputs(r)
+	g, err := r.build(plan, nil)
+	if err != nil {
+		r.closeConn()
+		return nil, diags, err
+	}
+	r.g.Store(g)
+	if err := r.startAdapters(ctx, g, nil); err != nil {
+		r.Stop(context.Background())
+		return nil, diags, err
+	}
+	if err := r.inputs.sync(ctx, g); err != nil {
+		r.Stop(context.Background())
+		return nil, diags, err
+	}
+	if err := r.pub.Start(); err != nil {
+		r.Stop(context.Background())
+		return nil, diags, err
+	}
+	return r, diags, nil
+}
+
+func firstError(d dsl.Diagnostics) string {
+	for _, x := range d {
+		if x.Severity == dsl.SevError {
+			return x.String()
+		}
+	}
+	return "unknown problem"
+}
+
+func (r *Run) planOptions() PlanOptions {
+	po := PlanOptions{Dir: r.opts.Dir}
+	po.Endpoints.Dir = r.opts.Dir
+	po.Endpoints.HTTPListen = r.opts.HTTPListen
+	po.Endpoints.Logger = r.log
+	po.Endpoints.MQTTEnabled = r.bus != nil && r.bus.MQTTAddr() != ""
+	return po
+}
+
+// connect establishes the NATS connection the run uses.
+func (r *Run) connect() error {
+	o := r.opts
+	switch {
+	case o.Conn != nil:
+		r.nc = o.Conn
+		return nil
+	case o.NATSURL != "":
+		nc, err := nats.Connect(o.NATSURL, nats.Name("kumeo"), nats.MaxReconnects(-1))
+		if err != nil {
+			return fmt.Errorf("engine: connect to %s: %w", o.NATSURL, err)
+		}
+		r.nc, r.ownConn = nc, true
+		return nil
+	case o.Bus == nil:
+		b, err := bus.New(bus.Options{DataDir: o.DataDir, Listen: o.Listen, MQTTListen: o.MQTTListen})
+		if err != nil {
+			return err
+		}
+		if err := b.Start(); err != nil {
+			return err
+		}
+		if err := b.Ready(10 * time.Second); err != nil {
+			return err
+		}
+		r.bus, r.ownBus = b, true
+	default:
+		r.bus = o.Bus
+	}
+	nc, err := r.bus.Connect()
+	if err != nil {
+		return err
+	}
+	r.nc, r.ownConn = nc, true
+	return nil
+}
+
+func (r *Run) closeConn() {
+	if r.ownConn && r.nc != nil {
+		r.nc.Close()
+	}
+	if r.ownBus && r.bus != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		r.bus.Shutdown(ctx)
+	}
+}
+
+// Conn is the run's NATS connection.
+func (r *Run) Conn() *nats.Conn { return r.nc }
+
+// Bus is the embedded server the run uses, nil with an external NATS.
+func (r *Run) Bus() *bus.Bus { return r.bus }
+
+// Plan is the plan currently running.
+func (r *Run) Plan() *Plan { return r.g.Load().plan }
+
+// Recorder holds recent events and trace paths.
+func (r *Run) Recorder() *trace.Recorder { return r.rec }
+
+// Snapshots returns the current metrics of every agent.
+func (r *Run) Snapshots() []metrics.Snapshot {
+	now := time.Now()
+	g := r.g.Load()
+	out := make([]metrics.Snapshot, 0, len(g.order))
+	for _, n := range g.order {
+		out = append(out, n.m.Snapshot(now))
+	}
+	return out
+}
+
+// Ledger returns the run's ledger.
+func (r *Run) Ledger() Ledger {
+	// Read the finishing counters first so in-flight is never negative.
+	out := r.ledger.out.Load()
+	f := r.ledger.filtered.Load()
+	d := r.ledger.dead.Load()
+	in := r.ledger.in.Load()
+	return Ledger{In: in, Out: out, Filtered: f, DeadLettered: d, InFlight: int64(in) - int64(out) - int64(f) - int64(d)}
+}
+
+// Idle reports whether no event is being handled.
+func (r *Run) Idle() bool { return r.Ledger().InFlight == 0 }
+
+// Stop stops taking events, waits for the ones being handled (until ctx is
+// done), flushes outputs and releases the connection.
+func (r *Run) Stop(ctx context.Context) error {
+	if r.stopped.Swap(true) {
+		return nil
+	}
+	var errs []error
+	g := r.g.Load()
+	errs = append(errs, r.stopAdapters(ctx, g, nil, true))
+	if r.inputs != nil {
+		errs = append(errs, r.inputs.close(ctx))
+	}
+	done := make(chan struct{})
+	go func() { r.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		errs = append(errs, fmt.Errorf("engine: stop: %w while events were in flight", ctx.Err()))
+	}
+	if r.cancel != nil {
+		r.cancel()
+	}
+	if r.nc != nil && !r.nc.IsClosed() {
+		errs = append(errs, r.nc.FlushTimeout(5*time.Second))
+	}
+	errs = append(errs, r.stopAdapters(ctx, g, nil, false))
+	if r.pub != nil {
+		r.pub.PublishNow()
+		errs = append(errs, r.pub.Stop())
+	}
+	if g != nil {
+		for _, n := range g.order {
+			if c, ok := n.ap.Agent.(flow.Closer); ok {
+				errs = append(errs, c.Close())
+			}
+		}
+	}
+	if r.nc != nil && !r.nc.IsClosed() {
+		errs = append(errs, r.nc.FlushTimeout(5*time.Second))
+	}
+	r.closeConn()
+	return errors.Join(errs...)
+}
+
+// graph is the executable form of a plan; reloads swap it atomically.
+type graph struct {
+	plan      *Plan
+	nodes     map[string]*node
+	order     []*node
+	consumers map[string][]*node // local consumers per channel
+	remote    map[string]bool    // channels with consumers outside this process
+}
+
+// node runs one agent.
+type node struct {
+	ap    *AgentPlan
+	m     *metrics.Agent
+	local bool
+}
+
+func (r *Run) isLocal(id string) bool {
+	if len(r.opts.Only) == 0 {
+		return true
+	}
+	for _, x := range r.opts.Only {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// build turns a plan into a graph, reusing metrics (and, for unchanged
+// agents, instances) of the previous graph.
+func (r *Run) build(p *Plan, prev *graph) (*graph, error) {
+	g := &graph{plan: p, nodes: map[string]*node{}, consumers: map[string][]*node{}, remote: map[string]bool{}}
+	for _, ap := range p.Agents {
+		m := r.metrics[ap.ID]
+		if m == nil {
+			var err error
+			m, err = metrics.NewAgent(p.Name, ap.ID)
+			if err != nil {
+				return nil, fmt.Errorf("%w: agent %q: %v", ErrPlan, ap.ID, err)
+			}
+		}
+		n := &node{ap: ap, m: m, local: r.isLocal(ap.ID)}
+		g.nodes[ap.ID] = n
+		g.order = append(g.order, n)
+	}
+	for ch, aps := range p.Consumers {
+		for _, ap := range aps {
+			n := g.nodes[ap.ID]
+			if n.local && !r.opts.NoChain {
+				g.consumers[ch] = append(g.consumers[ch], n)
+			} else {
+				g.remote[ch] = true
+			}
+		}
+	}
+	for _, n := range g.order {
+		if !n.local {
+			continue
+		}
+		if r.metrics[n.ap.ID] == nil {
+			r.metrics[n.ap.ID] = n.m
+			if err := r.pub.Register(n.m); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return g, nil
+}
+
+// outcome flags of handling one event along all its branches.
+const (
+	fDelivered uint8 = 1 << iota
+	fFiltered
+	fDead
+)
+
+// enter handles an event arriving on a subject: a source event (channel
+// "source") or an event of an internal channel. It returns when every
+// local branch has finished.
+func (r *Run) enter(g *graph, ch string, targets []*node, msg *nats.Msg, countRun bool) {
+	r.inflight.Add(1)
+	defer r.inflight.Done()
+	if countRun {
+		r.ledger.in.Add(1)
+	}
+	span, _ := trace.FromMsg(msg, ch)
+	data, err := decodeObject(msg.Data)
+	var flags uint8
+	if err != nil {
+		who := ch
+		if len(targets) == 1 {
+			who = targets[0].ap.ID
+			targets[0].m.Received()
+			targets[0].m.DeadLettered()
+		}
+		r.deadLetter(g, who, "", msg.Data, span, fmt.Errorf("malformed event: %v", err))
+		flags = fDead
+	} else {
+		ev := &flow.Event{Data: data, Raw: msg.Data, ID: span.EventID, TraceID: span.TraceID, Subject: msg.Subject}
+		sampled := r.sampler.take()
+		flags = r.dispatch(g, targets, ev, span, sampled)
+	}
+	if countRun {
+		r.finish(flags)
+	}
+}
+
+func (r *Run) finish(flags uint8) {
+	switch {
+	case flags&fDead != 0:
+		r.ledger.dead.Add(1)
+	case flags&fDelivered != 0:
+		r.ledger.out.Add(1)
+	default:
+		r.ledger.filtered.Add(1)
+	}
+}
+
+// dispatch hands an event to several consumers, copying it for all but
+// the last so branches cannot see each other's changes.
+func (r *Run) dispatch(g *graph, to []*node, ev *flow.Event, span trace.Span, sampled bool) uint8 {
+	var flags uint8
+	for i, n := range to {
+		e := ev
+		if i < len(to)-1 {
+			e = cloneEvent(ev)
+		}
+		flags |= r.handle(g, n, e, span, sampled)
+	}
+	return flags
+}
+
+// handle runs one agent on one event and forwards the result.
+func (r *Run) handle(g *graph, n *node, ev *flow.Event, span trace.Span, sampled bool) uint8 {
+	ap := n.ap
+	n.m.Received()
+	start := time.Now()
+	if sampled {
+		r.observe(ap.ID, trace.In, span, ev.Data, nil)
+	}
+	in := ev
+	if ap.Field != "" {
+		sub, err := selectField(ev.Data, ap.Field)
+		if err != nil {
+			n.m.Failed()
+			n.m.Latency.Since(start)
+			return r.failed(g, n, ev, span, sampled, flow.Permanent(err))
+		}
+		in = &flow.Event{Data: sub, Raw: ev.Raw, ID: ev.ID, TraceID: ev.TraceID, Subject: ev.Subject}
+	}
+	out, err := r.execute(n, in)
+	n.m.Latency.Since(start)
+	if err != nil {
+		return r.failed(g, n, ev, span, sampled, err)
+	}
+	child := span
+	if sampled || ap.ID != "" {
+		child = span.Child(ap.ID)
+	}
+	switch out.Action {
+	case flow.Filter:
+		n.m.Filtered()
+		if sampled {
+			r.observe(ap.ID, trace.Out, child, nil, errors.New("filtered: "+out.Reason))
+		}
+		return fFiltered
+	case flow.Route:
+		n.m.Emitted()
+		if sampled {
+			r.observe(ap.ID, trace.Out, child, in.Data, nil)
+		}
+		if out.Route < 0 || out.Route >= len(ap.Routes) {
+			return fFiltered
+		}
+		return r.deliver(g, ap.Routes[out.Route], in, child, sampled)
+	}
+	n.m.Emitted()
+	if sampled {
+		r.observe(ap.ID, trace.Out, child, in.Data, nil)
+	}
+	return r.emit(g, n, in, child, sampled)
+}
+
+// emit sends an agent's output to its consumers or sinks.
+func (r *Run) emit(g *graph, n *node, ev *flow.Event, span trace.Span, sampled bool) uint8 {
+	ch := n.ap.Output
+	if len(g.plan.Consumers[ch]) > 0 {
+		return r.forward(g, ch, ev, span, sampled)
+	}
+	var flags uint8
+	for i, d := range n.ap.Sink {
+		e := ev
+		if i < len(n.ap.Sink)-1 && d.Target == nil {
+			e = cloneEvent(ev)
+		}
+		flags |= r.deliver(g, d, e, span, sampled)
+	}
+	if len(n.ap.Sink) == 0 {
+		flags |= fDelivered
+	}
+	return flags
+}
+
+func (r *Run) deliver(g *graph, d Destination, ev *flow.Event, span trace.Span, sampled bool) uint8 {
+	if d.Target != nil {
+		if err := r.publish(d.Target.Subject, ev, span); err != nil {
+			r.log.Error("publish to target failed", "subject", d.Target.Subject, "err", err)
+			r.deadLetter(g, "target", "", ev.Raw, span, err)
+			return fDead
+		}
+		return fDelivered
+	}
+	return r.forward(g, d.Channel, ev, span, sampled)
+}
+
+// forward passes an event on a channel to its local consumers in memory and
+// publishes it once for consumers running elsewhere.
+func (r *Run) forward(g *graph, ch string, ev *flow.Event, span trace.Span, sampled bool) uint8 {
+	local := g.consumers[ch]
+	var flags uint8
+	if g.remote[ch] || len(local) == 0 && len(g.plan.Consumers[ch]) == 0 {
+		e := ev
+		if len(local) > 0 {
+			e = cloneEvent(ev)
+		}
+		if err := r.publish(Subject(g.plan.Name, ch), e, span); err != nil {
+			r.deadLetter(g, ch, "", ev.Raw, span, err)
+			return fDead
+		}
+		flags |= fDelivered
+	}
+	if len(local) > 0 {
+		flags |= r.dispatch(g, local, ev, span, sampled)
+	}
+	return flags
+}
+
+// execute runs the agent with its when condition, timeout, retries and
+// panic recovery.
+func (r *Run) execute(n *node, ev *flow.Event) (flow.Outcome, error) {
+	ap := n.ap
+	if ap.When != nil {
+		ok, err := ap.When.Bool(ev.Data)
+		if err != nil {
+			n.m.Failed()
+			return flow.Outcome{}, flow.Permanent(err)
+		}
+		if !ok {
+			return flow.Outcome{Action: flow.Emit}, nil // passes through unchanged
+		}
+	}
+	policy := ap.Retry
+	if ap.Failure.Retry.Attempts > policy.Attempts {
+		policy = ap.Failure.Retry
+	}
+	attempts := 1 + policy.Attempts
+	for attempt := 1; ; attempt++ {
+		out, err := r.call(ap, ev)
+		if err == nil {
+			return out, nil
+		}
+		n.m.Failed()
+		if flow.IsPermanent(err) || attempt >= attempts || r.stopped.Load() {
+			return out, err
+		}
+		n.m.Retried()
+		if d := policy.Delay(attempt, rand.Float64); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-r.ctx.Done():
+				return out, err
+			}
+		}
+	}
+}
+
+// call runs the agent once, enforcing the timeout and turning a panic into
+// an error.
+func (r *Run) call(ap *AgentPlan, ev *flow.Event) (out flow.Outcome, err error) {
+	if ap.Timeout <= 0 {
+		return safeProcess(r.ctx, ap, ev)
+	}
+	ctx, cancel := context.WithTimeout(r.ctx, ap.Timeout)
+	defer cancel()
+	// The agent works on a copy so an attempt that overruns cannot change
+	// the event a retry or the dead-letter channel sees.
+	work := cloneEvent(ev)
+	type result struct {
+		out flow.Outcome
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		o, e := safeProcess(ctx, ap, work)
+		done <- result{o, e}
+	}()
+	select {
+	case res := <-done:
+		if res.err == nil {
+			ev.Data = work.Data
+		}
+		return res.out, res.err
+	case <-ctx.Done():
+		return flow.Outcome{}, fmt.Errorf("agent %q timed out after %s", ap.ID, ap.Timeout)
+	}
+}
+
+func safeProcess(ctx context.Context, ap *AgentPlan, ev *flow.Event) (out flow.Outcome, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = flow.Permanent(fmt.Errorf("agent %q panicked: %v", ap.ID, p))
+		}
+	}()
+	return ap.Agent.Process(ctx, ev)
+}
+
+// failed applies the fallback agent and on_failure policy to an event the
+// agent finally failed on.
+func (r *Run) failed(g *graph, n *node, ev *flow.Event, span trace.Span, sampled bool, err error) uint8 {
+	ap := n.ap
+	if sampled {
+		r.observe(ap.ID, trace.Out, span, nil, err)
+	}
+	if ap.Fallback != "" {
+		if fb := g.nodes[ap.Fallback]; fb != nil && fb.local {
+			n.m.Emitted() // handed to the fallback agent
+			return r.handle(g, fb, ev, span, sampled)
+		}
+	}
+	if ap.Failure.Action == flow.ActionDrop {
+		n.m.Filtered()
+		return fFiltered
+	}
+	n.m.DeadLettered()
+	r.deadLetter(g, ap.ID, ap.Failure.Fallback.Channel, ev.Raw, span, err)
+	return fDead
+}
+
+// deadLetter publishes the original bytes with the reason in headers on
+// the workflow's dead-letter subject, or on the on_failure fallback
+// channel when one is given.
+func (r *Run) deadLetter(g *graph, agent, channel string, raw []byte, span trace.Span, cause error) {
+	subject := g.plan.DLQ
+	if channel != "" {
+		subject = Subject(g.plan.Name, channel)
+		if t := findTarget(g.plan, channel); t != nil {
+			subject = t.Subject
+		}
+	}
+	h := span.Header()
+	h.Set(HeaderError, cause.Error())
+	h.Set(HeaderAgent, agent)
+	h.Set(HeaderWorkflow, g.plan.Name)
+	if err := r.nc.PublishMsg(&nats.Msg{Subject: subject, Header: h, Data: raw}); err != nil {
+		r.log.Error("dead-letter publish failed", "subject", subject, "err", err)
+	}
+	r.rec.Observe(agent, trace.Out, span, subject, raw, cause)
+}
+
+// publish encodes an event and publishes it with its trace headers.
+func (r *Run) publish(subject string, ev *flow.Event, span trace.Span) error {
+	buf := getBuf()
+	b, err := appendObject((*buf)[:0], ev.Data)
+	if err != nil {
+		putBuf(buf)
+		return err
+	}
+	msg := &nats.Msg{Subject: subject, Header: span.Header(), Data: b}
+	err = r.nc.PublishMsg(msg)
+	*buf = b
+	putBuf(buf)
+	return err
+}
+
+func (r *Run) observe(agent string, dir trace.Direction, span trace.Span, data map[string]any, err error) {
+	var payload []byte
+	if data != nil {
+		payload, _ = appendObject(nil, data)
+	}
+	r.rec.Observe(agent, dir, span, "", payload, err)
+}
+
+func selectField(data map[string]any, field string) (map[string]any, error) {
+	cur := data
+	for _, part := range splitField(field) {
+		v, ok := cur[part]
+		if !ok {
+			return nil, fmt.Errorf("input field %q is missing", field)
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("input field %q is %T, expected an object", field, v)
+		}
+		cur = m
+	}
+	return cur, nil
+}
+
+func splitField(f string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(f); i++ {
+		if i == len(f) || f[i] == '/' {
+			if i > start {
+				out = append(out, f[start:i])
+			}
+			start = i + 1
+		}
+	}
+	return out
+}
+
+// sampler admits at most rate new traces per second into the recorder.
+type sampler struct {
+	rate   int64
+	window atomic.Int64 // current second
+	count  atomic.Int64
+}
+
+func newSampler(rate int) *sampler { return &sampler{rate: int64(rate)} }
+
+func (s *sampler) take() bool {
+	if s.rate < 0 {
+		return false
+	}
+	sec := time.Now().Unix()
+	if w := s.window.Load(); w != sec && s.window.CompareAndSwap(w, sec) {
+		s.count.Store(0)
+	}
+	return s.count.Add(1) <= s.rate
+}
+
+// cloneEvent deep-copies an event's data.
+func cloneEvent(ev *flow.Event) *flow.Event {
+	c := *ev
+	c.Data = cloneMap(ev.Data)
+	return &c
+}
+
+func cloneMap(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = cloneValue(v)
+	}
+	return out
+}
+
+func cloneValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		return cloneMap(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = cloneValue(e)
+		}
+		return out
+	}
+	return v
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+func getBuf() *[]byte  { return bufPool.Get().(*[]byte) }
+func putBuf(b *[]byte) { bufPool.Put(b) }
+
+// queueName is the queue group of an agent's input subscription.
+func queueName(workflow, agent string) string { return "kumeo." + workflow + "." + agent }
+
+var _ = strconv.Itoa
