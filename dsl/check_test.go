@@ -32,18 +32,26 @@ func formatDiags(ds Diagnostics) []byte {
 
 // TestCheckCorpus checks every file of testdata/check against its golden
 // output. A file named after a code (k1003_...) must report that code; a
-// file named ok_... must report nothing.
+// file named ok_... and every example must report nothing.
 func TestCheckCorpus(t *testing.T) {
 	files, err := filepath.Glob("testdata/check/*.kumeo")
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, len(files), 45)
-	for _, fn := range files {
+	examples, err := filepath.Glob("../examples/*.kumeo")
+	require.NoError(t, err)
+	require.NotEmpty(t, examples)
+	for _, fn := range append(files, examples...) {
 		base := filepath.Base(fn)
+		goldenPath := strings.TrimSuffix(fn, ".kumeo") + ".golden"
+		if strings.HasPrefix(fn, "../examples/") {
+			goldenPath = filepath.Join("testdata/check/examples", strings.TrimSuffix(base, ".kumeo")+".golden")
+			base = "ok_example_" + base
+		}
 		t.Run(strings.TrimSuffix(base, ".kumeo"), func(t *testing.T) {
 			src, err := os.ReadFile(fn)
 			require.NoError(t, err)
 			diags := checkFile(t, base, src)
-			golden(t, strings.TrimSuffix(fn, ".kumeo")+".golden", formatDiags(diags))
+			golden(t, goldenPath, formatDiags(diags))
 			if strings.HasPrefix(base, "ok_") {
 				assert.Empty(t, diags, "a clean file must check without diagnostics")
 				return
@@ -59,17 +67,39 @@ func TestCheckCorpus(t *testing.T) {
 	}
 }
 
-// TestCheckExamples: the shipped examples are clean.
-func TestCheckExamples(t *testing.T) {
-	files, err := filepath.Glob("../examples/*.kumeo")
-	require.NoError(t, err)
-	require.NotEmpty(t, files)
-	for _, fn := range files {
-		t.Run(filepath.Base(fn), func(t *testing.T) {
-			src, err := os.ReadFile(fn)
-			require.NoError(t, err)
-			assert.Empty(t, checkFile(t, fn, src))
-		})
+// TestCheckConcurrent: Check may run on several files at once (the app
+// checks every open file); run with -race.
+func TestCheckConcurrent(t *testing.T) {
+	var srcs [][]byte
+	for _, fn := range repoKumeoFiles(t) {
+		b, err := os.ReadFile(fn)
+		require.NoError(t, err)
+		srcs = append(srcs, b)
+	}
+	want := make([]string, len(srcs))
+	for i, src := range srcs {
+		f, _ := Parse("f", src)
+		want[i] = string(formatDiags(Check(f)))
+	}
+	checkExprCache.Lock()
+	clear(checkExprCache.m)
+	checkExprCache.Unlock()
+	got := make([][]string, 4)
+	done := make(chan struct{})
+	for g := range got {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for _, src := range srcs {
+				f, _ := Parse("f", src)
+				got[g] = append(got[g], string(formatDiags(Check(f))))
+			}
+		}()
+	}
+	for range got {
+		<-done
+	}
+	for _, g := range got {
+		assert.Equal(t, want, g)
 	}
 }
 

@@ -343,6 +343,12 @@ func (c *checkCtx) checkAgentCall(cw *checkWF, call *Call, a *Agent) {
 			c.checkRuleList(cw, arr, local)
 		}
 	}
+	// context: "data.x" names a data file of the workflow.
+	for _, e := range ElemsOf(call.Value("context")) {
+		if s, ok := e.(*String); ok {
+			c.checkNamedString(cw, s, "data", CodeUnknownData)
+		}
+	}
 	for _, as := range spec.Args {
 		if as.Kind != ArgTemplate {
 			continue
@@ -588,8 +594,11 @@ func (c *checkCtx) checkNamedString(cw *checkWF, s *String, root, code string) {
 		return
 	}
 	obj, has := cw.ns.models, cw.ns.hasModels
-	if root == "schemas" {
+	switch root {
+	case "schemas":
 		obj, has = cw.ns.schemas, cw.ns.hasSchemas
+	case "data":
+		obj, has = cw.ns.data, cw.ns.hasData
 	}
 	off := len(root) + 1
 	c.checkNamedRef(root, name, c.strRange(s, off, off+len(name)), obj, has, cw.b, code)
