@@ -487,3 +487,13 @@ func TestParseOp(t *testing.T) {
 	_, err = ParseOp([]byte(`{"op":"set","idd":"a"}`))
 	assert.ErrorIs(t, err, ErrBadOp)
 }
+
+func TestEditMultilineValueIntoSingleLineList(t *testing.T) {
+	src := "workflow W {\n  source: [NATS(\"a\")]\n}\n"
+	res, err := ApplyOp("t", []byte(src), Op{Op: "add_source", Value: "HTTP(\"/x\", {\r\nmethod: \"POST\" })"})
+	require.NoError(t, err)
+	formatted, d := Format("t", res.Src)
+	require.False(t, d.HasErrors())
+	assert.Equal(t, string(formatted), string(res.Src), "inserted text is canonical")
+	assert.NotContains(t, string(res.Src), "\r")
+}

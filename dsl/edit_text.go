@@ -310,7 +310,7 @@ func (v textView) insertItem(s seq, at int, text, trail string) []TextEdit {
 			ind := v.indent(s.items[0].start)
 			return []TextEdit{{Start: ls, End: ls, New: ind + indentRest(text, ind, nl) + sep + trail + nl}}
 		}
-		return []TextEdit{{Start: lo, End: lo, New: text + sep + trail + " "}}
+		return []TextEdit{{Start: lo, End: lo, New: indentRest(text, v.indent(lo), nl) + sep + trail + " "}}
 	}
 	// Insert after item at-1, giving it a separator if it has none.
 	prev := s.items[at-1]
@@ -332,6 +332,7 @@ func (v textView) insertItem(s seq, at int, text, trail string) []TextEdit {
 		}
 		return append(edits, TextEdit{Start: hi, End: hi, New: nl + ind + indentRest(text, ind, nl) + newSep + trail})
 	}
+	text = indentRest(text, v.indent(prev.start), nl)
 	if prev.sep.Empty() {
 		return append(edits, TextEdit{Start: prev.end, End: prev.end, New: " " + text + newSep + trail})
 	}
@@ -347,6 +348,7 @@ func indentRest(text, ind, nl string) string {
 	if !strings.Contains(text, "\n") {
 		return text
 	}
+	text = strings.ReplaceAll(text, "\r\n", "\n")
 	lines := strings.Split(text, "\n")
 	for i := 1; i < len(lines); i++ {
 		if lines[i] != "" {

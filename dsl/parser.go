@@ -36,13 +36,7 @@ func Parse(filename string, src []byte) (*File, Diagnostics) {
 			p.sig = append(p.sig, int32(i))
 		}
 	}
-	for _, e := range lexErrs {
-		code := CodeInvalidChar
-		if strings.HasPrefix(e.summary, "Unterminated") {
-			code = CodeUnterminated
-		}
-		p.diags = append(p.diags, Diagnostic{Severity: SevError, Code: code, Summary: e.summary, Detail: e.detail, Filename: filename, Range: f.Range(e.start, e.end)})
-	}
+	p.lexDiags(lexErrs)
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -57,6 +51,17 @@ func Parse(filename string, src []byte) (*File, Diagnostics) {
 }
 
 type bailout struct{}
+
+// lexDiags reports the lexer's problems as diagnostics.
+func (p *parser) lexDiags(errs []lexError) {
+	for _, e := range errs {
+		code := CodeInvalidChar
+		if strings.HasPrefix(e.summary, "Unterminated") {
+			code = CodeUnterminated
+		}
+		p.diags = append(p.diags, Diagnostic{Severity: SevError, Code: code, Summary: e.summary, Detail: e.detail, Filename: p.f.Filename, Range: p.f.Range(e.start, e.end)})
+	}
+}
 
 type parser struct {
 	f     *File
@@ -428,9 +433,7 @@ func ParseValue(filename string, src []byte) (Node, *File, Diagnostics) {
 			p.sig = append(p.sig, int32(i))
 		}
 	}
-	for _, e := range lexErrs {
-		p.diags = append(p.diags, Diagnostic{Severity: SevError, Code: CodeUnterminated, Summary: e.summary, Detail: e.detail, Filename: filename, Range: f.Range(e.start, e.end)})
-	}
+	p.lexDiags(lexErrs)
 	var n Node
 	func() {
 		defer func() {
