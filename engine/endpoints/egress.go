@@ -5,9 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go"
 )
+
+// subscribeTimeout bounds the wait for the server to confirm a target's
+// subscription when Start's context has no deadline.
+const subscribeTimeout = 10 * time.Second
 
 // egress is the subscription every target adapter delivers from.
 type egress struct {
@@ -37,6 +42,11 @@ func (e *egress) start(ctx context.Context, nc *nats.Conn, handle nats.MsgHandle
 		return fmt.Errorf("endpoints: %s: subscribe %s: %w", e.name, e.subject, err)
 	}
 	sub.SetClosedHandler(func(string) { close(closed) })
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, subscribeTimeout)
+		defer cancel()
+	}
 	if err := nc.FlushWithContext(ctx); err != nil {
 		_ = sub.Unsubscribe()
 		return fmt.Errorf("endpoints: %s: subscribe %s: %w", e.name, e.subject, err)
