@@ -107,11 +107,12 @@ func (c *checkCtx) run() {
 		if b.Body == nil {
 			continue
 		}
-		c.walkGeneric(b)
+		ns := newCheckNamespaces(b)
+		c.walkGeneric(b, ns)
 		if b.Kind == KindIntegration {
 			continue
 		}
-		cw := c.newWF(b)
+		cw := c.newWF(b, ns)
 		c.order = append(c.order, cw)
 		if _, dup := c.wfs[b.Name]; !dup {
 			c.wfs[b.Name] = cw
@@ -157,18 +158,11 @@ func (c *checkCtx) checkBlockNames() {
 // depend on where a value sits: duplicate object keys and call arguments,
 // ${...} interpolations in strings, and config/models/schemas/data
 // references written as paths.
-func (c *checkCtx) walkGeneric(b *Block) {
-	var deploy, config, models, schemas, data *Object
+func (c *checkCtx) walkGeneric(b *Block, ns *checkNamespaces) {
+	var deploy *Object
 	if b.Kind != KindIntegration {
 		deploy, _ = b.Body.Value("deployment").(*Object)
-		config, _ = b.Body.Value("config").(*Object)
-		models, _ = b.Body.Value("models").(*Object)
-		schemas, _ = b.Body.Value("schemas").(*Object)
-		data, _ = b.Body.Value("data").(*Object)
 	}
-	ns := &checkNamespaces{block: b, config: config, models: models, schemas: schemas, data: data,
-		hasConfig: b.Body.Get("config") != nil, hasModels: b.Body.Get("models") != nil,
-		hasSchemas: b.Body.Get("schemas") != nil, hasData: b.Body.Get("data") != nil}
 	var walk func(n Node, local *Object)
 	walk = func(n Node, local *Object) {
 		switch v := n.(type) {

@@ -527,7 +527,7 @@ func (c *checkCtx) integrationRef(b *Block, key string, kind BlockKind) *checkWF
 			fmt.Sprintf("Expected %s: Name naming the %s it wires.", key, kind))
 		return nil
 	}
-	name, ok := checkRefName(p.Value)
+	name, ok := checkNameOf(p.Value)
 	if !ok {
 		c.wrongKind(p.Value, key, "the name of a "+string(kind))
 		return nil
@@ -606,7 +606,7 @@ func (c *checkCtx) mappingSource(wf *checkWF, n Node) {
 
 // mappingSink checks a mapping output value, which writes into the workflow.
 func (c *checkCtx) mappingSink(wf *checkWF, n Node) {
-	ch, ok := checkChannelOf(n)
+	ch, ok := checkNameOf(n)
 	if !ok {
 		c.wrongKind(n, "a mapping output", `target.<subject> or a channel string`)
 		return

@@ -177,6 +177,9 @@ func checkTemplateArgs(args string, from int) []checkTag {
 				j++
 			}
 			word := args[i:j]
+			if word == "as" {
+				return out // block parameters: {{#each items as |item|}}
+			}
 			if k := strings.IndexByte(word, '='); k >= 0 { // hash argument key=value
 				out = append(out, checkTag{word[k+1:], from + i + k + 1, from + j})
 			} else if i == 0 || args[i-1] != '(' { // a subexpression's first word is a helper
@@ -279,7 +282,7 @@ func checkContextNames(n Node, names map[string]bool) {
 	case *Call:
 		names[v.Name] = true
 		for _, k := range []string{"id", "name"} {
-			if s, ok := checkRefName(v.Value(k)); ok {
+			if s, ok := checkNameOf(v.Value(k)); ok {
 				names[s] = true
 			}
 		}

@@ -48,10 +48,10 @@ func newCheckNamespaces(b *Block) *checkNamespaces {
 
 // newWF builds the semantic view of a block and the channels its sources,
 // inputs and agents produce.
-func (c *checkCtx) newWF(b *Block) *checkWF {
+func (c *checkCtx) newWF(b *Block, ns *checkNamespaces) *checkWF {
 	w := NewWorkflow(b)
 	all := w.AllAgents()
-	cw := &checkWF{w: w, b: b, ns: newCheckNamespaces(b), all: all,
+	cw := &checkWF{w: w, b: b, ns: ns, all: all,
 		produced: make(map[string][]int, 2*len(all)+4), consumed: make(map[string]bool, len(all)+4), fallback: map[string]bool{}}
 	cw.byID = make(map[string]*Agent, len(cw.all))
 	cw.pos = make(map[*Agent]int, len(cw.all))
@@ -86,7 +86,7 @@ func (c *checkCtx) newWF(b *Block) *checkWF {
 		if a.Type == "Router" {
 			if rules, ok := a.Call.Value("rules").(*Object); ok {
 				for _, p := range rules.Props {
-					ch, ok := checkChannelOf(p.Value)
+					ch, ok := checkNameOf(p.Value)
 					if !ok || strings.HasPrefix(ch, "target.") || strings.HasPrefix(ch, "output.") {
 						continue
 					}
@@ -105,7 +105,7 @@ func (c *checkCtx) newWF(b *Block) *checkWF {
 			}
 		}
 		if fb := a.Call.Value("fallback"); fb != nil {
-			if id, ok := checkRefName(fb); ok {
+			if id, ok := checkNameOf(fb); ok {
 				cw.fallback[id] = true
 			}
 		}
@@ -113,19 +113,9 @@ func (c *checkCtx) newWF(b *Block) *checkWF {
 	return cw
 }
 
-// checkChannelOf returns the channel named by a string or path value.
-func checkChannelOf(n Node) (string, bool) {
-	switch v := n.(type) {
-	case *String:
-		return strings.TrimSpace(v.Text()), true
-	case *Path:
-		return v.String(), true
-	}
-	return "", false
-}
-
-// checkRefName returns the name in a string or path value.
-func checkRefName(n Node) (string, bool) {
+// checkNameOf returns the name written as a string or a path: a channel,
+// an agent id, a block name.
+func checkNameOf(n Node) (string, bool) {
 	switch v := n.(type) {
 	case *String:
 		return strings.TrimSpace(v.Text()), true
@@ -290,7 +280,7 @@ func (c *checkCtx) checkEndpoint(cw *checkWF, e *Endpoint, cat Category) {
 		c.wrongRole(call, spec, cat)
 		return
 	}
-	c.checkCallArgs(cw, call, spec, nil, string(cat))
+	c.checkCallArgs(cw, call, spec, string(cat))
 }
 
 func checkEndpointExample(cat Category) string {
@@ -323,14 +313,14 @@ func (c *checkCtx) checkAgentCall(cw *checkWF, call *Call, a *Agent) {
 			fmt.Sprintf("Known agent types are %s; the agent is kept but cannot run.", checkAll(names)), suggest(call.Name, names)...)
 		// The arguments every agent takes are still checked.
 		spec = &TypeSpec{Name: call.Name, Categories: []Category{CatAgent}, Args: commonAgentArgs}
-		c.checkCallArgs(cw, call, spec, a, "")
+		c.checkCallArgs(cw, call, spec, "")
 		return
 	}
 	if !spec.Is(CatAgent) {
 		c.wrongRole(call, spec, CatAgent)
 		return
 	}
-	c.checkCallArgs(cw, call, spec, a, string(CatAgent))
+	c.checkCallArgs(cw, call, spec, string(CatAgent))
 	local, _ := call.Value("config").(*Object)
 	if local != nil {
 		c.checkConfigObject(cw, call, spec, local)
@@ -361,7 +351,7 @@ func (c *checkCtx) checkAgentCall(cw *checkWF, call *Call, a *Agent) {
 
 // checkCallArgs checks named and positional arguments against the spec.
 // role is "" for an unknown type (unknown arguments are not reported).
-func (c *checkCtx) checkCallArgs(cw *checkWF, call *Call, spec *TypeSpec, a *Agent, role string) {
+func (c *checkCtx) checkCallArgs(cw *checkWF, call *Call, spec *TypeSpec, role string) {
 	local, _ := call.Value("config").(*Object)
 	pos := 0
 	for _, arg := range call.Args {
@@ -406,7 +396,6 @@ func (c *checkCtx) checkCallArgs(cw *checkWF, call *Call, spec *TypeSpec, a *Age
 		c.errorAt(CodeMissingArg, call.NameRange, fmt.Sprintf("%s needs %q", call.Name, as.Name),
 			fmt.Sprintf("Expected %s — %s", how, as.Doc))
 	}
-	_ = a
 }
 
 func checkPositional(spec *TypeSpec, i int) *ArgSpec {
@@ -866,7 +855,7 @@ func (c *checkCtx) checkRuleList(cw *checkWF, arr *Array, local *Object) {
 
 // checkFallbackRef checks that a fallback names an agent of the workflow.
 func (c *checkCtx) checkFallbackRef(cw *checkWF, n Node) {
-	id, _ := checkRefName(n)
+	id, _ := checkNameOf(n)
 	if cw == nil || id == "" {
 		return
 	}
