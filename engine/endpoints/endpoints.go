@@ -19,6 +19,11 @@
 // of a workflow into a Set that shares one HTTP server between its HTTP
 // sources and starts and stops the adapters in the right order.
 //
+// MQTT endpoints need the bus started with an MQTT listener
+// (bus.Options.MQTTListen), which nats-server runs on JetStream (always on
+// in the bus) under the bus's server name; Options.MQTTEnabled says so.
+// MQTTSubject gives the server's topic-to-subject mapping.
+//
 // Malformed events are not judged here, except by the HTTP source, which
 // can answer its client: a File source publishes every non-empty line as
 // it is, with its line number in HeaderLine, and the runtime dead-letters

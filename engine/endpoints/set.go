@@ -99,7 +99,8 @@ func (s *Set) Subjects() []string {
 }
 
 // Start starts the target adapters (so they are subscribed before any
-// event can reach them), then the source adapters, then the HTTP server.
+// event can reach them), then the source adapters, then the HTTP server
+// when there is an HTTP source.
 // If one fails, those already started are stopped and the error returned.
 func (s *Set) Start(ctx context.Context, nc *nats.Conn) error {
 	for _, group := range [][]*Endpoint{s.Targets, s.Sources} {
@@ -115,6 +116,9 @@ func (s *Set) Start(ctx context.Context, nc *nats.Conn) error {
 			s.started = append(s.started, e)
 			s.mu.Unlock()
 		}
+	}
+	if len(s.HTTP.Paths()) == 0 {
+		return nil // no HTTP source: nothing to listen for
 	}
 	if err := s.HTTP.Start(); err != nil {
 		_ = s.Stop(ctx)
