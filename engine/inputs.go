@@ -177,7 +177,7 @@ func (in *inputs) subscribeDurable(ctx context.Context, g *graph, w want, sub *i
 	}
 	durable := "kumeo-" + strings.ReplaceAll(w.queue, ".", "-")
 	cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable: durable, AckPolicy: jetstream.AckExplicitPolicy, AckWait: 30 * time.Second,
+		Durable: durable, AckPolicy: jetstream.AckExplicitPolicy, AckWait: r.opts.AckWait,
 		MaxAckPending: 8192, DeliverPolicy: jetstream.DeliverAllPolicy,
 	})
 	if err != nil {
@@ -190,7 +190,10 @@ func (in *inputs) subscribeDurable(ctx context.Context, g *graph, w want, sub *i
 			defer sub.workers.Done()
 			for m := range sub.work {
 				if r.stopped.Load() {
-					continue // left unacked: redelivered on restart
+					if !r.aborted.Load() {
+						m.Nak() // not handled: redeliver at once to whoever consumes next
+					}
+					continue
 				}
 				h(&nats.Msg{Subject: m.Subject(), Header: m.Headers(), Data: m.Data()})
 				m.Ack()

@@ -77,6 +77,9 @@ type Options struct {
 	TraceRate int
 	// TracePerAgent is the ring size of recent events per agent.
 	TracePerAgent int
+	// AckWait is how long a durable source message may stay unacked before
+	// JetStream redelivers it (a crashed process); 0 means 30 s.
+	AckWait time.Duration
 	// Dir resolves relative file names; default: the workflow file's dir.
 	Dir    string
 	Logger *slog.Logger
@@ -99,6 +102,7 @@ type Run struct {
 	metrics  map[string]*metrics.Agent
 	inputs   *inputs
 	stopped  atomic.Bool
+	aborted  atomic.Bool
 	inflight sync.WaitGroup
 	ledger   runLedger
 	ctx      context.Context
@@ -138,6 +142,9 @@ func Start(ctx context.Context, f *dsl.File, workflow string, opts Options) (*Ru
 	}
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 2 * runtime.GOMAXPROCS(0)
+	}
+	if opts.AckWait <= 0 {
+		opts.AckWait = 30 * time.Second
 	}
 	if opts.TraceRate == 0 {
 		opts.TraceRate = 200
@@ -278,6 +285,17 @@ func (r *Run) Ledger() Ledger {
 
 // Idle reports whether no event is being handled.
 func (r *Run) Idle() bool { return r.Ledger().InFlight == 0 }
+
+// abort simulates a crash: the connection goes away at once, nothing is
+// drained, acked or flushed.
+func (r *Run) abort() {
+	r.stopped.Store(true)
+	r.aborted.Store(true)
+	if r.cancel != nil {
+		r.cancel()
+	}
+	r.nc.Close()
+}
 
 // Stop stops taking events, waits for the ones being handled (until ctx is
 // done), flushes outputs and releases the connection.
