@@ -36,7 +36,9 @@ import (
 //     out), "name: expr" computes one from the event as it was after
 //     stage 1 (features do not see each other). Nothing else is carried
 //     over implicitly: the event's identity travels in flow.Event.ID and
-//     TraceID, and a field such as "tx_id" is kept by listing it.
+//     TraceID, and a field such as "tx_id" is kept by listing it. A
+//     computed NaN or infinity (amount / 0) fails the event: JSON cannot
+//     carry it.
 //
 // Failures at stages 2 to 5 are permanent and wrap ErrInvalidEvent.
 type DataProcessor struct {
@@ -106,6 +108,9 @@ func (a *DataProcessor) Process(_ context.Context, ev *flow.Event) (flow.Outcome
 			v, err := f.expr.Eval(data)
 			if err != nil {
 				return flow.Outcome{}, flow.Permanent(fmt.Errorf("%w: feature %q: %s", ErrInvalidEvent, f.out.name, firstLine(err.Error())))
+			}
+			if x, isFloat := v.(float64); isFloat && !finite(x) {
+				return flow.Outcome{}, flow.Permanent(fmt.Errorf("%w: feature %q: expression %q gave %g, which JSON cannot carry", ErrInvalidEvent, f.out.name, f.expr.Source, x))
 			}
 			f.out.set(out, v)
 		}

@@ -237,6 +237,13 @@ func TestDataProcessorFeatures(t *testing.T) {
 		assert.ErrorIs(t, err, ErrInvalidEvent)
 		assert.ErrorContains(t, err, `feature "double": expression "amount * 2": invalid operation: string * int`)
 	})
+	t.Run("non-finite result fails", func(t *testing.T) {
+		a := mustBuild(t, `DataProcessor(id: "f", config: { features: ["ratio: amount / n"] })`, "", "")
+		_, _, err := process(t, a, map[string]any{"amount": 1.0, "n": 0.0})
+		require.Error(t, err)
+		assert.True(t, flow.IsPermanent(err))
+		assert.ErrorContains(t, err, `feature "ratio": expression "amount / n" gave +Inf, which JSON cannot carry`)
+	})
 	t.Run("validation happens before features", func(t *testing.T) {
 		a := mustBuild(t, `DataProcessor(id: "f", config: { required_fields: ["amount"], features: ["amount"] })`, "", "")
 		_, _, err := process(t, a, map[string]any{"x": 1.0})
