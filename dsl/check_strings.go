@@ -165,7 +165,7 @@ const checkDurationHelp = `a duration such as "500ms", "30s", "5m", "1h30m" or "
 
 // checkDuration validates a duration value: a string in duration syntax
 // (interpolated strings are checked when they are resolved, not here).
-func (c *checkCtx) checkDuration(n Node, what string) {
+func (c *checkCtx) checkDuration(n Node, what checkWhat) {
 	switch v := n.(type) {
 	case *String:
 		s := v.Text()
@@ -212,9 +212,20 @@ func (c *checkCtx) checkQuantity(key string, n Node) {
 	}
 }
 
+// checkWhat names a value in messages, as `"timeout" of LLM`; the text is
+// built only when a message needs it.
+type checkWhat struct{ name, owner string }
+
+func (w checkWhat) String() string {
+	if w.owner == "" {
+		return strconv.Quote(w.name)
+	}
+	return strconv.Quote(w.name) + " of " + w.owner
+}
+
 // checkInt reports a value that is not a non-negative integer. It returns
 // the value and whether it is one.
-func (c *checkCtx) checkInt(n Node, what string) (int, bool) {
+func (c *checkCtx) checkInt(n Node, what checkWhat) (int, bool) {
 	switch v := n.(type) {
 	case *Number:
 		if v.Value != float64(int64(v.Value)) || v.Value < 0 || v.Value > 1<<31 {

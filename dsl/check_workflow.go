@@ -2,7 +2,6 @@ package dsl
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -454,7 +453,7 @@ func (c *checkCtx) checkArgValue(cw *checkWF, local *Object, owner string, spec 
 	if p, ok := n.(*Path); ok && checkIsNamespacePath(p) && spec.Kind != ArgChannel {
 		return // a config/models/schemas/data reference, checked by the path walk
 	}
-	what := `"` + spec.Name + `" of ` + owner
+	what := checkWhat{spec.Name, owner}
 	switch spec.Kind {
 	case ArgAny, ArgChannel:
 	case ArgString:
@@ -475,10 +474,10 @@ func (c *checkCtx) checkArgValue(cw *checkWF, local *Object, owner string, spec 
 		if len(spec.Enum) > 0 {
 			example = "one of " + checkList(spec.Enum)
 		}
-		c.wrongKind(n, what, example)
+		c.wrongKind(n, what.String(), example)
 	case ArgNumber:
 		if _, ok := n.(*Number); !ok {
-			c.wrongKind(n, what, "a number")
+			c.wrongKind(n, what.String(), "a number")
 			return
 		}
 		if checkIntArgs[spec.Name] {
@@ -486,12 +485,12 @@ func (c *checkCtx) checkArgValue(cw *checkWF, local *Object, owner string, spec 
 		}
 	case ArgBool:
 		if _, ok := n.(*Bool); !ok {
-			c.wrongKind(n, what, "true or false")
+			c.wrongKind(n, what.String(), "true or false")
 		}
 	case ArgObject:
 		o, ok := n.(*Object)
 		if !ok {
-			c.wrongKind(n, what, "an object { key: value, ... }")
+			c.wrongKind(n, what.String(), "an object { key: value, ... }")
 			return
 		}
 		if spec.Name == "deployment" {
@@ -499,7 +498,7 @@ func (c *checkCtx) checkArgValue(cw *checkWF, local *Object, owner string, spec 
 		}
 	case ArgArray:
 		if _, ok := n.(*Array); !ok {
-			c.wrongKind(n, what, "a list [ ... ]")
+			c.wrongKind(n, what.String(), "a list [ ... ]")
 		}
 	case ArgExpr:
 		switch v := n.(type) {
@@ -507,22 +506,22 @@ func (c *checkCtx) checkArgValue(cw *checkWF, local *Object, owner string, spec 
 			c.checkExpr(cw, local, checkStringSite(v), spec.Name+" condition")
 		case *Bool:
 		default:
-			c.wrongKind(n, what, "an expression string such as \"amount > 1000\"")
+			c.wrongKind(n, what.String(), "an expression string such as \"amount > 1000\"")
 		}
 	case ArgDuration:
 		c.checkDuration(n, what)
 	case ArgTemplate:
 		if _, ok := n.(*String); !ok {
-			c.wrongKind(n, what, `a prompt template string such as "Summarise {{body}}"`)
+			c.wrongKind(n, what.String(), `a prompt template string such as "Summarise {{body}}"`)
 		}
 	case ArgModel:
 		switch v := n.(type) {
 		case *String:
 			c.checkNamedString(cw, v, "models", CodeUnknownModel)
 		case *Object:
-			c.checkModelDef(v, what)
+			c.checkModelDef(v, what.String())
 		default:
-			c.wrongKind(n, what, `"models.<name>", a model file path or { file: "x.onnx", type: "onnx" }`)
+			c.wrongKind(n, what.String(), `"models.<name>", a model file path or { file: "x.onnx", type: "onnx" }`)
 		}
 	case ArgSchema:
 		switch v := n.(type) {
@@ -530,16 +529,16 @@ func (c *checkCtx) checkArgValue(cw *checkWF, local *Object, owner string, spec 
 			c.checkNamedString(cw, v, "schemas", CodeUnknownSchema)
 		case *Object:
 		default:
-			c.wrongKind(n, what, `"schemas.<name>", a JSON Schema file or an inline schema object`)
+			c.wrongKind(n, what.String(), `"schemas.<name>", a JSON Schema file or an inline schema object`)
 		}
 	case ArgRetry:
 		switch v := n.(type) {
 		case *Number:
-			c.checkInt(v, `"retry" of `+owner)
+			c.checkInt(v, checkWhat{"retry", owner})
 		case *Object:
 			c.checkSettings(cw, local, v, checkRetryKeys, "retry", "A retry setting")
 		default:
-			c.wrongKind(n, what, `a number of attempts such as 3 or { attempts: 3, backoff: "exponential", initial: "200ms" }`)
+			c.wrongKind(n, what.String(), `a number of attempts such as 3 or { attempts: 3, backoff: "exponential", initial: "200ms" }`)
 		}
 	case ArgAgentRef:
 		switch v := n.(type) {
@@ -548,19 +547,19 @@ func (c *checkCtx) checkArgValue(cw *checkWF, local *Object, owner string, spec 
 		case *Call:
 			c.checkAgentCall(cw, v, nil)
 		default:
-			c.wrongKind(n, what, `an agent id such as "backup_model" or an agent call`)
+			c.wrongKind(n, what.String(), `an agent id such as "backup_model" or an agent call`)
 		}
 	case ArgFailure:
 		o, ok := n.(*Object)
 		if !ok {
-			c.wrongKind(n, what, `{ action: "quarantine", retry: 1 }`)
+			c.wrongKind(n, what.String(), `{ action: "quarantine", retry: 1 }`)
 			return
 		}
 		c.checkSettings(cw, local, o, checkFailureKeys, "on_failure", "on_failure")
 	}
 }
 
-func (c *checkCtx) checkEnum(spec *ArgSpec, v *String, what string) {
+func (c *checkCtx) checkEnum(spec *ArgSpec, v *String, what checkWhat) {
 	if len(spec.Enum) == 0 {
 		return
 	}
@@ -569,7 +568,7 @@ func (c *checkCtx) checkEnum(spec *ArgSpec, v *String, what string) {
 		return
 	}
 	c.errorAt(CodeBadEnum, v.Range, fmt.Sprintf("Invalid %s %q", spec.Name, s),
-		fmt.Sprintf("%s must be one of %s.", checkUpperFirst(what), checkList(spec.Enum)), suggest(s, spec.Enum)...)
+		fmt.Sprintf("%s must be one of %s.", what, checkList(spec.Enum)), suggest(s, spec.Enum)...)
 }
 
 // checkNamedString checks a "models.x" / "schemas.x" string; other strings
@@ -890,7 +889,7 @@ func (c *checkCtx) checkDeployment(d *Object) {
 		c.checkScaling(s)
 	}
 	if v := d.Value("replicas"); v != nil {
-		c.checkInt(v, `"replicas"`)
+		c.checkInt(v, checkWhat{name: "replicas"})
 	}
 }
 
@@ -902,7 +901,7 @@ func (c *checkCtx) checkResources(o *Object) {
 		case "gpu":
 			switch v := p.Value.(type) {
 			case *Number:
-				c.checkInt(v, `"gpu"`)
+				c.checkInt(v, checkWhat{name: "gpu"})
 			case *Bool, *String, *Path:
 			default:
 				c.wrongKind(p.Value, "gpu", "true, false or a number of GPUs")
@@ -921,10 +920,10 @@ func (c *checkCtx) checkScaling(o *Object) {
 	for _, p := range o.Props {
 		switch p.Key {
 		case "min_replicas":
-			minV, haveMin = c.checkInt(p.Value, strconv.Quote(p.Key))
+			minV, haveMin = c.checkInt(p.Value, checkWhat{name: p.Key})
 			minP = p
 		case "max_replicas":
-			maxV, haveMax = c.checkInt(p.Value, strconv.Quote(p.Key))
+			maxV, haveMax = c.checkInt(p.Value, checkWhat{name: p.Key})
 		}
 	}
 	if haveMin && haveMax && minV > maxV {
