@@ -295,7 +295,7 @@ func (x *pathIndex) add(rec *Record, pos uint64) {
 		if len(x.traces) >= x.max {
 			x.evictOldest()
 		}
-		p = &path{hops: make([]hop, 0, 4)}
+		p = &path{hops: make([]hop, 0, 2)}
 		x.traces[rec.TraceID] = p
 		x.order = append(x.order, rec.TraceID)
 	}
