@@ -9,6 +9,7 @@ import (
 // Diagnostic codes of the semantic checker. K1xxx are errors, K2xxx
 // warnings; a code never changes meaning once released.
 const (
+	CodeCheckFailed       = "K1000" // the checker itself failed on this file (a bug: please report it)
 	CodeDuplicateBlock    = "K1001" // two workflow/subworkflow/integration blocks share a name
 	CodeDuplicateKey      = "K1002" // a key appears twice in one block or object
 	CodeDuplicateID       = "K1003" // two agents of a workflow share an id
@@ -60,7 +61,17 @@ func Check(f *File) Diagnostics {
 		return nil
 	}
 	c := &checkCtx{f: f, src: f.Src, wfs: map[string]*checkWF{}}
-	c.run()
+	func() {
+		// The editor checks whatever is typed: a bug here must cost one
+		// diagnostic, not the application. Fuzzing treats K1000 as a failure.
+		defer func() {
+			if r := recover(); r != nil {
+				c.errorAt(CodeCheckFailed, Range{}, "The checker failed on this file",
+					fmt.Sprintf("Internal error: %v. The diagnostics above it are incomplete.", r))
+			}
+		}()
+		c.run()
+	}()
 	c.diags.Sort()
 	return c.diags
 }

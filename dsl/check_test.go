@@ -54,6 +54,7 @@ func TestCheckCorpus(t *testing.T) {
 			if !example { // examples belong to everyone: no golden copy to keep in step
 				golden(t, strings.TrimSuffix(fn, ".kumeo")+".golden", formatDiags(diags))
 			}
+			checkInvariants(t, src)
 			if example || strings.HasPrefix(base, "ok_") {
 				assert.Empty(t, diags, "a clean file must check without diagnostics")
 				return
@@ -359,8 +360,8 @@ func checkInvariants(t testing.TB, src []byte) {
 	f, _ := Parse("f.kumeo", src)
 	diags := Check(f)
 	for i, d := range diags {
-		if d.Code == "" || d.Summary == "" || d.Severity == 0 {
-			t.Fatalf("incomplete diagnostic %+v", d)
+		if d.Code == "" || d.Summary == "" || d.Detail == "" || d.Severity == 0 || d.Code == CodeCheckFailed {
+			t.Fatalf("bad diagnostic %+v", d)
 		}
 		if d.Range.Start.Offset < 0 || d.Range.End.Offset > len(src) || d.Range.Start.Offset > d.Range.End.Offset {
 			t.Fatalf("range %v outside the source (%d bytes): %s", d.Range, len(src), d)
