@@ -330,6 +330,10 @@ func toFloat(v any) (float64, bool) {
 // finite reports whether f is a usable number (not NaN or ±Inf).
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
+// noData stands in for an event without data when expressions read it; it
+// is never written.
+var noData = map[string]any{}
+
 // field is a field name split once: "card.bin" reads data["card"]["bin"].
 // A dot always means nesting.
 type field struct {

@@ -61,8 +61,8 @@ const (
 	stepRemoveSpecial
 )
 
-// Steps lists the DataProcessor clean-up steps.
-var Steps = []string{"trim", "lowercase", "uppercase", "remove_special_chars"}
+// stepNames are the DataProcessor clean-up steps, in step order.
+var stepNames = []string{"trim", "lowercase", "uppercase", "remove_special_chars"}
 
 type feature struct {
 	out  field
@@ -285,13 +285,13 @@ func (p *params) dpSteps(a *DataProcessor) error {
 	for i, e := range list {
 		s, _ := e.(string)
 		idx := -1
-		for j, name := range Steps {
+		for j, name := range stepNames {
 			if s == name {
 				idx = j
 			}
 		}
 		if idx < 0 {
-			return p.errorf(fmt.Sprintf("%s[%d]", p.where("steps"), i), "unknown step %s: expected one of %s", describe(e), quoteAll(Steps))
+			return p.errorf(fmt.Sprintf("%s[%d]", p.where("steps"), i), "unknown step %s: expected one of %s", describe(e), quoteAll(stepNames))
 		}
 		a.steps = append(a.steps, step(idx))
 	}

@@ -58,6 +58,9 @@ type ImputerState struct {
 
 // Process implements flow.Agent.
 func (a *MissingValueHandler) Process(_ context.Context, ev *flow.Event) (flow.Outcome, error) {
+	if ev.Data == nil {
+		ev.Data = make(map[string]any, len(a.fields))
+	}
 	for i := range a.fields {
 		f := &a.fields[i]
 		v, present := f.get(ev.Data)

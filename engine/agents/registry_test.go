@@ -88,3 +88,30 @@ func TestExampleAgentsBuild(t *testing.T) {
 		})
 	}
 }
+
+func TestEventsWithoutData(t *testing.T) {
+	for _, tt := range []struct {
+		agent string
+		want  flow.Outcome
+		data  map[string]any
+		msg   string
+	}{
+		{`Router(id: "r", rules: { "kind == 'a'": "a", "default": "b" })`, flow.Outcome{Action: flow.Route, Route: 1}, nil, ""},
+		{`DecisionMatrix(id: "d", rules: [ { name: "has_kind", condition: "kind != nil", error: "no kind" } ])`, flow.Outcome{}, nil, "rule failed: has_kind (no kind)"},
+		{`DataProcessor(id: "p", config: { steps: ["trim"], required_fields: ["a"] })`, flow.Outcome{}, map[string]any{}, `missing required field "a"`},
+		{`DataNormalizer(id: "n", config: { fields: ["a"] })`, flow.Outcome{Action: flow.Emit}, nil, ""},
+		{`MissingValueHandler(id: "m", strategy: "constant", config: { fields: ["a"], value: 1 })`, flow.Outcome{Action: flow.Emit}, map[string]any{"a": 1.0}, ""},
+	} {
+		t.Run(tt.agent[:12], func(t *testing.T) {
+			a := mustBuild(t, tt.agent, "", "")
+			ev, out, err := process(t, a, nil)
+			if tt.msg != "" {
+				assert.ErrorContains(t, err, tt.msg)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, out)
+			assert.Equal(t, tt.data, ev.Data)
+		})
+	}
+}

@@ -34,8 +34,12 @@ func (r *Router) Routes() []string { return r.routes }
 
 // Process implements flow.Agent.
 func (r *Router) Process(_ context.Context, ev *flow.Event) (flow.Outcome, error) {
+	data := ev.Data
+	if data == nil {
+		data = noData
+	}
 	for i, e := range r.exprs {
-		ok, err := e.Bool(ev.Data)
+		ok, err := e.Bool(data)
 		if err != nil {
 			return flow.Outcome{}, flow.Permanent(fmt.Errorf("%w: rule %q: %s", ErrInvalidEvent, e.Source, firstLine(err.Error())))
 		}

@@ -87,6 +87,13 @@ func TestRouterOrderAndDefault(t *testing.T) {
 			want:   flow.Outcome{Action: flow.Route, Route: 1},
 		},
 		{
+			name:   "escaped and single-quoted keys",
+			agent:  `Router(id: "r", rules: { "tag == \"a\"": "a", 'tag == "b"': "b" })`,
+			routes: []string{"a", "b"},
+			in:     map[string]any{"tag": "b"},
+			want:   flow.Outcome{Action: flow.Route, Route: 1},
+		},
+		{
 			name:   "rules in the config object",
 			agent:  `Router(id: "r", config: { rules: { "b > 0": "b", "a > 0": "a" } })`,
 			routes: []string{"b", "a"},

@@ -63,6 +63,9 @@ var ruleKeys = []string{"name", "condition", "error", "description"}
 // string multiplied) counts as failed, with the evaluation error as its
 // message. A condition that yields null (a missing field) is false.
 func (rs ruleSet) check(data map[string]any) error {
+	if data == nil {
+		data = noData
+	}
 	var failed []RuleViolation
 	for i := range rs {
 		r := &rs[i]
