@@ -72,6 +72,7 @@ type decoder struct {
 	vals   []any    // stack of array elements and object values being built
 	keys   []string // stack of object keys being built
 	buf    []byte   // scratch for unescaping strings
+	slab   []string // this document's boxed string values, see box
 }
 
 var decoderPool = sync.Pool{New: func() any { return new(decoder) }}
@@ -84,10 +85,8 @@ func getDecoder(b []byte) *decoder {
 }
 
 func putDecoder(d *decoder) {
-	// The stacks are cleared as they are popped, on error too only up to
-	// what was pushed; clear everything that may still hold a value.
-	clear(d.vals[:cap(d.vals)])
-	clear(d.keys[:cap(d.keys)])
+	// The stacks are empty again, and popTo cleared what they held, on
+	// errors too, so the pooled decoder keeps no decoded value alive.
 	*d = decoder{vals: d.vals[:0], keys: d.keys[:0], buf: d.buf[:0]}
 	if cap(d.vals) > 1<<12 || cap(d.keys) > 1<<12 || cap(d.buf) > 1<<16 {
 		return // do not keep what one odd document grew
@@ -135,7 +134,7 @@ func (d *decoder) value() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return s, nil
+		return d.box(s), nil
 	case 't':
 		if err := d.literal("true"); err != nil {
 			return nil, err

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -249,5 +251,39 @@ func TestDecodeDoesNotAliasInput(t *testing.T) {
 	}
 	if !reflect.DeepEqual(m, want) {
 		t.Fatalf("result changed with the input: %v", m)
+	}
+}
+
+// TestBoxedStringsSurviveGC keeps decoded string values from many documents
+// through garbage collections and checks that they behave like any other
+// string in an interface.
+func TestBoxedStringsSurviveGC(t *testing.T) {
+	var kept []any
+	var want []string
+	for i := range 2000 {
+		ev := fmt.Sprintf(`{"s":"value-%d","a":["x%d","y\n%d",1,"z"]}`, i, i, i)
+		m, err := DecodeObject([]byte(ev))
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept = append(kept, m["s"], m["a"].([]any)[1])
+		want = append(want, fmt.Sprintf("value-%d", i), fmt.Sprintf("y\n%d", i))
+		if i%500 == 0 {
+			runtime.GC()
+		}
+	}
+	runtime.GC()
+	set := make(map[any]int)
+	for i, v := range kept {
+		s, ok := v.(string)
+		if !ok || s != want[i] || v != any(want[i]) || reflect.ValueOf(v).String() != want[i] || fmt.Sprint(v) != want[i] {
+			t.Fatalf("kept[%d] = %#v, want %q", i, v, want[i])
+		}
+		set[v] = i
+	}
+	for i, w := range want {
+		if set[w] != i {
+			t.Fatalf("map lookup of %q = %d, want %d", w, set[w], i)
+		}
 	}
 }

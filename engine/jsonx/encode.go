@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf8"
 )
@@ -52,8 +53,14 @@ func AppendObject(dst []byte, m map[string]any) ([]byte, error) {
 	return out, nil
 }
 
+type keyValue struct {
+	k string
+	v any
+}
+
 type encoder struct {
-	keys  []string // stack of the sorted keys of the maps being encoded
+	kvs   []keyValue // stack of the sorted entries of the maps being encoded
+	keys  []string   // stack of the sorted keys of map[string]string values
 	depth int
 	seen  map[seenKey]struct{}
 	out   []byte // Marshal's scratch output
@@ -76,11 +83,12 @@ var encoderPool = sync.Pool{New: func() any { return new(encoder) }}
 func getEncoder() *encoder { return encoderPool.Get().(*encoder) }
 
 func putEncoder(e *encoder) {
+	e.kvs = e.kvs[:0]
 	e.keys = e.keys[:0]
 	e.depth = 0
 	clear(e.seen)
 	e.fb.Reset()
-	if cap(e.keys) > 1<<12 || cap(e.out) > 1<<16 || e.fb.Cap() > 1<<16 {
+	if cap(e.kvs) > 1<<12 || cap(e.keys) > 1<<12 || cap(e.out) > 1<<16 || e.fb.Cap() > 1<<16 {
 		return // do not keep what one odd value grew
 	}
 	encoderPool.Put(e)
@@ -190,27 +198,26 @@ func (e *encoder) object(dst []byte, m map[string]any) ([]byte, error) {
 	if e.enter(key) {
 		return dst, cycleError(m)
 	}
-	base := len(e.keys)
-	for k := range m {
-		e.keys = append(e.keys, k)
+	base := len(e.kvs)
+	for k, v := range m {
+		e.kvs = append(e.kvs, keyValue{k, v})
 	}
-	slices.Sort(e.keys[base:])
+	sortByKey(e.kvs[base:])
 	dst = append(dst, '{')
 	var err error
-	// e.keys may be reallocated by nested maps: index it afresh each time.
-	for i := base; i < len(e.keys); i++ {
+	// e.kvs may be reallocated by nested maps: index it afresh each time.
+	for i := base; i < len(e.kvs); i++ {
 		if i > base {
 			dst = append(dst, ',')
 		}
-		k := e.keys[i]
-		dst = appendString(dst, k)
+		dst = appendString(dst, e.kvs[i].k)
 		dst = append(dst, ':')
-		if dst, err = e.value(dst, m[k]); err != nil {
+		if dst, err = e.value(dst, e.kvs[i].v); err != nil {
 			break
 		}
 	}
-	clear(e.keys[base:])
-	e.keys = e.keys[:base]
+	clear(e.kvs[base:])
+	e.kvs = e.kvs[:base]
 	e.leave(key)
 	if err != nil {
 		return dst, err
@@ -267,6 +274,21 @@ func (e *encoder) stringMap(dst []byte, m map[string]string) ([]byte, error) {
 	clear(e.keys[base:])
 	e.keys = e.keys[:base]
 	return append(dst, '}'), nil
+}
+
+// sortByKey sorts map entries by key as encoding/json does (keys of a map
+// are distinct, so any correct sort gives the same order). Events have
+// few keys, for which insertion sort is quickest.
+func sortByKey(kvs []keyValue) {
+	if len(kvs) > 16 {
+		slices.SortFunc(kvs, func(a, b keyValue) int { return strings.Compare(a.k, b.k) })
+		return
+	}
+	for i := 1; i < len(kvs); i++ {
+		for j := i; j > 0 && kvs[j].k < kvs[j-1].k; j-- {
+			kvs[j], kvs[j-1] = kvs[j-1], kvs[j]
+		}
+	}
 }
 
 // fallback encodes v with encoding/json, HTML escaping off.
