@@ -85,6 +85,9 @@ func (r *Run) Reload(ctx context.Context, f *dsl.File, workflow string) (*Reload
 	if err := r.inputs.sync(ctx, g); err != nil {
 		return res, diags, err
 	}
+	if err := r.serveHTTP(g); err != nil {
+		return res, diags, err
+	}
 	if err := r.stopAdapters(ctx, prev, g, true); err != nil {
 		r.log.Warn("stopping removed sources", "err", err)
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/kumeo/kumeo/dsl"
 	"github.com/kumeo/kumeo/engine/bus"
+	"github.com/kumeo/kumeo/engine/endpoints"
 	"github.com/kumeo/kumeo/engine/flow"
 	"github.com/kumeo/kumeo/engine/metrics"
 	"github.com/kumeo/kumeo/engine/trace"
@@ -101,6 +102,7 @@ type Run struct {
 	g        atomic.Pointer[graph]
 	metrics  map[string]*metrics.Agent
 	inputs   *inputs
+	http     *endpoints.HTTPServer
 	stopped  atomic.Bool
 	aborted  atomic.Bool
 	inflight sync.WaitGroup
@@ -150,6 +152,15 @@ func Start(ctx context.Context, f *dsl.File, workflow string, opts Options) (*Ru
 		opts.TraceRate = 200
 	}
 	r := &Run{opts: opts, log: opts.Logger, metrics: map[string]*metrics.Agent{}}
+	listen := opts.HTTPListen
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
+	srv, err := endpoints.NewHTTPServer(listen, opts.Logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	r.http = srv
 	if err := r.connect(); err != nil {
 		return nil, nil, err
 	}
@@ -177,6 +188,10 @@ func Start(ctx context.Context, f *dsl.File, workflow string, opts Options) (*Ru
 		r.Stop(context.Background())
 		return nil, diags, err
 	}
+	if err := r.serveHTTP(g); err != nil {
+		r.Stop(context.Background())
+		return nil, diags, err
+	}
 	if err := r.pub.Start(); err != nil {
 		r.Stop(context.Background())
 		return nil, diags, err
@@ -196,7 +211,7 @@ func firstError(d dsl.Diagnostics) string {
 func (r *Run) planOptions() PlanOptions {
 	po := PlanOptions{Dir: r.opts.Dir}
 	po.Endpoints.Dir = r.opts.Dir
-	po.Endpoints.HTTPListen = r.opts.HTTPListen
+	po.Endpoints.HTTP = r.http
 	po.Endpoints.Logger = r.log
 	po.Endpoints.MQTTEnabled = r.bus != nil && r.bus.MQTTAddr() != ""
 	return po
@@ -286,6 +301,20 @@ func (r *Run) Ledger() Ledger {
 // Idle reports whether no event is being handled.
 func (r *Run) Idle() bool { return r.Ledger().InFlight == 0 }
 
+// serveHTTP starts the HTTP listener when the workflow has HTTP sources.
+func (r *Run) serveHTTP(g *graph) error {
+	for _, s := range g.plan.Sources {
+		if s.Type == "HTTP" {
+			return r.http.Start()
+		}
+	}
+	return nil
+}
+
+// HTTPURL is the base URL of the workflow's HTTP sources, "" when it has
+// none.
+func (r *Run) HTTPURL() string { return r.http.URL() }
+
 // abort simulates a crash: the connection goes away at once, nothing is
 // drained, acked or flushed.
 func (r *Run) abort() {
@@ -306,6 +335,9 @@ func (r *Run) Stop(ctx context.Context) error {
 	var errs []error
 	g := r.g.Load()
 	errs = append(errs, r.stopAdapters(ctx, g, nil, true))
+	if r.http != nil {
+		errs = append(errs, r.http.Shutdown(ctx))
+	}
 	if r.inputs != nil {
 		errs = append(errs, r.inputs.close(ctx))
 	}
@@ -386,10 +418,29 @@ func (r *Run) build(p *Plan, prev *graph) (*graph, error) {
 		g.nodes[ap.ID] = n
 		g.order = append(g.order, n)
 	}
+	// A consumer is chained (called in memory) when it runs here and every
+	// producer of its channel runs here too.
+	localProducer := map[string]bool{"source": true}
+	remoteProducer := map[string]bool{}
+	for _, n := range g.order {
+		chans := []string{n.ap.Output}
+		for _, d := range n.ap.Routes {
+			if d.Channel != "" {
+				chans = append(chans, d.Channel)
+			}
+		}
+		for _, ch := range chans {
+			if n.local {
+				localProducer[ch] = true
+			} else {
+				remoteProducer[ch] = true
+			}
+		}
+	}
 	for ch, aps := range p.Consumers {
 		for _, ap := range aps {
 			n := g.nodes[ap.ID]
-			if n.local && !r.opts.NoChain {
+			if n.local && !r.opts.NoChain && localProducer[ch] && !remoteProducer[ch] {
 				g.consumers[ch] = append(g.consumers[ch], n)
 			} else {
 				g.remote[ch] = true
@@ -434,6 +485,7 @@ func (r *Run) enter(g *graph, ch string, targets []*node, msg *nats.Msg, countRu
 		if len(targets) == 1 {
 			who = targets[0].ap.ID
 			targets[0].m.Received()
+			targets[0].m.Failed()
 			targets[0].m.DeadLettered()
 		}
 		r.deadLetter(g, who, "", msg.Data, span, fmt.Errorf("malformed event: %v", err))

@@ -496,3 +496,33 @@ func TestHotReloadUnderLoad(t *testing.T) {
 	eventually(t, func() bool { return len(out()) == n }, "got %d of %d", len(out()), n)
 	h.assertSettled()
 }
+
+// TestAgentsInSeparateProcesses runs each agent as its own Run (as
+// `kumeo agent` does in the cluster): events cross NATS between them.
+func TestAgentsInSeparateProcesses(t *testing.T) {
+	b := bustest.Run(t, bustest.TCP())
+	src := `workflow W { source: NATS("in") target: NATS("out") agents: [ TTag(id: "a"), TTag(id: "b"), TTag(id: "c") ] }`
+	var runs []*Run
+	for _, id := range []string{"a", "b", "c"} {
+		run, diags, err := Start(context.Background(), parse(t, src), "", Options{NATSURL: b.ClientURL(), Only: []string{id}})
+		require.NoError(t, err, "%v", diags)
+		runs = append(runs, run)
+		t.Cleanup(func() { run.Stop(context.Background()) })
+	}
+	h := &harness{t: t, bus: b, nc: bustest.Connect(t, b)}
+	out := h.collect("out")
+	const n = 300
+	for i := 0; i < n; i++ {
+		h.publish("in", map[string]any{"n": i})
+	}
+	eventually(t, func() bool { return len(out()) == n }, "got %d of %d", len(out()), n)
+	var e map[string]any
+	require.NoError(t, json.Unmarshal(out()[0].Data, &e))
+	assert.Equal(t, map[string]any{"n": e["n"], "a": "yes", "b": "yes", "c": "yes"}, e)
+	for i, id := range []string{"a", "b", "c"} {
+		s := snapshot(runs[i], id)
+		assert.Equal(t, uint64(n), s.EventsIn, id)
+		assert.Equal(t, uint64(n), s.EventsOut, id)
+		assert.Len(t, runs[i].Snapshots(), 3, "every run knows the plan")
+	}
+}

@@ -19,6 +19,10 @@ Usage:
   kumeo fmt [-w|-d|-l] [FILE...]        format files (stdin when none)
   kumeo graph --json FILE               print the workflow graph
   kumeo edit FILE --op JSON [-w]        apply one edit operation, print the new text
+  kumeo run FILE [--input F] [--output F] [--durable DIR] [--listen ADDR] [--metrics]
+                                        run a workflow on the embedded engine
+  kumeo agent --workflow FILE --agent ID --nats URL
+                                        run one agent against an external NATS
   kumeo version                         print the version
 
 Run "kumeo COMMAND -h" for the flags of a command.
@@ -47,6 +51,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		"fmt":   cmdFmt,
 		"graph": cmdGraph,
 		"edit":  cmdEdit,
+		"run":   cmdRun,
+		"agent": cmdAgent,
 		"version": func([]string, io.Reader, io.Writer, io.Writer) error {
 			fmt.Fprintln(stdout, "kumeo", version)
 			return nil

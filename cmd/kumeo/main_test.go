@@ -186,3 +186,30 @@ func TestUsage(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "unknown command")
 }
+
+func TestRunExampleOffline(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out.jsonl")
+	code, stdout, stderr := kumeo(t, "", "run", "../../examples/card_screening.kumeo", "--input", "../../examples/data/card_payments.jsonl", "--output", out, "--timeout", "60s")
+	require.Equal(t, 0, code, "%s\n%s", stdout, stderr)
+	data, err := os.ReadFile(out)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	assert.Len(t, lines, 201, "every input event reaches a target or the dead-letter subject")
+	dead := 0
+	for _, l := range lines {
+		var e map[string]any
+		require.NoError(t, json.Unmarshal([]byte(l), &e), l)
+		if _, ok := e["dead_letter"]; ok {
+			dead++
+		}
+	}
+	assert.Equal(t, 11, dead)
+	assert.Regexp(t, `workflow\s+201\s+190\s+0\s+11`, stderr, "final ledger")
+}
+
+func TestRunRefusesModelAgents(t *testing.T) {
+	code, _, stderr := kumeo(t, "", "run", "../../examples/support_triage.kumeo", "--timeout", "10s")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "not available")
+	assert.Contains(t, stderr, "classify")
+}

@@ -1,0 +1,361 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/kumeo/kumeo/dsl"
+	"github.com/kumeo/kumeo/engine"
+	"github.com/kumeo/kumeo/engine/bus"
+	"github.com/kumeo/kumeo/engine/metrics"
+)
+
+func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("kumeo run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	input := fs.String("input", "", "JSON Lines file whose events are published to the first source")
+	output := fs.String("output", "", "write every event reaching a target (and dead letters) to this JSON Lines file")
+	durable := fs.String("durable", "", "durable mode: JetStream file store in this directory")
+	listen := fs.String("listen", "", "also accept NATS clients on this loopback address, e.g. 127.0.0.1:4222")
+	mqtt := fs.String("mqtt", "", "MQTT listener address (default: 127.0.0.1:0 when the workflow has MQTT endpoints)")
+	httpListen := fs.String("http", "127.0.0.1:0", "address HTTP sources listen on")
+	workflow := fs.String("workflow", "", "workflow to run when the file has several")
+	showMetrics := fs.Bool("metrics", false, "print every metrics snapshot as a JSON line on stdout")
+	noChain := fs.Bool("no-chain", false, "send every agent-to-agent hop through NATS")
+	timeout := fs.Duration("timeout", 0, "stop after this long (0: until the input is drained or Ctrl-C)")
+	files, err := parseArgs(fs, args)
+	if err != nil {
+		return exitError(2)
+	}
+	if len(files) != 1 {
+		fmt.Fprintln(stderr, "usage: kumeo run FILE [--input events.jsonl] [--output out.jsonl] [--durable DIR] [--listen 127.0.0.1:4222] [--metrics]")
+		return exitError(2)
+	}
+	fn := files[0]
+	src, err := os.ReadFile(fn)
+	if err != nil {
+		return err
+	}
+	res := dsl.Analyze(fn, src)
+	for _, d := range res.Diagnostics {
+		fmt.Fprintln(stderr, d.String())
+	}
+	if res.Diagnostics.HasErrors() {
+		return exitError(1)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *timeout)
+		defer cancel()
+	}
+
+	bopts := bus.Options{DataDir: *durable, Listen: *listen, MQTTListen: *mqtt}
+	if bopts.MQTTListen == "" && usesMQTT(res.File, *workflow) {
+		bopts.MQTTListen = "127.0.0.1:0"
+	}
+	b, err := bus.New(bopts)
+	if err != nil {
+		return err
+	}
+	if err := b.Start(); err != nil {
+		return err
+	}
+	if err := b.Ready(10 * time.Second); err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		b.Shutdown(sctx)
+	}()
+	if *listen != "" {
+		fmt.Fprintf(stderr, "NATS clients can connect to %s\n", b.ClientURL())
+	}
+	if a := b.MQTTAddr(); a != "" {
+		fmt.Fprintf(stderr, "MQTT clients can connect to %s\n", a)
+	}
+
+	run, diags, err := engine.Start(ctx, res.File, *workflow, engine.Options{Bus: b, DataDir: *durable, HTTPListen: *httpListen, NoChain: *noChain})
+	if err != nil {
+		for _, d := range diags.Errors() {
+			fmt.Fprintln(stderr, d.String())
+		}
+		if errors.Is(err, engine.ErrPlan) {
+			return exitError(1)
+		}
+		return err
+	}
+	plan := run.Plan()
+	for _, s := range plan.Sources {
+		if s.Type == "HTTP" {
+			fmt.Fprintf(stderr, "HTTP source %s listening on %s%s\n", s.Name, run.HTTPURL(), s.Decl.Address)
+		}
+	}
+
+	nc, err := b.Connect()
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	var out *jsonlWriter
+	if *output != "" {
+		out, err = newJSONLWriter(*output)
+		if err != nil {
+			return err
+		}
+		var subjects []string
+		for _, t := range plan.Targets {
+			subjects = append(subjects, t.Subject)
+		}
+		subjects = append(subjects, plan.DLQ)
+		for _, s := range subjects {
+			sub, err := nc.Subscribe(s, out.write)
+			if err != nil {
+				return err
+			}
+			sub.SetPendingLimits(-1, -1)
+		}
+		if err := nc.Flush(); err != nil {
+			return err
+		}
+	}
+	if *showMetrics {
+		sub, err := nc.Subscribe("kumeo.metrics."+plan.Name+".>", func(m *nats.Msg) {
+			fmt.Fprintln(stdout, string(m.Data))
+		})
+		if err != nil {
+			return err
+		}
+		defer sub.Unsubscribe()
+	}
+
+	published := -1
+	inputDone := make(chan error, 1)
+	if *input != "" {
+		go func() {
+			n, err := publishInput(ctx, nc, plan, *input)
+			published = n
+			inputDone <- err
+		}()
+	} else {
+		inputDone = nil
+	}
+	finite := run.Done()
+	tty := isTerminal(stdout) && !*showMetrics
+	ticker := time.NewTicker(500 * time.Millisecond)
+	defer ticker.Stop()
+	drained := false
+	for !drained {
+		select {
+		case <-ctx.Done():
+			drained = true
+		case err := <-inputDone:
+			if err != nil {
+				fmt.Fprintf(stderr, "kumeo run: input: %v\n", err)
+			}
+			inputDone = nil
+			if finite == nil {
+				drained = waitDrained(ctx, run, uint64(published))
+			}
+		case <-finite:
+			finite = nil
+			if inputDone == nil {
+				drained = waitIdle(ctx, run)
+			}
+		case <-ticker.C:
+			if tty {
+				fmt.Fprint(stdout, "\033[H\033[2J")
+				printTable(stdout, run.Snapshots(), run.Ledger())
+			}
+		}
+		if *input == "" && run.Done() == nil && ctx.Err() == nil {
+			continue // serve until interrupted
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	stopErr := run.Stop(sctx)
+	if out != nil {
+		nc.Flush()
+		if err := out.close(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(stderr)
+	printTable(stderr, run.Snapshots(), run.Ledger())
+	l := run.Ledger()
+	if !l.Balanced() {
+		return fmt.Errorf("ledger out of balance: %+v", l)
+	}
+	return stopErr
+}
+
+// usesMQTT reports whether the workflow declares MQTT endpoints.
+func usesMQTT(f *dsl.File, name string) bool {
+	w := f.Workflow(name)
+	if w == nil {
+		return false
+	}
+	for _, e := range append(append([]*dsl.Endpoint{}, w.Sources...), w.Targets...) {
+		if e.Type == "MQTT" {
+			return true
+		}
+	}
+	return false
+}
+
+// publishInput publishes each non-empty line of a JSON Lines file to the
+// first source subject without wildcards, returning how many it sent.
+func publishInput(ctx context.Context, nc *nats.Conn, plan *engine.Plan, path string) (int, error) {
+	subject := ""
+	for _, s := range plan.Sources {
+		if !strings.ContainsAny(s.Subject, "*>") {
+			subject = s.Subject
+			break
+		}
+	}
+	if subject == "" {
+		return 0, errors.New("no source subject without wildcards to publish the input to")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 8*1024*1024)
+	n := 0
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		if err := nc.Publish(subject, append([]byte(nil), line...)); err != nil {
+			return n, err
+		}
+		n++
+		if n%1000 == 0 {
+			if err := nc.Flush(); err != nil {
+				return n, err
+			}
+			if ctx.Err() != nil {
+				return n, ctx.Err()
+			}
+		}
+	}
+	if err := nc.Flush(); err != nil {
+		return n, err
+	}
+	return n, sc.Err()
+}
+
+// waitDrained waits until the run took in n events and finished them.
+func waitDrained(ctx context.Context, run *engine.Run, n uint64) bool {
+	for ctx.Err() == nil {
+		l := run.Ledger()
+		if l.In >= n && l.InFlight == 0 {
+			return true
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
+}
+
+func waitIdle(ctx context.Context, run *engine.Run) bool {
+	stable := 0
+	var last uint64
+	for ctx.Err() == nil && stable < 20 {
+		l := run.Ledger()
+		if l.InFlight == 0 && l.In == last {
+			stable++
+		} else {
+			stable = 0
+		}
+		last = l.In
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// printTable prints the per-agent ledger, rate and latency.
+func printTable(w io.Writer, snaps []metrics.Snapshot, l engine.Ledger) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "agent\tin\tout\tfiltered\tdead\terrors\tretries\tin-flight\trate/s\tp50 ms\tp99 ms\t")
+	sort.SliceStable(snaps, func(i, j int) bool { return false })
+	for _, s := range snaps {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.0f\t%.3f\t%.3f\t\n", s.Agent, s.EventsIn, s.EventsOut, s.Filtered, s.DeadLettered,
+			s.Errors, s.Retries, s.InFlight, s.RatePerS, s.LatencyMS.P50, s.LatencyMS.P99)
+	}
+	fmt.Fprintf(tw, "workflow\t%d\t%d\t%d\t%d\t\t\t%d\t\t\t\t\n", l.In, l.Out, l.Filtered, l.DeadLettered, l.InFlight)
+	tw.Flush()
+}
+
+// jsonlWriter appends events to a JSON Lines file; dead letters are
+// written as {"dead_letter": {...}} objects with their reason.
+type jsonlWriter struct {
+	mu sync.Mutex
+	f  *os.File
+	w  *bufio.Writer
+}
+
+func newJSONLWriter(path string) (*jsonlWriter, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	return &jsonlWriter{f: f, w: bufio.NewWriter(f)}, nil
+}
+
+func (j *jsonlWriter) write(m *nats.Msg) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if reason := m.Header.Get(engine.HeaderError); reason != "" {
+		rec, _ := json.Marshal(map[string]any{"dead_letter": map[string]any{
+			"subject": m.Subject, "agent": m.Header.Get(engine.HeaderAgent), "error": reason, "payload": string(m.Data),
+		}})
+		j.w.Write(rec)
+	} else {
+		j.w.Write(bytes.TrimSpace(m.Data))
+	}
+	j.w.WriteByte('\n')
+}
+
+func (j *jsonlWriter) close() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err := j.w.Flush(); err != nil {
+		return err
+	}
+	if err := j.f.Sync(); err != nil {
+		return err
+	}
+	return j.f.Close()
+}
