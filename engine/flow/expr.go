@@ -22,7 +22,9 @@ var vmPool = sync.Pool{New: func() any { return new(vm.VM) }}
 
 // CompileExpr compiles src with config.* resolved from globals.
 func CompileExpr(src string, globals map[string]any) (*Expr, error) {
-	prog, err := expr.Compile(src, expr.AllowUndefinedVariables(), expr.Patch(configFolder{globals}))
+	// An empty map environment makes field reads plain map lookups (no
+	// reflection); unknown names are allowed because events are dynamic.
+	prog, err := expr.Compile(src, expr.Env(map[string]any{}), expr.AllowUndefinedVariables(), expr.Patch(configFolder{globals}))
 	if err != nil {
 		return nil, fmt.Errorf("expression %q: %w", src, err)
 	}
