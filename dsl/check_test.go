@@ -391,6 +391,37 @@ func TestCheckBuiltinNamedFields(t *testing.T) {
 	assert.Empty(t, checkFile(t, "t.kumeo", []byte(src)))
 }
 
+// TestCheckExprSyntax: the operators of the language reference compile;
+// mistakes do not.
+func TestCheckExprSyntax(t *testing.T) {
+	for _, tt := range []struct {
+		expr string
+		ok   bool
+	}{
+		{"amount > 1000 && currency in ['EUR', 'USD']", true},
+		{"a ?? b", true},
+		{"review?.decision == 'rejected'", true},
+		{"!(a || b) && c % 2 == 0 && d != e && f <= g", true},
+		{"input.urgency in ['low', 'medium', 'high']", true},
+		{"x not in [1, 2]", true},
+		{"amount >", false},
+		{"a = 1", false},
+		{"(a && b", false},
+		{"'a' + 1", false},
+	} {
+		t.Run(tt.expr, func(t *testing.T) {
+			src := wrapAgents(fmt.Sprintf("DataProcessor(id: \"a\", when: %q)", tt.expr))
+			diags := checkFile(t, "t.kumeo", []byte(src))
+			if tt.ok {
+				assert.Empty(t, diags)
+			} else {
+				require.Len(t, diags, 1)
+				assert.Equal(t, CodeInvalidExpr, diags[0].Code)
+			}
+		})
+	}
+}
+
 func wrapAgents(agents string) string {
 	return "workflow W {\n  source: NATS(\"in\")\n  target: NATS(\"out\")\n  agents: [\n    " + agents + "\n  ]\n}\n"
 }
