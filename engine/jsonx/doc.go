@@ -10,15 +10,18 @@
 // \uXXXX surrogate pairs, lone surrogates and invalid UTF-8 each replaced
 // by U+FFFD. Input is accepted or rejected exactly as json.Unmarshal would;
 // that includes numbers out of float64 range and nesting deeper than
-// MaxDepth (10000, encoding/json's own limit). Errors are *SyntaxError
-// values that say what was expected at which byte offset, for example
+// MaxDepth (10000, encoding/json's own limit). DecodeObject accepts only a
+// top-level object; unlike json.Unmarshal into a map it rejects null.
+// Errors are *SyntaxError values that say what was expected, or what was
+// wrong, at which byte offset, for example
 //
 //	jsonx: expected ',' or '}' at offset 57, found 'x'
+//	jsonx: number 1e999 out of range for float64 at offset 5
 //
 // The result never aliases the input: b may be reused as soon as Decode
-// returns. For speed, all strings that need no unescaping share one copy of
-// the input (inputs up to 64 KiB), so keeping any one of them keeps that
-// copy alive.
+// returns. For speed, the strings of one document that need no unescaping
+// share one copy of the input (for inputs up to 64 KiB), so keeping any one
+// string of a decoded event keeps that copy alive.
 //
 // Encoding (Marshal, Append, AppendObject) produces byte for byte what a
 // json.Encoder with SetEscapeHTML(false) writes, without the trailing
