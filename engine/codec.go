@@ -1,32 +1,11 @@
 package engine
 
-import (
-	"bytes"
-	"encoding/json"
-	"errors"
-)
+import "github.com/kumeo/kumeo/engine/jsonx"
 
-// decodeObject decodes one JSON object event.
-func decodeObject(b []byte) (map[string]any, error) {
-	var m map[string]any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&m); err != nil {
-		return nil, err
-	}
-	if m == nil {
-		return nil, errors.New("expected a JSON object, got null")
-	}
-	if dec.More() {
-		return nil, errors.New("unexpected data after the JSON object")
-	}
-	return m, nil
-}
+// decodeObject decodes one JSON object event. Events are decoded once where
+// they enter the process and passed on decoded; jsonx gives encoding/json's
+// results several times faster.
+func decodeObject(b []byte) (map[string]any, error) { return jsonx.DecodeObject(b) }
 
 // appendObject appends the JSON encoding of m to dst.
-func appendObject(dst []byte, m map[string]any) ([]byte, error) {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return dst, err
-	}
-	return append(dst, b...), nil
-}
+func appendObject(dst []byte, m map[string]any) ([]byte, error) { return jsonx.AppendObject(dst, m) }
