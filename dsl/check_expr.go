@@ -3,6 +3,7 @@ package dsl
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 
@@ -34,6 +35,7 @@ type checkExprResult struct {
 	msg    string
 	from   int // rune offsets of the error; from < 0 when it has no position
 	to     int
+	kind   reflect.Kind   // result kind when known (Interface or Invalid when not)
 	config []checkExprRef // config.a.b chains
 	dotted []string       // identifiers and member chains such as review.output
 }
@@ -140,8 +142,11 @@ func (x *checkExprCompiler) compileNew(text string) (res *checkExprResult) {
 			ast.Patch(p, m)
 		}
 	}
-	if _, err := checker.Check(tree, x.conf); err != nil {
+	t, err := checker.Check(tree, x.conf)
+	if err != nil {
 		res.setErr(err)
+	} else if t != nil {
+		res.kind = t.Kind()
 	}
 	return res
 }
@@ -218,6 +223,7 @@ type checkExprSite struct {
 	s    *String
 	off  int
 	text string
+	cond bool // a condition: its value must be true or false
 }
 
 // checkExpr compiles an expression and reports a compile error at its exact
@@ -254,6 +260,13 @@ func (c *checkCtx) checkExpr(cw *checkWF, local *Object, site checkExprSite, wha
 			checkUpperFirst(strings.TrimSuffix(r.msg, "."))+". Expected an expression over the event's fields such as amount > 1000 && currency in ['EUR', 'USD'].")
 		return r
 	}
+	if site.cond && r.kind != reflect.Bool && r.kind != reflect.Interface && r.kind != reflect.Invalid {
+		trimmed := strings.TrimRight(site.text, " \t\r\n")
+		lead := len(trimmed) - len(strings.TrimLeft(trimmed, " \t\r\n"))
+		c.errorAt(CodeInvalidExpr, c.strRange(site.s, site.off+lead, site.off+len(trimmed)), "Invalid "+what,
+			fmt.Sprintf("The expression gives %s; a condition must be true or false, such as amount > 1000.", checkA(checkKindName(r.kind))))
+		return r
+	}
 	if cw != nil {
 		for _, ref := range r.config {
 			ref := ref
@@ -267,12 +280,29 @@ func (c *checkCtx) checkExpr(cw *checkWF, local *Object, site checkExprSite, wha
 	return r
 }
 
+func checkKindName(k reflect.Kind) string {
+	switch k {
+	case reflect.Int, reflect.Int64, reflect.Float64:
+		return "number"
+	case reflect.String:
+		return "string"
+	case reflect.Slice, reflect.Array:
+		return "list"
+	case reflect.Map, reflect.Struct:
+		return "map"
+	}
+	return k.String()
+}
+
 func isUTF8Start(b byte) bool { return b&0xC0 != 0x80 }
 
 // checkStringSite is the site of a whole string value: the text compiled is
 // the decoded value (a long string's text as written, so columns map one to
 // one).
 func checkStringSite(s *String) checkExprSite { return checkExprSite{s: s, text: s.Value} }
+
+// checkCondSite is the site of a string holding a condition.
+func checkCondSite(s *String) checkExprSite { return checkExprSite{s: s, text: s.Value, cond: true} }
 
 // checkKeySite is the site of an object key used as an expression (Router
 // rules): a quoted key is decoded like a string, an identifier key is its
@@ -282,5 +312,5 @@ func (c *checkCtx) checkKeySite(p *Property) checkExprSite {
 	if p.KeyQuoted && p.KeyRange.Start.Offset < len(c.src) {
 		s.Quote = c.src[p.KeyRange.Start.Offset]
 	}
-	return checkExprSite{s: s, text: p.Key}
+	return checkExprSite{s: s, text: p.Key, cond: true}
 }

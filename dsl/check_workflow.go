@@ -503,7 +503,7 @@ func (c *checkCtx) checkArgValue(cw *checkWF, local *Object, owner string, spec 
 	case ArgExpr:
 		switch v := n.(type) {
 		case *String:
-			c.checkExpr(cw, local, checkStringSite(v), spec.Name+" condition")
+			c.checkExpr(cw, local, checkCondSite(v), spec.Name+" condition")
 		case *Bool:
 		default:
 			c.wrongKind(n, what.String(), "an expression string such as \"amount > 1000\"")
@@ -844,7 +844,7 @@ func (c *checkCtx) checkRuleList(cw *checkWF, arr *Array, local *Object) {
 		}
 		switch v := cond.Value.(type) {
 		case *String:
-			c.checkExpr(cw, local, checkStringSite(v), "rule condition")
+			c.checkExpr(cw, local, checkCondSite(v), "rule condition")
 		case *Bool:
 		default:
 			c.wrongKind(cond.Value, "condition", `an expression string such as "amount > 0"`)
