@@ -548,8 +548,11 @@ func (r *Run) handle(g *graph, n *node, ev *flow.Event, span trace.Span, sampled
 	if err != nil {
 		return r.failed(g, n, ev, span, sampled, err)
 	}
+	// Sampled events get a span per hop for the inspector; the others keep
+	// their trace id and get a new event id only where they leave the
+	// process.
 	child := span
-	if sampled || ap.ID != "" {
+	if sampled {
 		child = span.Child(ap.ID)
 	}
 	switch out.Action {
@@ -760,11 +763,22 @@ func (r *Run) publish(subject string, ev *flow.Event, span trace.Span) error {
 		putBuf(buf)
 		return err
 	}
-	msg := &nats.Msg{Subject: subject, Header: span.Header(), Data: b}
-	err = r.nc.PublishMsg(msg)
+	h := getHeader()
+	span.Inject(h)
+	err = r.nc.PublishMsg(&nats.Msg{Subject: subject, Header: h, Data: b})
+	putHeader(h) // PublishMsg has copied the headers into its buffer
 	*buf = b
 	putBuf(buf)
 	return err
+}
+
+var headerPool = sync.Pool{New: func() any { return nats.Header{} }}
+
+func getHeader() nats.Header { return headerPool.Get().(nats.Header) }
+
+func putHeader(h nats.Header) {
+	clear(h)
+	headerPool.Put(h)
 }
 
 func (r *Run) observe(agent string, dir trace.Direction, span trace.Span, data map[string]any, err error) {

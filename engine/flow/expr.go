@@ -6,6 +6,7 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -58,10 +59,20 @@ func (e *Expr) Bool(data map[string]any) (bool, error) {
 	return false, fmt.Errorf("expression %q: expected true or false, got %T", e.Source, out)
 }
 
-// configFolder replaces config.a.b member chains with the constant value.
+// configFolder replaces config.a.b member chains with the constant value,
+// and makes a name spelt like an expr builtin but not called (type ==
+// 'card', count > 3) read the event field, as the checker does.
 type configFolder struct{ globals map[string]any }
 
 func (c configFolder) Visit(node *ast.Node) {
+	if id, ok := (*node).(*ast.IdentifierNode); ok {
+		if _, isBuiltin := builtin.Index[id.Value]; isBuiltin {
+			m := &ast.MemberNode{Node: &ast.IdentifierNode{Value: "$env"}, Property: &ast.StringNode{Value: id.Value}}
+			m.SetLocation(id.Location())
+			ast.Patch(node, m)
+		}
+		return
+	}
 	m, ok := (*node).(*ast.MemberNode)
 	if !ok {
 		return

@@ -47,6 +47,14 @@ func TestExprNilSafeAndErrors(t *testing.T) {
 	assert.ErrorContains(t, err, "expected true or false")
 }
 
+func TestExprFieldsNamedLikeBuiltins(t *testing.T) {
+	e, err := CompileExpr("type == 'card' && count > 3 && len(tags) == 2", nil)
+	require.NoError(t, err)
+	got, err := e.Bool(map[string]any{"type": "card", "count": 4.0, "tags": []any{"a", "b"}})
+	require.NoError(t, err)
+	assert.True(t, got)
+}
+
 func TestPermanent(t *testing.T) {
 	err := Permanent(fmt.Errorf("missing field %q", "x"))
 	assert.True(t, IsPermanent(err))
