@@ -3,6 +3,7 @@ package dsl
 import (
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // File is a parsed .kumeo file. Src is kept unchanged: printing a file
@@ -13,6 +14,8 @@ type File struct {
 	Tokens   []Token // every token, comments included, ending with TokEOF
 	Blocks   []*Block
 	lines    *lineIndex
+	wfMu     sync.Mutex
+	wfCache  map[*Block]*Workflow
 }
 
 // Pos converts a byte offset in the file to a position.

@@ -48,7 +48,7 @@ func newCheckNamespaces(b *Block) *checkNamespaces {
 // newWF builds the semantic view of a block and the channels its sources,
 // inputs and agents produce.
 func (c *checkCtx) newWF(b *Block, ns *checkNamespaces) *checkWF {
-	w := NewWorkflow(b)
+	w := c.f.workflowOf(b)
 	all := w.AllAgents()
 	cw := &checkWF{w: w, b: b, ns: ns, all: all,
 		produced: make(map[string][]int, 2*len(all)+4), consumed: make(map[string]bool, len(all)+4), fallback: map[string]bool{}}

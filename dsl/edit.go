@@ -124,7 +124,7 @@ func (e *editor) run() ([]TextEdit, error) {
 		}
 		for _, b := range e.f.Blocks {
 			if b.Kind == KindSubworkflow {
-				w = NewWorkflow(b)
+				w = e.f.workflowOf(b)
 				break
 			}
 		}

@@ -109,7 +109,7 @@ func BuildGraph(f *File) *Graph {
 		if blk.Kind == KindIntegration {
 			continue
 		}
-		w := NewWorkflow(blk)
+		w := f.workflowOf(blk)
 		wfs[w.Name] = w
 		ids, targets := b.workflow(w)
 		agentNodes[w.Name] = ids

@@ -88,7 +88,11 @@ func (p *parser) next() Token {
 }
 func (p *parser) text(t Token) string { return string(p.src[t.Start:t.End]) }
 func (p *parser) rng(t Token) Range {
-	return Range{Start: Pos{Offset: t.Start, Line: t.Line, Column: t.Col}, End: p.f.Pos(t.End)}
+	start := Pos{Offset: t.Start, Line: t.Line, Column: t.Col}
+	if t.Kind == TokLongString || t.Kind == TokBlockComment || t.Kind == TokInvalid {
+		return Range{Start: start, End: p.f.Pos(t.End)} // may span lines
+	}
+	return Range{Start: start, End: Pos{Offset: t.End, Line: t.Line, Column: t.Col + t.End - t.Start}}
 }
 
 // fail records a syntax error at token t and stops parsing.

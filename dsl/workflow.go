@@ -110,7 +110,7 @@ func (f *File) Workflows() []*Workflow {
 		if b.Kind == KindIntegration {
 			continue
 		}
-		out = append(out, NewWorkflow(b))
+		out = append(out, f.workflowOf(b))
 	}
 	return out
 }
@@ -123,10 +123,27 @@ func (f *File) Workflow(name string) *Workflow {
 			continue
 		}
 		if name == "" && b.Kind == KindWorkflow || name != "" && b.Name == name {
-			return NewWorkflow(b)
+			return f.workflowOf(b)
 		}
 	}
 	return nil
+}
+
+// workflowOf returns the semantic view of a block of f, built once: the
+// checker, the graph and the engine all read it, and neither the file nor
+// the view changes after parsing.
+func (f *File) workflowOf(b *Block) *Workflow {
+	f.wfMu.Lock()
+	defer f.wfMu.Unlock()
+	if w, ok := f.wfCache[b]; ok {
+		return w
+	}
+	if f.wfCache == nil {
+		f.wfCache = map[*Block]*Workflow{}
+	}
+	w := NewWorkflow(b)
+	f.wfCache[b] = w
+	return w
 }
 
 // NewWorkflow builds the semantic view of one block.
