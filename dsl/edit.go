@@ -95,19 +95,30 @@ func ApplyOp(filename string, src []byte, op Op) (*EditResult, error) {
 	if diags.HasErrors() {
 		return nil, fmt.Errorf("%w: %s", ErrSyntax, diags.Errors()[0].String())
 	}
-	e := &editor{textView: textView{f: f, src: src}, op: op}
+	res, err := Edit(f, op)
+	if err != nil {
+		return nil, err
+	}
+	if _, d := Parse(filename, res.Src); d.HasErrors() {
+		return nil, fmt.Errorf("%w: the %s result does not parse: %s", ErrBadOp, op.Op, d.Errors()[0].Message())
+	}
+	return res, nil
+}
+
+// Edit performs op on a file that parsed without errors, reusing its
+// syntax tree: the editor keeps the tree of the current text, so an edit
+// costs only the work on the nodes it touches. Callers that need the
+// result checked re-parse it (ApplyOp does).
+func Edit(f *File, op Op) (*EditResult, error) {
+	e := &editor{textView: textView{f: f, src: f.Src}, op: op}
 	edits, err := e.run()
 	if err != nil {
 		return nil, err
 	}
-	out := ApplyEdits(src, edits)
-	if _, d := Parse(filename, out); d.HasErrors() {
-		return nil, fmt.Errorf("%w: the %s result does not parse: %s", ErrBadOp, op.Op, d.Errors()[0].Message())
-	}
 	if edits == nil {
 		edits = []TextEdit{}
 	}
-	return &EditResult{Src: out, Edits: edits}, nil
+	return &EditResult{Src: ApplyEdits(f.Src, edits), Edits: edits}, nil
 }
 
 type editor struct {
@@ -190,6 +201,18 @@ func (e *editor) agent(id string) (*Agent, error) {
 		return nil, fmt.Errorf("%w: no agent %q in %s (did you mean %q?)", ErrNoAgent, id, e.w.Name, s[0])
 	}
 	return nil, fmt.Errorf("%w: no agent %q in %s", ErrNoAgent, id, e.w.Name)
+}
+
+// callAgent is agent for operations that change the agent's arguments.
+func (e *editor) callAgent(id string) (*Agent, error) {
+	a, err := e.agent(id)
+	if err != nil {
+		return nil, err
+	}
+	if a.Call == nil {
+		return nil, fmt.Errorf("%w: %q is not an agent call such as LLM(id: \"x\", ...)", ErrBadOp, id)
+	}
+	return a, nil
 }
 
 // list returns the array literal an agent belongs to.
@@ -335,31 +358,23 @@ func (e *editor) move() ([]TextEdit, error) {
 	if to == a.Index {
 		return nil, nil
 	}
-	// Carry the node with the comments that document it.
+	// Carry the node with the comments that document it: remove it, and
+	// insert its text where it goes in the list without it. Both edits
+	// are against the original text, at item boundaries, so they never
+	// overlap.
 	lo, _ := e.leading(s, a.Index)
 	it := s.items[a.Index]
-	_, withComment := e.trailing(s, a.Index)
-	hi, _ := e.trailing(s, a.Index)
+	hi, withComment := e.trailing(s, a.Index)
 	text := string(e.src[lo:it.end])
 	trail := strings.TrimSpace(string(e.src[hi:withComment]))
-	if nl := strings.LastIndexByte(text, '\n'); nl >= 0 && lo < it.start {
-		// leading comments: re-indent the node's line to the target's indent
-		text = strings.TrimRight(text[:nl], " \t") + "\n" + strings.TrimLeft(text[nl+1:], " \t")
+	rest := seq{open: s.open, close: s.close, defaultSep: s.defaultSep, spaced: s.spaced}
+	rest.items = append(append([]seqItem{}, s.items[:a.Index]...), s.items[a.Index+1:]...)
+	if e.multiline(s) {
+		text = reindentLeading(text, e.indent(it.start))
 	}
-	removed := ApplyEdits(e.src, e.removeItem(s, a.Index))
-	f2, d := Parse(e.f.Filename, removed)
-	if d.HasErrors() {
-		return nil, fmt.Errorf("%w: moving %q", ErrBadOp, a.ID)
-	}
-	w2 := f2.Workflow(e.w.Name)
-	arr2, _ := w2.Block.Body.Value(string(a.Stage)).(*Array)
-	v2 := textView{f: f2, src: removed}
-	s2 := arraySeq(arr2)
-	if v2.multiline(s2) || len(s2.items) == 0 {
-		text = reindentLeading(text, v2.indent(s2.items[min(to, len(s2.items)-1)].start))
-	}
-	final := ApplyEdits(removed, v2.insertItem(s2, to, text, trail))
-	return diffEdit(e.src, final), nil
+	edits := e.removeItem(s, a.Index)
+	edits = append(edits, e.insertItem(rest, to, text, trail)...)
+	return edits, nil
 }
 
 // reindentLeading re-indents the comment lines carried with a moved node.
@@ -385,7 +400,7 @@ func validID(s string) bool {
 }
 
 func (e *editor) rename(id, to string) ([]TextEdit, error) {
-	a, err := e.agent(id)
+	a, err := e.callAgent(id)
 	if err != nil {
 		return nil, err
 	}
@@ -721,7 +736,7 @@ func (e *editor) connect() ([]TextEdit, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := e.agent(e.op.To)
+	b, err := e.callAgent(e.op.To)
 	if err != nil {
 		return nil, err
 	}
@@ -756,7 +771,7 @@ func (e *editor) disconnect() ([]TextEdit, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := e.agent(e.op.To)
+	b, err := e.callAgent(e.op.To)
 	if err != nil {
 		return nil, err
 	}

@@ -278,6 +278,21 @@ func (v textView) removeItem(s seq, i int) []TextEdit {
 // insertItem inserts text so it becomes item number at. trail is an
 // optional comment written after the item on the same line.
 func (v textView) insertItem(s seq, at int, text, trail string) []TextEdit {
+	edits := v.insertItemRaw(s, at, text, trail)
+	// A line comment ending an insertion must not swallow what follows it
+	// on the same line.
+	for i, e := range edits {
+		if !strings.HasPrefix(trail, "//") || !strings.Contains(e.New, trail) {
+			continue
+		}
+		if !strings.HasSuffix(e.New, "\n") && !v.blankAfter(e.End) {
+			edits[i].New += v.newline() + v.indent(e.End)
+		}
+	}
+	return edits
+}
+
+func (v textView) insertItemRaw(s seq, at int, text, trail string) []TextEdit {
 	nl := v.newline()
 	sep := v.sepText(s)
 	if trail != "" {

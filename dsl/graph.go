@@ -101,7 +101,15 @@ func (b *graphBuilder) addEdge(e *GraphEdge) {
 
 // BuildGraph projects every block of the file onto nodes and edges.
 func BuildGraph(f *File) *Graph {
-	b := &graphBuilder{g: &Graph{Nodes: []*GraphNode{}, Edges: []*GraphEdge{}}, nodeIDs: map[string]int{}, edgeIDs: map[string]int{}}
+	// Size the tables once: growing maps was most of the cost on large files.
+	n := 8
+	for _, blk := range f.Blocks {
+		if arr, ok := blk.Body.Value("agents").(*Array); ok {
+			n += len(arr.Elems)
+		}
+	}
+	b := &graphBuilder{g: &Graph{Nodes: make([]*GraphNode, 0, n+8), Edges: make([]*GraphEdge, 0, 2*n)},
+		nodeIDs: make(map[string]int, n+8), edgeIDs: make(map[string]int, 2*n)}
 	wfs := map[string]*Workflow{}
 	agentNodes := map[string]map[string]string{} // workflow -> agent id -> node id
 	targetNodes := map[string][]*targetNode{}
@@ -136,7 +144,7 @@ func (b *graphBuilder) workflow(w *Workflow) (map[string]string, []*targetNode) 
 		b.addNode(&GraphNode{ID: w.Name, Kind: NodeSubworkflow, Label: w.Name, Workflow: w.Name, Known: true, Range: w.Block.Range,
 			Props: map[string]string{"input": strings.Join(w.Inputs, ", "), "output": strings.Join(w.Outputs, ", ")}})
 	}
-	producers := map[string][]string{}
+	producers := make(map[string][]string, 2*len(w.Agents)+len(w.Preprocessors)+4)
 	var sources []string
 	for _, e := range w.Sources {
 		n := b.endpoint(w, e, parent)
@@ -158,7 +166,7 @@ func (b *graphBuilder) workflow(w *Workflow) (map[string]string, []*targetNode) 
 	}
 
 	all := w.AllAgents()
-	ids := map[string]string{}
+	ids := make(map[string]string, len(all))
 	nodeOf := make([]*GraphNode, len(all))
 	for i, a := range all {
 		n := &GraphNode{ID: AgentNodeID(w.Name, a.ID), Kind: NodeAgent, Type: a.Type, Label: a.ID, Workflow: w.Name, Parent: parent,
@@ -195,7 +203,7 @@ func (b *graphBuilder) workflow(w *Workflow) (map[string]string, []*targetNode) 
 			}
 		}
 	}
-	consumed := map[string]bool{}
+	consumed := make(map[string]bool, len(all))
 	for i, a := range all {
 		to := nodeOf[i].ID
 		for _, in := range a.Inputs {
