@@ -60,8 +60,29 @@ test-frontend: frontend-deps
 	cd frontend && npm run check
 	cd frontend && npm test
 
+# bench: the language and engine micro benchmarks (100 ms each), then the
+# engine comparison. Its last line is one JSON object (kumeo_eps,
+# kumeo_durable_eps, baseline_nats_json_eps, node_red_eps,
+# kumeo_p99_ms_light, ratios, p50/p99/RSS per variant). Pass options to the
+# comparison with BENCH_FLAGS, e.g. BENCH_FLAGS="-repeat 3 -out bench.json"
+# (bin/enginebench -h lists them).
 bench:
-	go test -run '^$$' -bench . ./...
+	@$(MAKE) --no-print-directory bench-micro
+	@$(MAKE) --no-print-directory bench-engine
+
+.PHONY: bench-micro bench-engine bench-nodered
+
+bench-micro:
+	go test -run '^$$' -bench . -benchtime 100ms ./dsl/... ./engine/...
+
+# Kumeo local and durable vs a Go + NATS baseline vs Node-RED 4.1.x on
+# examples/fraud_bench.kumeo (installs Node-RED into .cache/node-red).
+bench-engine:
+	@go build -o bin/enginebench ./bench/cmd/enginebench
+	@./bin/enginebench $(BENCH_FLAGS)
+
+bench-nodered:
+	@go run ./bench/cmd/enginebench -install-only
 
 ## ---- desktop app ---------------------------------------------------------
 
