@@ -68,12 +68,16 @@ func runChild(c config) error {
 	return nil
 }
 
-// newBus starts an embedded server: in-process connections only, or a
-// loopback listener that Connect then uses (PreferTCP).
+// newBus starts an embedded server: in-process connections only
+// ("inproc"), a loopback listener that Connect then uses ("tcp":
+// PreferTCP), or a listener that only the load generator uses ("gentcp").
 func newBus(conn, dataDir string) (*bus.Bus, error) {
 	o := bus.Options{DataDir: dataDir}
-	if conn == "tcp" {
+	switch conn {
+	case "tcp":
 		o.Listen, o.PreferTCP = "127.0.0.1:0", true
+	case "gentcp":
+		o.Listen = "127.0.0.1:0"
 	}
 	b, err := bus.New(o)
 	if err != nil {
@@ -123,7 +127,11 @@ func runKumeo(c config, v variant, opts loadgen.Options) (childResult, error) {
 	if err != nil {
 		return childResult{}, fmt.Errorf("%w %v", err, diags)
 	}
-	nc, err := b.Connect(nats.Name("enginebench"))
+	connect := b.Connect
+	if v.conn == "gentcp" {
+		connect = b.ConnectTCP
+	}
+	nc, err := connect(nats.Name("enginebench"))
 	if err != nil {
 		run.Stop(ctx)
 		return childResult{}, err

@@ -110,7 +110,7 @@ func main() {
 type variant struct {
 	name     string // key prefix in the JSON summary
 	system   string // kumeo, durable, baseline, nodered
-	conn     string // inproc or tcp (NATS variants)
+	conn     string // inproc, tcp, or gentcp (engine in-process, load generator over TCP)
 	inflight int    // 0 means -inflight
 	label    string
 }
@@ -118,6 +118,7 @@ type variant struct {
 var allVariants = []variant{
 	{"kumeo_inproc", "kumeo", "inproc", 0, "(a) Kumeo engine, in-process connections"},
 	{"kumeo_tcp", "kumeo", "tcp", 0, "(a) Kumeo engine, TCP loopback connections"},
+	{"kumeo_gentcp", "kumeo", "gentcp", 0, "(a) Kumeo engine in-process, load generator over TCP loopback"},
 	{"kumeo_durable_inproc", "durable", "inproc", 0, "(b) Kumeo durable mode, in-process"},
 	{"kumeo_durable_tcp", "durable", "tcp", 0, "(b) Kumeo durable mode, TCP loopback"},
 	{"baseline_inproc", "baseline", "inproc", 0, "(c) Go + core NATS + JSON per hop, in-process"},
@@ -435,7 +436,7 @@ func summarize(c config, results []measured, templates []workload.Template, load
 		}
 		return b, found
 	}
-	k, kOK := best("kumeo_eps", "kumeo_inproc", "kumeo_tcp")
+	k, kOK := best("kumeo_eps", "kumeo_inproc", "kumeo_tcp", "kumeo_gentcp")
 	d, dOK := best("kumeo_durable_eps", "kumeo_durable_inproc", "kumeo_durable_tcp")
 	b, bOK := best("baseline_nats_json_eps", "baseline_inproc", "baseline_tcp")
 	n, nOK := best("node_red_eps", "node_red")
