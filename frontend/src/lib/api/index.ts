@@ -1,0 +1,137 @@
+// The only module that touches window.go and window.runtime. Stores take an
+// Api object, so tests pass fakes and the real one is built here from the
+// Wails bindings (or from a harness that provides the same globals).
+
+import type {
+  Analysis, Change, Conflict, DeadLetter, DirEntry, Doc, EditOp, Layout, MetricsEvent,
+  RunInfo, RunStatus, SendResult, TraceRecord, TypeSpec,
+} from './types';
+
+export type * from './types';
+
+export interface WorkspaceApi {
+  initialPath(): Promise<string>;
+  open(path: string): Promise<Doc>;
+  update(path: string, text: string): Promise<Analysis>;
+  apply(path: string, op: EditOp, baseVersion: number): Promise<Change>;
+  format(path: string): Promise<Change>;
+  save(path: string): Promise<void>;
+  saveAs(path: string, newPath: string): Promise<void>;
+  revert(path: string): Promise<Doc>;
+  setLayout(path: string, layout: Layout): Promise<void>;
+  specs(): Promise<TypeSpec[]>;
+  listDir(dir: string): Promise<DirEntry[]>;
+  recent(): Promise<string[]>;
+  newFromTemplate(dir: string, name: string): Promise<Doc>;
+  close(path: string): Promise<void>;
+  resolveConflict(path: string, choice: 'mine' | 'theirs' | 'merge', mergedText: string): Promise<Doc>;
+}
+
+export interface RunsApi {
+  start(path: string): Promise<RunInfo>;
+  stop(id: string): Promise<void>;
+  reload(id: string): Promise<void>;
+  send(id: string, source: string, json: string): Promise<SendResult>;
+  sentHistory(id: string, source: string): Promise<string[]>;
+  recent(id: string, agent: string, n: number): Promise<TraceRecord[]>;
+  trace(id: string, traceID: string): Promise<TraceRecord[]>;
+  deadLetters(id: string): Promise<DeadLetter[]>;
+  resend(id: string, seq: number): Promise<void>;
+}
+
+export type Unsubscribe = () => void;
+
+export interface EventsApi {
+  on<T = unknown>(name: string, listener: (data: T) => void): Unsubscribe;
+}
+
+export interface Api {
+  workspace: WorkspaceApi;
+  runs: RunsApi;
+  events: EventsApi;
+}
+
+/** Event names emitted by the Go services. */
+export const Events = {
+  reloaded: 'workspace:reloaded',
+  conflict: 'workspace:conflict',
+  opened: 'workspace:opened',
+  runMetrics: (id: string) => `run:${id}:metrics`,
+  runStatus: (id: string) => `run:${id}:status`,
+} as const;
+
+export interface ReloadedEvent {
+  doc: Doc;
+}
+export type ConflictEvent = Conflict;
+export type { MetricsEvent, RunStatus };
+
+type Method = (...args: unknown[]) => Promise<unknown>;
+
+interface WailsWindow {
+  go?: { app?: Record<string, Record<string, Method> | undefined> };
+  runtime?: { EventsOnMultiple?: (name: string, cb: (...data: unknown[]) => void, max: number) => Unsubscribe };
+}
+
+function wails(): WailsWindow {
+  return (globalThis as unknown as { window?: WailsWindow }).window ?? {};
+}
+
+/** Calls window.go.app.<service>.<method>; rejects when the binding is missing. */
+function call<T>(service: string, method: string, ...args: unknown[]): Promise<T> {
+  const fn = wails().go?.app?.[service]?.[method];
+  if (typeof fn !== 'function') {
+    return Promise.reject(new Error(`${service}.${method} is not available`));
+  }
+  return fn(...args) as Promise<T>;
+}
+
+function has(service: string, method: string): boolean {
+  return typeof wails().go?.app?.[service]?.[method] === 'function';
+}
+
+export const wailsApi: Api = {
+  workspace: {
+    initialPath: () => (has('Workspace', 'InitialPath') ? call('Workspace', 'InitialPath') : Promise.resolve('')),
+    open: (path) => call('Workspace', 'Open', path),
+    update: (path, text) => call('Workspace', 'Update', path, text),
+    apply: (path, op, baseVersion) => call('Workspace', 'Apply', path, JSON.stringify(op), baseVersion),
+    format: (path) => call('Workspace', 'Format', path),
+    save: (path) => call('Workspace', 'Save', path),
+    saveAs: (path, newPath) => call('Workspace', 'SaveAs', path, newPath),
+    revert: (path) => call('Workspace', 'Revert', path),
+    setLayout: (path, layout) => call('Workspace', 'SetLayout', path, layout),
+    specs: () => call('Workspace', 'Specs'),
+    listDir: (dir) => call('Workspace', 'ListDir', dir),
+    recent: () => call('Workspace', 'Recent'),
+    newFromTemplate: (dir, name) => call('Workspace', 'NewFromTemplate', dir, name),
+    close: (path) => call('Workspace', 'Close', path),
+    resolveConflict: (path, choice, mergedText) => call('Workspace', 'ResolveConflict', path, choice, mergedText),
+  },
+  runs: {
+    start: (path) => call('Runs', 'Start', path),
+    stop: (id) => call('Runs', 'Stop', id),
+    reload: (id) => call('Runs', 'Reload', id),
+    send: (id, source, json) => call('Runs', 'Send', id, source, json),
+    sentHistory: (id, source) => call('Runs', 'SentHistory', id, source),
+    recent: (id, agent, n) => call('Runs', 'Recent', id, agent, n),
+    trace: (id, traceID) => call('Runs', 'Trace', id, traceID),
+    deadLetters: (id) => call('Runs', 'DeadLetters', id),
+    resend: (id, seq) => call('Runs', 'Resend', id, seq),
+  },
+  events: {
+    on(name, listener) {
+      const on = wails().runtime?.EventsOnMultiple;
+      if (typeof on !== 'function') return () => {};
+      // Go emits one payload per event; Wails passes it as the first argument.
+      return on(name, (data: unknown) => listener(data as never), -1);
+    },
+  },
+};
+
+export function errorMessage(err: unknown): string {
+  if (typeof err === 'string') return err;
+  if (err instanceof Error) return err.message;
+  if (err && typeof err === 'object' && 'message' in err) return String((err as { message: unknown }).message);
+  return String(err);
+}
