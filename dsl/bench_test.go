@@ -2,6 +2,8 @@ package dsl
 
 import (
 	"testing"
+
+	"github.com/kumeo/kumeo/internal/cpumeter"
 )
 
 // The targets on the reference machine: parse+check+graph of a
@@ -10,32 +12,35 @@ import (
 func BenchmarkParse1000(b *testing.B) {
 	src := genWorkflow(1000)
 	b.SetBytes(int64(len(src)))
-	b.ReportAllocs()
+	m := cpumeter.Start(b)
 	for b.Loop() {
 		if _, d := Parse("gen.kumeo", src); d.HasErrors() {
 			b.Fatal(d)
 		}
 	}
+	m.Stop(b, 0)
 }
 
 func BenchmarkAnalyze1000(b *testing.B) {
 	src := genWorkflow(1000)
 	b.SetBytes(int64(len(src)))
-	b.ReportAllocs()
+	m := cpumeter.Start(b)
 	for b.Loop() {
 		res := Analyze("gen.kumeo", src)
 		if res.Diagnostics.HasErrors() || len(res.Graph.Nodes) < 1000 {
 			b.Fatal(res.Diagnostics)
 		}
 	}
+	m.Stop(b, 0)
 }
 
 func BenchmarkGraph1000(b *testing.B) {
 	f, _ := Parse("gen.kumeo", genWorkflow(1000))
-	b.ReportAllocs()
+	m := cpumeter.Start(b)
 	for b.Loop() {
 		BuildGraph(f)
 	}
+	m.Stop(b, 0)
 }
 
 func BenchmarkEdit1000(b *testing.B) {
@@ -53,20 +58,22 @@ func BenchmarkEdit1000(b *testing.B) {
 	// hand. ApplyOp adds parsing the text before and checking the result.
 	for name, op := range ops {
 		b.Run(name, func(b *testing.B) {
-			b.ReportAllocs()
+			m := cpumeter.Start(b)
 			for b.Loop() {
 				if _, err := Edit(f, op); err != nil {
 					b.Fatal(err)
 				}
 			}
+			m.Stop(b, 0)
 		})
 		b.Run(name+"/with-parses", func(b *testing.B) {
-			b.ReportAllocs()
+			m := cpumeter.Start(b)
 			for b.Loop() {
 				if _, err := ApplyOp("gen.kumeo", src, op); err != nil {
 					b.Fatal(err)
 				}
 			}
+			m.Stop(b, 0)
 		})
 	}
 }

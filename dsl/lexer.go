@@ -87,7 +87,7 @@ type lexError struct {
 // never fails: malformed input yields TokInvalid tokens and lexErrors, and
 // lexing continues so positions after the problem stay meaningful.
 func lex(src []byte) ([]Token, []lexError) {
-	toks := make([]Token, 0, len(src)/5+1)
+	toks := make([]Token, 0, len(src)/6+16)
 	var errs []lexError
 	line, lineStart := 1, 0
 	i := 0

@@ -52,6 +52,54 @@ func Parse(filename string, src []byte) (*File, Diagnostics) {
 
 type bailout struct{}
 
+// slab hands out nodes from blocks allocated together: a syntax tree lives
+// and dies as a whole, and one allocation per 64 nodes instead of one per
+// node is most of what makes parsing a large file fast.
+type slab[T any] struct{ buf []T }
+
+func (s *slab[T]) new() *T {
+	if len(s.buf) == 0 {
+		s.buf = make([]T, 64)
+	}
+	p := &s.buf[0]
+	s.buf = s.buf[1:]
+	return p
+}
+
+// popInto returns a copy of (*stack)[mark:] of its exact size, nil when
+// empty, and truncates the stack to mark.
+func popInto[T any](stack *[]T, mark int) []T {
+	items := (*stack)[mark:]
+	var out []T
+	if len(items) > 0 {
+		out = make([]T, len(items))
+		copy(out, items)
+	}
+	clear(items)
+	*stack = (*stack)[:mark]
+	return out
+}
+
+// nodes are the parser's slabs and the scratch stacks lists are collected
+// on before they are copied into slices of their exact size.
+type nodes struct {
+	strings slab[String]
+	numbers slab[Number]
+	paths   slab[Path]
+	calls   slab[Call]
+	args    slab[Arg]
+	props   slab[Property]
+	objects slab[Object]
+	arrays  slab[Array]
+	bools   slab[Bool]
+	nulls   slab[Null]
+
+	argStack  []*Arg
+	propStack []*Property
+	elemStack []Node
+	sepStack  []Range
+}
+
 // lexDiags reports the lexer's problems as diagnostics.
 func (p *parser) lexDiags(errs []lexError) {
 	for _, e := range errs {
@@ -64,6 +112,7 @@ func (p *parser) lexDiags(errs []lexError) {
 }
 
 type parser struct {
+	nodes
 	f     *File
 	src   []byte
 	sig   []int32 // indexes of non-comment tokens
@@ -193,7 +242,12 @@ func (p *parser) parseObject(block bool) *Object {
 	p.enter()
 	defer p.leave()
 	open := p.next()
-	o := &Object{Open: p.rng(open)}
+	o := p.objects.new()
+	o.Open = p.rng(open)
+	mark := len(p.propStack)
+	// Collected on the stack, copied at the end (also when a syntax error
+	// stops parsing, so a partial tree keeps what parsed).
+	defer func() { o.Props = popInto(&p.propStack, mark) }()
 	for {
 		t := p.tok()
 		if t.Kind == TokRBrace {
@@ -206,7 +260,7 @@ func (p *parser) parseObject(block bool) *Object {
 			p.expected(`a property name or "}"`)
 		}
 		prop := p.parseProperty()
-		o.Props = append(o.Props, prop)
+		p.propStack = append(p.propStack, prop)
 		switch p.tok().Kind {
 		case TokComma:
 			prop.Sep = p.rng(p.next())
@@ -225,7 +279,8 @@ func (p *parser) parseObject(block bool) *Object {
 
 func (p *parser) parseProperty() *Property {
 	kt := p.next()
-	prop := &Property{KeyRange: p.rng(kt)}
+	prop := p.props.new()
+	prop.KeyRange = p.rng(kt)
 	if kt.Kind == TokString {
 		prop.KeyQuoted = true
 		prop.Key = p.unquote(kt)
@@ -251,7 +306,8 @@ func (p *parser) parseValue() Node {
 	switch t.Kind {
 	case TokString, TokLongString:
 		p.next()
-		s := &String{Range: p.rng(t)}
+		s := p.strings.new()
+		s.Range = p.rng(t)
 		if t.Kind == TokLongString {
 			s.Quote = 'L'
 			s.Value = string(p.src[t.Start+3 : t.End-3])
@@ -268,16 +324,22 @@ func (p *parser) parseValue() Node {
 			p.diags = append(p.diags, Diagnostic{Severity: SevError, Code: CodeInvalidNumber, Summary: "Number out of range",
 				Detail: fmt.Sprintf("%s does not fit in a 64-bit floating-point number.", txt), Filename: p.f.Filename, Range: p.rng(t)})
 		}
-		return &Number{Text: txt, Value: v, Range: p.rng(t)}
+		n := p.numbers.new()
+		*n = Number{Text: txt, Value: v, Range: p.rng(t)}
+		return n
 	case TokIdent:
 		word := p.text(t)
 		switch word {
 		case "true", "false":
 			p.next()
-			return &Bool{Value: word == "true", Range: p.rng(t)}
+			b := p.bools.new()
+			*b = Bool{Value: word == "true", Range: p.rng(t)}
+			return b
 		case "null":
 			p.next()
-			return &Null{Range: p.rng(t)}
+			n := p.nulls.new()
+			n.Range = p.rng(t)
+			return n
 		}
 		if p.peek(1).Kind == TokLParen {
 			return p.parseCall()
@@ -294,7 +356,8 @@ func (p *parser) parseValue() Node {
 
 func (p *parser) parsePath() *Path {
 	t := p.next()
-	path := &Path{Parts: []string{p.text(t)}, PartRanges: []Range{p.rng(t)}}
+	path := p.paths.new()
+	path.Parts, path.PartRanges = []string{p.text(t)}, []Range{p.rng(t)}
 	for p.tok().Kind == TokDot {
 		p.next()
 		nt := p.tok()
@@ -314,12 +377,15 @@ func (p *parser) parseCall() *Call {
 	defer p.leave()
 	nt := p.next()
 	open := p.next()
-	c := &Call{Name: p.text(nt), NameRange: p.rng(nt), Open: p.rng(open)}
+	c := p.calls.new()
+	c.Name, c.NameRange, c.Open = p.text(nt), p.rng(nt), p.rng(open)
+	mark := len(p.argStack)
+	defer func() { c.Args = popInto(&p.argStack, mark) }()
 	for p.tok().Kind != TokRParen {
 		if p.tok().Kind == TokEOF {
 			p.fail(p.tok(), CodeSyntax, "Unexpected end of file", fmt.Sprintf("Expected \")\" to close %s( opened at line %d, column %d.", c.Name, open.Line, open.Col))
 		}
-		a := &Arg{}
+		a := p.args.new()
 		t := p.tok()
 		if t.Kind == TokIdent && (p.peek(1).Kind == TokColon || p.peek(1).Kind == TokAssign) {
 			p.next()
@@ -331,7 +397,7 @@ func (p *parser) parseCall() *Call {
 			a.Value = p.parseValue()
 			a.Range = a.Value.Rng()
 		}
-		c.Args = append(c.Args, a)
+		p.argStack = append(p.argStack, a)
 		switch p.tok().Kind {
 		case TokComma:
 			a.Comma = p.rng(p.next())
@@ -350,17 +416,23 @@ func (p *parser) parseArray() *Array {
 	p.enter()
 	defer p.leave()
 	open := p.next()
-	a := &Array{Open: p.rng(open)}
+	a := p.arrays.new()
+	a.Open = p.rng(open)
+	mark, smark := len(p.elemStack), len(p.sepStack)
+	defer func() {
+		a.Elems = popInto(&p.elemStack, mark)
+		a.Commas = popInto(&p.sepStack, smark)
+	}()
 	for p.tok().Kind != TokRBracket {
 		if p.tok().Kind == TokEOF {
 			p.fail(p.tok(), CodeSyntax, "Unexpected end of file", fmt.Sprintf("Expected \"]\" to close the \"[\" at line %d, column %d.", open.Line, open.Col))
 		}
-		a.Elems = append(a.Elems, p.parseValue())
+		p.elemStack = append(p.elemStack, p.parseValue())
 		switch p.tok().Kind {
 		case TokComma:
-			a.Commas = append(a.Commas, p.rng(p.next()))
+			p.sepStack = append(p.sepStack, p.rng(p.next()))
 		case TokRBracket:
-			a.Commas = append(a.Commas, Range{})
+			p.sepStack = append(p.sepStack, Range{})
 		default:
 			p.expected(`"," or "]" after a list item`)
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kumeo/kumeo/engine/flow"
+	"github.com/kumeo/kumeo/internal/cpumeter"
 )
 
 // Benchmarks run on ~200-byte card transactions (tx). Agents that modify
@@ -18,23 +19,7 @@ import (
 // the CPU time the whole process used per operation, garbage collection
 // included.
 
-// cpuMeter reports cpu-ns/op when stopped.
-type cpuMeter struct {
-	start int64
-	ok    bool
-}
-
-func startCPU(b *testing.B) cpuMeter {
-	b.ReportAllocs()
-	start, ok := processCPU()
-	return cpuMeter{start, ok}
-}
-
-func (m cpuMeter) stop(b *testing.B) {
-	if end, ok := processCPU(); m.ok && ok && b.N > 0 {
-		b.ReportMetric(float64(end-m.start)/float64(b.N), "cpu-ns/op")
-	}
-}
+func startCPU(b *testing.B) cpumeter.Meter { return cpumeter.Start(b) }
 
 const (
 	benchGlobals  = `config: { thresholds: { block: 0.92, review: 0.7, large: 2500 }, currencies: ["EUR", "USD", "GBP"] }`
@@ -80,7 +65,7 @@ func benchAgent(b *testing.B, agent string, data map[string]any) {
 			b.Fatal(err)
 		}
 	}
-	cpu.stop(b)
+	cpu.Stop(b, 0)
 }
 
 func BenchmarkDataProcessorValidate(b *testing.B) { benchAgent(b, benchValidate, tx()) }
@@ -149,7 +134,7 @@ func benchStateful(b *testing.B, a flow.Agent, reset func(map[string]any)) {
 			b.Fatal(err)
 		}
 	}
-	cpu.stop(b)
+	cpu.Stop(b, 0)
 }
 
 // BenchmarkPipeline runs validate → features → DecisionMatrix → Router on
@@ -185,5 +170,5 @@ func BenchmarkPipeline(b *testing.B) {
 			}
 		}
 	})
-	cpu.stop(b)
+	cpu.Stop(b, 0)
 }

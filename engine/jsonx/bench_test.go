@@ -3,6 +3,8 @@ package jsonx
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/kumeo/kumeo/internal/cpumeter"
 )
 
 // On a shared, busy machine the wall-clock ns/op mostly measures how often
@@ -11,16 +13,13 @@ import (
 // collection included, which waiting for a core does not inflate.
 func loop(b *testing.B, op func()) {
 	b.SetBytes(int64(len(benchEvent)))
-	b.ReportAllocs()
-	start, ok := processCPU()
+	m := cpumeter.Start(b)
 	n := 0
 	for b.Loop() {
 		op()
 		n++
 	}
-	if end, ok2 := processCPU(); ok && ok2 && n > 0 {
-		b.ReportMetric(float64(end-start)/float64(n), "cpu-ns/op")
-	}
+	m.Stop(b, n)
 }
 
 // benchEvent is the ~200-byte event the engine's throughput target is

@@ -1,5 +1,5 @@
 //go:build !unix
 
-package jsonx
+package cpumeter
 
 func processCPU() (int64, bool) { return 0, false }
