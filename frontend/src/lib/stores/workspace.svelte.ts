@@ -1,95 +1,603 @@
-// The workspace store is the only place the UI talks to the Go Workspace
-// service. Components read its state and call its methods.
+// The workspace store holds the open document: its text (a CodeMirror
+// EditorState with the one undo history both views share), the version Go
+// knows, the last good graph, diagnostics, layout and conflict state. It is
+// the only place that talks to the Go Workspace service (through the api
+// module); components read its state and call its methods.
+//
+// Text flow:
+//   typing / undo / redo  -> transaction -> debounced Update(text)
+//   canvas action         -> Apply(op)   -> returned minimal edits dispatched
+//                                            as one transaction (undoable)
+//   format                -> Format      -> same as Apply
+//   external change       -> workspace:reloaded / workspace:conflict events
 
-import * as WorkspaceService from '../../../wailsjs/go/app/Workspace';
-import { EventsOn } from '../../../wailsjs/runtime/runtime';
+import {
+  Annotation, ChangeSet, Compartment, EditorState, Transaction,
+  type ChangeSpec, type Extension, type Text, type TransactionSpec,
+} from '@codemirror/state';
+import { history, redo, redoDepth, undo, undoDepth } from '@codemirror/commands';
+import {
+  Events, errorMessage, wailsApi,
+  type Analysis, type Api, type Change, type Conflict, type Diagnostic, type DirEntry, type Doc, type EditOp,
+  type Graph, type Layout, type ReloadedEvent, type TypeSpec, type Unsubscribe,
+} from '../api';
+import { lineSeparatorOf, mapperOf, minimalChange } from '../util/text';
 
-/** An open workflow file, as Go reports it. */
-export interface WorkflowDocument {
-  path: string;
-  name: string;
-  text: string;
+export { errorMessage };
+
+/** Marks transactions whose text Go already knows (Apply, Format, reload). */
+export const fromGo = Annotation.define<boolean>();
+
+/** What the store needs of an attached CodeMirror view. */
+export interface TextView {
+  readonly state: EditorState;
+  dispatch(spec: TransactionSpec): void;
+  setState(state: EditorState): void;
 }
 
-/** The calls the store makes to Go; tests pass a fake. */
-export interface WorkspaceBackend {
-  initialPath(): Promise<string>;
-  open(path: string): Promise<WorkflowDocument>;
-  /** Subscribes to documents Go opened; returns the unsubscribe function. */
-  onOpened(listener: (doc: WorkflowDocument) => void): () => void;
+export interface WorkspaceOptions {
+  /** Delay between the last keystroke and Update; at most 100 ms. */
+  debounceMs?: number;
 }
 
-/** Event names emitted by the Go Workspace service. */
-export const WorkspaceEvents = {
-  opened: 'workspace:opened',
-} as const;
+/** A diagnostic with from/to as CodeMirror positions of the current text. */
+export type EditorDiagnostic = Diagnostic;
 
-export const wailsWorkspaceBackend: WorkspaceBackend = {
-  initialPath: () => WorkspaceService.InitialPath(),
-  open: (path) => WorkspaceService.Open(path),
-  onOpened: (listener) =>
-    EventsOn(WorkspaceEvents.opened, (doc: WorkflowDocument) => listener(doc)),
-};
-
-export function errorMessage(err: unknown): string {
-  if (typeof err === 'string') return err;
-  if (err instanceof Error) return err.message;
-  return String(err);
-}
+const STALE = /version|stale|outdated|changed since/i;
 
 export class WorkspaceStore {
-  /** The open document, or null before anything is opened. */
-  doc = $state<WorkflowDocument | null>(null);
-  /** The last failure to open, shown to the user until the next success. */
+  /** Path and name of the open document, or null. */
+  path = $state<string | null>(null);
+  name = $state('');
+  /** Version of the text Go last answered for. */
+  version = $state(0);
+  /** The last graph that parsed; kept while the text does not parse. */
+  graph = $state.raw<Graph | null>(null);
+  /** Diagnostics of the current text, with positions in editor coordinates. */
+  diagnostics = $state.raw<Diagnostic[]>([]);
+  parseOK = $state(true);
+  layout = $state.raw<Layout>({});
+  dirty = $state(false);
+  /** Increases on every change of the text, for views that follow it. */
+  revision = $state(0);
+  canUndo = $state(false);
+  canRedo = $state(false);
+  specs = $state.raw<TypeSpec[]>([]);
+  conflict = $state.raw<Conflict | null>(null);
+  recent = $state.raw<string[]>([]);
+  files = $state.raw<DirEntry[]>([]);
+  /** The last failure, shown until dismissed or the next success. */
   error = $state<string | null>(null);
   loading = $state(false);
+  /** Operations sent to Go and not answered yet. */
+  pending = $state(0);
 
-  #backend: WorkspaceBackend;
-  #unsubscribe: (() => void) | null = null;
-  // Only the most recent open() may change the state: answers to earlier
-  // calls that arrive late are ignored.
-  #latest = 0;
+  readonly api: Api;
+  readonly #debounceMs: number;
+  #state: EditorState;
+  #view: TextView | null = null;
+  #extensions = new Compartment();
+  #editorExtensions: Extension = [];
+  #sep: '\r\n' | '\n' = '\n';
+  /** The text as saved on disk; null when unknown (Go reported it dirty). */
+  #saved: Text | null = null;
+  /** The text Go last received or produced. */
+  #known: Text | null = null;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #updateSeq = 0;
+  #updating: Promise<void> | null = null;
+  #queue: Promise<unknown> = Promise.resolve();
+  /** Local changes made while an operation was in flight, from its base text. */
+  #tracked: ChangeSet | null = null;
+  #openSeq = 0;
+  #unsubscribe: Unsubscribe[] = [];
 
-  constructor(backend: WorkspaceBackend) {
-    this.#backend = backend;
+  constructor(api: Api = wailsApi, options: WorkspaceOptions = {}) {
+    this.api = api;
+    this.#debounceMs = Math.min(options.debounceMs ?? 80, 100);
+    this.#state = this.#createState('');
   }
 
-  /** Listens for documents Go opens and opens the file given on start. */
-  async start(): Promise<void> {
-    this.#unsubscribe ??= this.#backend.onOpened((doc) => {
-      this.doc = doc;
-      this.error = null;
+  // ---- text ---------------------------------------------------------------
+
+  /** The current text, byte for byte. */
+  get text(): string {
+    return this.#state.sliceDoc();
+  }
+
+  /** The current editor state (document, selection and history). */
+  get editorState(): EditorState {
+    return this.#state;
+  }
+
+  #createState(text: string): EditorState {
+    this.#sep = lineSeparatorOf(text);
+    return EditorState.create({
+      doc: text,
+      extensions: [
+        EditorState.lineSeparator.of(this.#sep),
+        history(),
+        this.#extensions.of(this.#editorExtensions),
+      ],
     });
-    let path: string;
+  }
+
+  /** Sets the editor's extensions (language, lint, completion, keymaps). */
+  setEditorExtensions(ext: Extension): void {
+    this.#editorExtensions = ext;
+    this.#dispatch({ effects: this.#extensions.reconfigure(ext) });
+  }
+
+  /** Connects a CodeMirror view; it shows the store's state from now on. */
+  attach(view: TextView): void {
+    this.#view = view;
+    if (view.state !== this.#state) view.setState(this.#state);
+  }
+
+  detach(view: TextView): void {
+    if (this.#view === view) this.#view = null;
+  }
+
+  /** Every transaction of the attached view must be passed here after view.update. */
+  onTransactions(trs: readonly Transaction[], state: EditorState): void {
+    this.#state = state;
+    let local = false;
+    let changed = false;
+    for (const tr of trs) {
+      if (!tr.docChanged) continue;
+      changed = true;
+      if (this.#tracked) this.#tracked = this.#tracked.compose(tr.changes);
+      if (!tr.annotation(fromGo)) local = true;
+      // Keep diagnostics on the text they describe while the answer is pending.
+      if (this.diagnostics.length) this.diagnostics = mapDiagnostics(this.diagnostics, tr.changes);
+    }
+    if (changed) {
+      this.revision++;
+      this.dirty = this.#saved === null || !state.doc.eq(this.#saved);
+    }
+    this.canUndo = undoDepth(state) > 0;
+    this.canRedo = redoDepth(state) > 0;
+    if (local) this.#scheduleUpdate();
+  }
+
+  #dispatch(spec: TransactionSpec): void {
+    if (this.#view) {
+      this.#view.dispatch(spec);
+      return;
+    }
+    const tr = this.#state.update(spec);
+    this.onTransactions([tr], tr.state);
+  }
+
+  #replaceState(text: string): void {
+    this.#state = this.#createState(text);
+    this.#view?.setState(this.#state);
+    this.revision++;
+    this.canUndo = false;
+    this.canRedo = false;
+  }
+
+  undo(): boolean {
+    return undo({ state: this.#state, dispatch: (tr) => this.#dispatch(tr) });
+  }
+
+  redo(): boolean {
+    return redo({ state: this.#state, dispatch: (tr) => this.#dispatch(tr) });
+  }
+
+  /** Selects a range of the text (UTF-16 offsets from Go) and scrolls to it. */
+  reveal(from: number, to: number = from): void {
+    const m = mapperOf(this.#state.doc, this.#sep);
+    const len = this.#state.doc.length;
+    const a = clamp(m.toPos(from), 0, len);
+    const b = clamp(m.toPos(to), 0, len);
+    this.#dispatch({ selection: { anchor: a, head: b }, scrollIntoView: true });
+  }
+
+  /** Replaces a range given in editor positions (quick fixes, completions from outside). */
+  replaceRange(from: number, to: number, insert: string): void {
+    this.#dispatch({ changes: { from, to, insert }, userEvent: 'input' });
+  }
+
+  // ---- lifecycle ----------------------------------------------------------
+
+  /** Subscribes to Go's events, loads the specs and opens the initial file. */
+  async start(): Promise<void> {
+    if (this.#unsubscribe.length === 0) {
+      this.#unsubscribe.push(
+        this.api.events.on<ReloadedEvent | Doc>(Events.reloaded, (e) => this.#reloaded('doc' in e && e.doc ? e.doc : (e as Doc))),
+        this.api.events.on<Conflict>(Events.conflict, (c) => {
+          if (c.path === this.path) this.conflict = c;
+        }),
+      );
+    }
+    this.api.workspace.specs().then((s) => (this.specs = s ?? []), () => {});
+    this.refreshRecent();
+    let path = '';
     try {
-      path = await this.#backend.initialPath();
+      path = await this.api.workspace.initialPath();
     } catch (err) {
       this.error = errorMessage(err);
-      return;
     }
     if (path) await this.open(path);
   }
 
   stop(): void {
-    this.#unsubscribe?.();
-    this.#unsubscribe = null;
+    for (const u of this.#unsubscribe) u();
+    this.#unsubscribe = [];
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
   }
 
-  async open(path: string): Promise<void> {
-    const call = ++this.#latest;
+  refreshRecent(): void {
+    this.api.workspace.recent().then((r) => (this.recent = r ?? []), () => {});
+  }
+
+  async listDir(dir: string): Promise<void> {
+    try {
+      const entries = (await this.api.workspace.listDir(dir)) ?? [];
+      this.files = (entries as unknown[]).map((e) =>
+        typeof e === 'string' ? { name: basename(e), path: e } : { ...(e as DirEntry), dir: (e as DirEntry).dir ?? (e as DirEntry).isDir ?? false },
+      );
+    } catch (err) {
+      this.error = errorMessage(err);
+    }
+  }
+
+  /** Opens a file, replacing the current document (the caller asks about unsaved edits first). */
+  async open(path: string): Promise<boolean> {
+    const call = ++this.#openSeq;
     this.loading = true;
     try {
-      const doc = await this.#backend.open(path);
-      if (call !== this.#latest) return;
-      this.doc = doc;
-      this.error = null;
+      const doc = await this.api.workspace.open(path);
+      if (call !== this.#openSeq) return false;
+      const old = this.path;
+      this.#load(doc);
+      if (old && old !== doc.path) this.api.workspace.close(old).catch(() => {});
+      this.refreshRecent();
+      return true;
     } catch (err) {
-      if (call !== this.#latest) return;
-      this.error = errorMessage(err);
+      if (call === this.#openSeq) this.error = errorMessage(err);
+      return false;
     } finally {
-      if (call === this.#latest) this.loading = false;
+      if (call === this.#openSeq) this.loading = false;
     }
+  }
+
+  async newFromTemplate(dir: string, name: string): Promise<boolean> {
+    try {
+      const doc = await this.api.workspace.newFromTemplate(dir, name);
+      const old = this.path;
+      this.#load(doc);
+      if (old && old !== doc.path) this.api.workspace.close(old).catch(() => {});
+      this.refreshRecent();
+      return true;
+    } catch (err) {
+      this.error = errorMessage(err);
+      return false;
+    }
+  }
+
+  #load(doc: Doc): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#updateSeq++;
+    this.#tracked = null;
+    this.path = doc.path;
+    this.name = doc.name;
+    this.#replaceState(doc.text);
+    this.#known = this.#state.doc;
+    this.#saved = doc.dirty ? null : this.#state.doc;
+    this.dirty = !!doc.dirty;
+    this.layout = doc.layout ?? {};
+    this.conflict = null;
+    this.error = null;
+    this.#setAnalysis(doc);
+  }
+
+  #setAnalysis(a: Analysis): void {
+    this.version = a.version;
+    if (a.graph || a.parseOK) this.graph = a.graph ?? { nodes: [], edges: [] };
+    this.parseOK = a.parseOK;
+    this.diagnostics = this.#toEditor(a.diagnostics ?? []);
+  }
+
+  /** Diagnostics from Go (UTF-16 offsets of the current text) in editor positions. */
+  #toEditor(diags: Diagnostic[]): Diagnostic[] {
+    const m = mapperOf(this.#state.doc, this.#sep);
+    const len = this.#state.doc.length;
+    return diags.map((d) => {
+      const from = clamp(m.toPos(d.from), 0, len);
+      return { ...d, from, to: clamp(Math.max(m.toPos(d.to), from), 0, len) };
+    });
+  }
+
+  // ---- typing -------------------------------------------------------------
+
+  #scheduleUpdate(): void {
+    if (!this.path) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.#sendUpdate();
+    }, this.#debounceMs);
+  }
+
+  async #sendUpdate(): Promise<void> {
+    const path = this.path;
+    if (!path) return;
+    const doc = this.#state.doc;
+    if (this.#known && doc.eq(this.#known)) return;
+    const seq = ++this.#updateSeq;
+    const text = this.#state.sliceDoc();
+    const run = (async () => {
+      try {
+        const a = await this.api.workspace.update(path, text);
+        if (seq !== this.#updateSeq || path !== this.path) return;
+        this.#known = doc;
+        this.version = a.version;
+        // Only results for the text on screen are shown; a newer Update follows otherwise.
+        if (this.#state.doc === doc) this.#setAnalysis(a);
+        this.error = null;
+      } catch (err) {
+        if (seq === this.#updateSeq) this.error = errorMessage(err);
+      }
+    })();
+    this.#updating = run;
+    await run;
+    if (this.#updating === run) this.#updating = null;
+  }
+
+  /** Sends any typed text Go has not seen and waits for the answer. */
+  async flush(): Promise<void> {
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    if (this.#updating) await this.#updating;
+    if (this.path && !(this.#known && this.#state.doc.eq(this.#known))) await this.#sendUpdate();
+  }
+
+  // ---- operations ---------------------------------------------------------
+
+  /** Runs operations one after another, each on the result of the previous one. */
+  #enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(fn, fn);
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  /** Performs a canvas action through Go; resolves to whether it succeeded. */
+  apply(op: EditOp): Promise<boolean> {
+    return this.#enqueue(() => this.#change((path) => this.api.workspace.apply(path, op, this.version), op.op));
+  }
+
+  /** Formats the whole file (Ctrl+Shift+F). */
+  format(): Promise<boolean> {
+    return this.#enqueue(() => this.#change((path) => this.api.workspace.format(path), 'format'));
+  }
+
+  async #change(send: (path: string) => Promise<Change>, what: string, retried = false): Promise<boolean> {
+    const path = this.path;
+    if (!path) return false;
+    await this.flush();
+    if (!this.parseOK && what !== 'format') {
+      this.error = 'The text has syntax errors: fix them in the editor before editing on the canvas.';
+      return false;
+    }
+    const base = this.#state.doc;
+    this.#tracked = ChangeSet.empty(base.length);
+    this.pending++;
+    let retry = false;
+    try {
+      const ch = await send(path);
+      if (path !== this.path) return false;
+      this.#applyChange(ch, base, what);
+      this.error = null;
+      return true;
+    } catch (err) {
+      const msg = errorMessage(err);
+      // Go's copy moved on (another window, a reload): send our text again and retry once.
+      if (!retried && STALE.test(msg)) retry = true;
+      else this.error = msg;
+    } finally {
+      this.pending--;
+      this.#tracked = null;
+    }
+    if (!retry) return false;
+    this.#known = null;
+    await this.flush();
+    return this.#change(send, what, true);
+  }
+
+  /** Dispatches the text change Go answered with, mapped over anything typed meanwhile. */
+  #applyChange(ch: Change, base: Text, what: string): void {
+    const m = mapperOf(base, this.#sep);
+    let changes: ChangeSet;
+    const edits = [...(ch.edits ?? [])].sort((a, b) => a.from - b.from || a.to - b.to);
+    if (edits.length > 0) {
+      const specs: ChangeSpec[] = edits.map((e) => ({ from: m.toPos(e.from), to: m.toPos(e.to), insert: e.insert }));
+      changes = ChangeSet.of(specs, base.length, this.#sep);
+    } else {
+      const d = minimalChange(base.sliceString(0, base.length, this.#sep), ch.text);
+      changes = d ? ChangeSet.of([{ from: m.toPos(d.from), to: m.toPos(d.to), insert: d.insert }], base.length, this.#sep) : ChangeSet.empty(base.length);
+    }
+    const typedMeanwhile = this.#tracked && !this.#tracked.empty ? this.#tracked : null;
+    if (typedMeanwhile) changes = changes.map(typedMeanwhile);
+    if (!changes.empty) {
+      this.#dispatch({
+        changes,
+        annotations: [fromGo.of(true), Transaction.userEvent.of(what === 'format' ? 'format' : 'canvas')],
+      });
+    }
+    this.version = ch.version;
+    const text = this.#state.sliceDoc();
+    if (!typedMeanwhile && text !== ch.text) {
+      // The edits did not produce Go's text (should not happen): take Go's text.
+      const d = minimalChange(text, ch.text)!;
+      const mm = mapperOf(this.#state.doc, this.#sep);
+      this.#dispatch({ changes: { from: mm.toPos(d.from), to: mm.toPos(d.to), insert: d.insert }, annotations: fromGo.of(true) });
+    }
+    if (typedMeanwhile) {
+      this.#known = null;
+      this.#scheduleUpdate();
+    } else {
+      this.#known = this.#state.doc;
+      this.#setAnalysis(ch);
+    }
+  }
+
+  // ---- layout -------------------------------------------------------------
+
+  /** Stores node positions in the layout sidecar; the text is not touched. */
+  async setPositions(positions: Layout): Promise<void> {
+    if (!this.path || Object.keys(positions).length === 0) return;
+    this.layout = { ...this.layout, ...positions };
+    try {
+      await this.api.workspace.setLayout(this.path, this.layout);
+    } catch (err) {
+      this.error = errorMessage(err);
+    }
+  }
+
+  /** Renames an agent; its stored position follows the new node id. */
+  async renameAgent(workflow: string, id: string, to: string): Promise<boolean> {
+    const ok = await this.apply({ op: 'rename_agent', workflow, id, to });
+    if (ok) {
+      const oldKey = `${workflow}/agent/${id}`;
+      const at = this.layout[oldKey];
+      if (at) {
+        const next = { ...this.layout, [`${workflow}/agent/${to}`]: at };
+        delete next[oldKey];
+        this.layout = next;
+        if (this.path) this.api.workspace.setLayout(this.path, next).catch(() => {});
+      }
+    }
+    return ok;
+  }
+
+  // ---- files --------------------------------------------------------------
+
+  async save(): Promise<boolean> {
+    const path = this.path;
+    if (!path) return false;
+    try {
+      await this.flush();
+      const doc = this.#state.doc;
+      await this.api.workspace.save(path);
+      this.#saved = doc;
+      this.dirty = !this.#state.doc.eq(doc);
+      this.error = null;
+      return true;
+    } catch (err) {
+      this.error = errorMessage(err);
+      return false;
+    }
+  }
+
+  async saveAs(newPath: string): Promise<boolean> {
+    const path = this.path;
+    if (!path) return false;
+    try {
+      await this.flush();
+      const doc = this.#state.doc;
+      await this.api.workspace.saveAs(path, newPath);
+      this.path = newPath;
+      this.name = basename(newPath);
+      this.#saved = doc;
+      this.dirty = !this.#state.doc.eq(doc);
+      this.refreshRecent();
+      return true;
+    } catch (err) {
+      this.error = errorMessage(err);
+      return false;
+    }
+  }
+
+  /** Goes back to the file on disk; undoable. */
+  async revert(): Promise<boolean> {
+    const path = this.path;
+    if (!path) return false;
+    try {
+      await this.flush();
+      const doc = await this.api.workspace.revert(path);
+      this.#replaceText(doc, true);
+      this.#saved = this.#state.doc;
+      this.dirty = false;
+      return true;
+    } catch (err) {
+      this.error = errorMessage(err);
+      return false;
+    }
+  }
+
+  /** Replaces the text with a document from Go by one minimal change. */
+  #replaceText(doc: Doc, addToHistory: boolean): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#updateSeq++;
+    const d = minimalChange(this.#state.sliceDoc(), doc.text);
+    if (d) {
+      const m = mapperOf(this.#state.doc, this.#sep);
+      this.#dispatch({
+        changes: { from: m.toPos(d.from), to: m.toPos(d.to), insert: d.insert },
+        annotations: [fromGo.of(true), Transaction.addToHistory.of(addToHistory), Transaction.userEvent.of('reload')],
+      });
+    }
+    this.#known = this.#state.doc;
+    if (doc.layout) this.layout = doc.layout;
+    this.#setAnalysis(doc);
+  }
+
+  #reloaded(doc: Doc): void {
+    if (!doc || doc.path !== this.path) return;
+    this.#replaceText(doc, false);
+    this.#saved = doc.dirty ? this.#saved : this.#state.doc;
+    this.dirty = this.#saved === null || !this.#state.doc.eq(this.#saved);
+    this.conflict = null;
+  }
+
+  /** Settles an external change that met unsaved edits. */
+  async resolveConflict(choice: 'mine' | 'theirs' | 'merge', mergedText = ''): Promise<boolean> {
+    const path = this.path;
+    if (!path) return false;
+    try {
+      const doc = await this.api.workspace.resolveConflict(path, choice, mergedText);
+      this.#replaceText(doc, true);
+      if (choice === 'theirs') this.#saved = this.#state.doc;
+      this.dirty = !!doc.dirty || this.#saved === null || !this.#state.doc.eq(this.#saved);
+      this.conflict = null;
+      return true;
+    } catch (err) {
+      this.error = errorMessage(err);
+      return false;
+    }
+  }
+
+  dismissError(): void {
+    this.error = null;
   }
 }
 
-export const workspace = new WorkspaceStore(wailsWorkspaceBackend);
+function mapDiagnostics(diags: Diagnostic[], changes: ChangeSet): Diagnostic[] {
+  return diags.map((d) => {
+    const from = changes.mapPos(d.from, 1);
+    return { ...d, from, to: Math.max(from, changes.mapPos(d.to, -1)) };
+  });
+}
+
+function clamp(n: number, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(hi, n));
+}
+
+export function basename(path: string): string {
+  const i = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  return i >= 0 ? path.slice(i + 1) : path;
+}
+
+export function dirname(path: string): string {
+  const i = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  return i > 0 ? path.slice(0, i) : i === 0 ? path.slice(0, 1) : '';
+}
+
+export const workspace = new WorkspaceStore(wailsApi);

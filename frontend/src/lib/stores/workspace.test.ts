@@ -1,99 +1,321 @@
-import { describe, expect, it } from 'vitest';
-import {
-  WorkspaceStore,
-  type WorkflowDocument,
-  type WorkspaceBackend,
-} from './workspace.svelte';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { EditorSelection } from '@codemirror/state';
+import type { EditOp, TextEdit } from '../api/types';
+import { createFakeApi, type FakeOptions } from '../api/fake';
+import { WorkspaceStore } from './workspace.svelte';
 
-function doc(name: string, text = `workflow ${name} {}\n`): WorkflowDocument {
-  return { path: `/w/${name}.kumeo`, name: `${name}.kumeo`, text };
+const PATH = '/w/flow.kumeo';
+const TEXT = 'agent a\nagent b\n';
+
+/** Operations of the fake "language": add_agent appends a line, rename rewrites a word. */
+function edit(text: string, op: EditOp): TextEdit[] {
+  switch (op.op) {
+    case 'add_agent':
+      return [{ from: text.length, to: text.length, insert: `agent ${op.agent}\n` }];
+    case 'rename_agent': {
+      const at = text.search(new RegExp(`agent ${op.id}\r?\n`));
+      if (at < 0) throw new Error(`agent not found: ${op.id}`);
+      return [{ from: at + 6, to: at + 6 + op.id.length, insert: op.to }];
+    }
+    case 'remove_agent': {
+      const at = text.indexOf(`agent ${op.id}\n`);
+      return [{ from: at, to: at + op.id.length + 7, insert: '' }];
+    }
+  }
+  throw new Error(`unknown op ${op.op}`);
 }
 
-/** A backend whose open() answers only when the test resolves it. */
-function fakeBackend(initialPath = '') {
-  const pending = new Map<string, { resolve: (d: WorkflowDocument) => void; reject: (e: unknown) => void }>();
-  const listeners = new Set<(d: WorkflowDocument) => void>();
-  const backend: WorkspaceBackend = {
-    initialPath: async () => initialPath,
-    open: (path) => new Promise((resolve, reject) => pending.set(path, { resolve, reject })),
-    onOpened: (listener) => {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-  };
-  return {
-    backend,
-    listeners,
-    answer: (path: string, d: WorkflowDocument) => pending.get(path)!.resolve(d),
-    fail: (path: string, err: unknown) => pending.get(path)!.reject(err),
-    emit: (d: WorkflowDocument) => listeners.forEach((l) => l(d)),
-    wasAsked: (path: string) => pending.has(path),
-  };
+async function setup(opts: FakeOptions = {}) {
+  const fake = createFakeApi({ files: { [PATH]: TEXT, '/w/other.kumeo': 'agent z\n' }, edit, ...opts });
+  const store = new WorkspaceStore(fake.api, { debounceMs: 50 });
+  await store.open(PATH);
+  return { fake, store };
 }
 
-const tick = () => new Promise((r) => setTimeout(r, 0));
+/** Types text at the end of the document as a user would. */
+function type(store: WorkspaceStore, insert: string, at = store.editorState.doc.length) {
+  const tr = store.editorState.update({ changes: { from: at, insert }, userEvent: 'input.type', selection: { anchor: at + insert.length } });
+  store.onTransactions([tr], tr.state);
+}
 
 describe('WorkspaceStore', () => {
-  it('opens the initial file on start', async () => {
-    const fake = fakeBackend('/w/a.kumeo');
-    const store = new WorkspaceStore(fake.backend);
-    const started = store.start();
-    await tick();
-    expect(fake.wasAsked('/w/a.kumeo')).toBe(true);
-    expect(store.loading).toBe(true);
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
 
-    fake.answer('/w/a.kumeo', doc('a'));
-    await started;
-    expect(store.doc).toEqual(doc('a'));
-    expect(store.loading).toBe(false);
-    expect(store.error).toBeNull();
+  it('opens a document with its graph, layout and a fresh history', async () => {
+    const { store } = await setup();
+    expect(store.path).toBe(PATH);
+    expect(store.name).toBe('flow.kumeo');
+    expect(store.text).toBe(TEXT);
+    expect(store.graph?.nodes.map((n) => n.id)).toEqual(['w/agent/a', 'w/agent/b']);
+    expect(store.parseOK).toBe(true);
+    expect(store.dirty).toBe(false);
+    expect(store.canUndo).toBe(false);
+    expect(store.version).toBeGreaterThan(0);
   });
 
-  it('opens nothing when no file was given', async () => {
-    const store = new WorkspaceStore(fakeBackend('').backend);
+  it('reports a failed open and keeps the open document', async () => {
+    const { store } = await setup();
+    expect(await store.open('/w/missing.kumeo')).toBe(false);
+    expect(store.error).toMatch(/no such file/);
+    expect(store.path).toBe(PATH);
+  });
+
+  it('sends typed text once, debounced, and shows the answer', async () => {
+    const { fake, store } = await setup();
+    type(store, 'agent c');
+    type(store, '\n');
+    expect(fake.callsTo('update')).toHaveLength(0);
+    expect(store.dirty).toBe(true);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(fake.callsTo('update')).toHaveLength(1);
+    expect(fake.callsTo('update')[0].args).toEqual([PATH, TEXT + 'agent c\n']);
+    expect(store.graph?.nodes.map((n) => n.label)).toEqual(['a', 'b', 'c']);
+    expect(store.version).toBe(fake.version);
+  });
+
+  it('keeps the last good graph and shows the error while the text does not parse', async () => {
+    const { store } = await setup();
+    type(store, 'agent !');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(store.parseOK).toBe(false);
+    expect(store.graph?.nodes.map((n) => n.label)).toEqual(['a', 'b']);
+    expect(store.diagnostics).toHaveLength(1);
+    expect(store.diagnostics[0].from).toBe(TEXT.length + 6);
+    // Nothing typed is rewritten.
+    expect(store.text).toBe(TEXT + 'agent !');
+  });
+
+  it('refuses canvas edits while the text does not parse', async () => {
+    const { fake, store } = await setup();
+    type(store, '!');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await store.apply({ op: 'add_agent', agent: 'c' })).toBe(false);
+    expect(store.error).toMatch(/syntax errors/);
+    expect(fake.callsTo('apply')).toHaveLength(0);
+  });
+
+  it('applies a canvas edit as one undoable transaction, and undo reaches Go', async () => {
+    const { fake, store } = await setup();
+    expect(await store.apply({ op: 'add_agent', agent: 'c' })).toBe(true);
+    expect(store.text).toBe(TEXT + 'agent c\n');
+    expect(store.graph?.nodes).toHaveLength(3);
+    expect(store.dirty).toBe(true);
+    expect(store.canUndo).toBe(true);
+    // The text came from Go: no Update for it.
+    await vi.advanceTimersByTimeAsync(100);
+    expect(fake.callsTo('update')).toHaveLength(0);
+
+    expect(store.undo()).toBe(true);
+    expect(store.text).toBe(TEXT);
+    expect(store.dirty).toBe(false);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(fake.callsTo('update').map((c) => c.args[1])).toEqual([TEXT]);
+    expect(store.graph?.nodes).toHaveLength(2);
+
+    expect(store.redo()).toBe(true);
+    expect(store.text).toBe(TEXT + 'agent c\n');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(fake.textOf(PATH)).toBe(TEXT + 'agent c\n');
+  });
+
+  it('undoes typing and canvas edits in order from one history', async () => {
+    const { store } = await setup();
+    type(store, 'agent t\n');
+    await store.apply({ op: 'rename_agent', id: 'a', to: 'alpha' });
+    expect(store.text).toBe('agent alpha\nagent b\nagent t\n');
+    store.undo();
+    expect(store.text).toBe(TEXT + 'agent t\n');
+    store.undo();
+    expect(store.text).toBe(TEXT);
+  });
+
+  it('sends pending typing before an operation, with the version Go answered', async () => {
+    const { fake, store } = await setup();
+    type(store, 'agent c\n');
+    await store.apply({ op: 'add_agent', agent: 'd' });
+    const [update] = fake.callsTo('update');
+    const [apply] = fake.callsTo('apply');
+    expect(update.args[1]).toBe(TEXT + 'agent c\n');
+    expect(fake.calls.indexOf(update)).toBeLessThan(fake.calls.indexOf(apply));
+    expect(store.text).toBe(TEXT + 'agent c\nagent d\n');
+    expect(store.version).toBe(fake.version);
+  });
+
+  it('keeps the cursor where it was when a canvas edit changes text before it', async () => {
+    const { store } = await setup();
+    const at = TEXT.indexOf('agent b') + 3;
+    const tr = store.editorState.update({ selection: EditorSelection.cursor(at) });
+    store.onTransactions([tr], tr.state);
+    await store.apply({ op: 'rename_agent', id: 'a', to: 'alpha' });
+    expect(store.editorState.selection.main.head).toBe(at + 4);
+  });
+
+  it('maps a canvas edit over text typed while it was in flight', async () => {
+    const { fake, store } = await setup();
+    const release = fake.hold();
+    const done = store.apply({ op: 'rename_agent', id: 'b', to: 'beta' });
+    await vi.advanceTimersByTimeAsync(0);
+    type(store, '// note\n', 0);
+    release();
+    expect(await done).toBe(true);
+    expect(store.text).toBe('// note\nagent a\nagent beta\n');
+    // Go learns the combined text.
+    await vi.advanceTimersByTimeAsync(100);
+    expect(fake.textOf(PATH)).toBe('// note\nagent a\nagent beta\n');
+  });
+
+  it('runs operations one after another', async () => {
+    const { fake, store } = await setup();
+    const a = store.apply({ op: 'add_agent', agent: 'c' });
+    const b = store.apply({ op: 'add_agent', agent: 'd' });
+    expect(await Promise.all([a, b])).toEqual([true, true]);
+    expect(store.text).toBe(TEXT + 'agent c\nagent d\n');
+    const versions = fake.callsTo('apply').map((c) => c.args[2] as number);
+    expect(versions[1]).toBeGreaterThan(versions[0]);
+  });
+
+  it('reports a rejected operation and leaves the text alone', async () => {
+    const { store } = await setup();
+    expect(await store.apply({ op: 'rename_agent', id: 'nope', to: 'x' })).toBe(false);
+    expect(store.error).toMatch(/agent not found/);
+    expect(store.text).toBe(TEXT);
+    expect(store.canUndo).toBe(false);
+  });
+
+  it('resends the text and retries once when Go says the version is stale', async () => {
+    const { fake, store } = await setup();
+    // Go's copy moves on behind the store's back.
+    await fake.api.workspace.update(PATH, TEXT);
+    expect(await store.apply({ op: 'add_agent', agent: 'c' })).toBe(true);
+    expect(fake.callsTo('apply')).toHaveLength(2);
+    expect(store.text).toBe(TEXT + 'agent c\n');
+  });
+
+  it('formats through Go', async () => {
+    const { store } = await setup({ format: (t) => [{ from: 0, to: 0, insert: '// formatted\n' }].filter(() => !t.startsWith('//')) });
+    expect(await store.format()).toBe(true);
+    expect(store.text).toBe('// formatted\n' + TEXT);
+    store.undo();
+    expect(store.text).toBe(TEXT);
+  });
+
+  it('tracks dirty against the saved text', async () => {
+    const { fake, store } = await setup();
+    type(store, 'agent c\n');
+    expect(store.dirty).toBe(true);
+    expect(await store.save()).toBe(true);
+    expect(fake.callsTo('update')).toHaveLength(1);
+    expect(store.dirty).toBe(false);
+    store.undo();
+    expect(store.dirty).toBe(true);
+    store.redo();
+    expect(store.dirty).toBe(false);
+  });
+
+  it('reverts to the file on disk, undoably', async () => {
+    const { store } = await setup();
+    type(store, 'agent c\n');
+    expect(await store.revert()).toBe(true);
+    expect(store.text).toBe(TEXT);
+    expect(store.dirty).toBe(false);
+    store.undo();
+    expect(store.text).toBe(TEXT + 'agent c\n');
+  });
+
+  it('ignores an Update answer for text that changed since', async () => {
+    const { fake, store } = await setup();
+    type(store, 'agent c\n');
+    const release = fake.hold();
+    await vi.advanceTimersByTimeAsync(60);
+    type(store, 'agent !');
+    release();
+    await vi.advanceTimersByTimeAsync(0);
+    // The first answer (three agents) is for older text; the diagnostics stay mapped, not replaced.
+    expect(store.parseOK).toBe(true);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(store.parseOK).toBe(false);
+    expect(store.graph?.nodes).toHaveLength(3);
+  });
+
+  it('reloads an external change without adding it to the history', async () => {
+    const { fake, store } = await setup();
     await store.start();
-    expect(store.doc).toBeNull();
-    expect(store.loading).toBe(false);
-  });
-
-  it('keeps the document and reports the error when an open fails', async () => {
-    const fake = fakeBackend();
-    const store = new WorkspaceStore(fake.backend);
-    const first = store.open('/w/a.kumeo');
-    fake.answer('/w/a.kumeo', doc('a'));
-    await first;
-
-    const second = store.open('/w/missing.kumeo');
-    fake.fail('/w/missing.kumeo', 'open workflow: no such file or directory');
-    await second;
-    expect(store.doc).toEqual(doc('a'));
-    expect(store.error).toBe('open workflow: no such file or directory');
-    expect(store.loading).toBe(false);
-  });
-
-  it('ignores an answer that arrives after a newer open', async () => {
-    const fake = fakeBackend();
-    const store = new WorkspaceStore(fake.backend);
-    const slow = store.open('/w/old.kumeo');
-    const fast = store.open('/w/new.kumeo');
-    fake.answer('/w/new.kumeo', doc('new'));
-    await fast;
-    fake.answer('/w/old.kumeo', doc('old'));
-    await slow;
-    expect(store.doc).toEqual(doc('new'));
-    expect(store.loading).toBe(false);
-  });
-
-  it('follows documents Go opens on its own until stopped', async () => {
-    const fake = fakeBackend();
-    const store = new WorkspaceStore(fake.backend);
-    await store.start();
-    fake.emit(doc('b'));
-    expect(store.doc).toEqual(doc('b'));
-
+    fake.writeFile(PATH, 'agent x\n');
+    await fake.api.workspace.revert(PATH);
+    fake.emit('workspace:reloaded', { doc: fake.docOf(PATH) });
+    expect(store.text).toBe('agent x\n');
+    expect(store.graph?.nodes.map((n) => n.label)).toEqual(['x']);
+    expect(store.dirty).toBe(false);
+    expect(store.canUndo).toBe(false);
+    // Other files' reloads are not ours.
+    fake.emit('workspace:reloaded', { doc: { ...fake.docOf(PATH), path: '/w/other.kumeo', text: 'nope' } });
+    expect(store.text).toBe('agent x\n');
     store.stop();
-    expect(fake.listeners.size).toBe(0);
-    fake.emit(doc('c'));
-    expect(store.doc).toEqual(doc('b'));
+    expect(fake.listenerCount('workspace:reloaded')).toBe(0);
+  });
+
+  it('shows a conflict and settles it with the user choice', async () => {
+    const { fake, store } = await setup();
+    await store.start();
+    type(store, 'agent mine\n');
+    fake.writeFile(PATH, 'agent theirs\n');
+    fake.emit('workspace:conflict', { path: PATH, mine: store.text, theirs: 'agent theirs\n' });
+    expect(store.conflict?.theirs).toBe('agent theirs\n');
+    expect(await store.resolveConflict('merge', 'agent theirs\nagent mine\n')).toBe(true);
+    expect(store.conflict).toBeNull();
+    expect(store.text).toBe('agent theirs\nagent mine\n');
+    expect(fake.callsTo('resolveConflict')[0].args).toEqual([PATH, 'merge', 'agent theirs\nagent mine\n']);
+    expect(store.dirty).toBe(true);
+    store.stop();
+  });
+
+  it('stores positions in the layout only, and renames carry them along', async () => {
+    const { fake, store } = await setup();
+    await store.setPositions({ 'w/agent/a': { x: 10, y: 20 } });
+    expect(fake.callsTo('setLayout').at(-1)!.args[1]).toEqual({ 'w/agent/a': { x: 10, y: 20 } });
+    expect(store.text).toBe(TEXT);
+    expect(await store.renameAgent('w', 'a', 'alpha')).toBe(true);
+    expect(store.layout).toEqual({ 'w/agent/alpha': { x: 10, y: 20 } });
+    expect(fake.callsTo('setLayout').at(-1)!.args[1]).toEqual({ 'w/agent/alpha': { x: 10, y: 20 } });
+  });
+
+  it('opens another file with its own history and closes the previous one', async () => {
+    const { fake, store } = await setup();
+    type(store, 'agent c\n');
+    expect(await store.open('/w/other.kumeo')).toBe(true);
+    expect(store.text).toBe('agent z\n');
+    expect(store.canUndo).toBe(false);
+    expect(store.dirty).toBe(false);
+    expect(fake.callsTo('close')[0].args).toEqual([PATH]);
+    // A pending Update for the old file is not sent.
+    await vi.advanceTimersByTimeAsync(100);
+    expect(fake.callsTo('update')).toHaveLength(0);
+  });
+
+  it('ignores an open answered after a newer one', async () => {
+    const { fake, store } = await setup();
+    const release = fake.hold();
+    const slow = store.open('/w/other.kumeo');
+    release();
+    const fast = store.open(PATH);
+    await Promise.all([slow, fast]);
+    expect(store.path).toBe(PATH);
+  });
+
+  it('converts offsets of a CRLF file to editor positions and keeps its bytes', async () => {
+    const crlf = 'agent a\r\nagent b\r\n';
+    const fake = createFakeApi({ files: { [PATH]: crlf }, edit });
+    const store = new WorkspaceStore(fake.api, { debounceMs: 50 });
+    await store.open(PATH);
+    expect(store.text).toBe(crlf);
+    await store.apply({ op: 'rename_agent', id: 'b', to: 'beta' });
+    expect(store.text).toBe('agent a\r\nagent beta\r\n');
+    type(store, 'agent !');
+    await vi.advanceTimersByTimeAsync(100);
+    const d = store.diagnostics[0];
+    expect(store.editorState.sliceDoc(d.from, d.to)).toBe('!');
+    store.reveal(9, 14);
+    expect(store.editorState.sliceDoc(store.editorState.selection.main.from, store.editorState.selection.main.to)).toBe('agent');
   });
 });

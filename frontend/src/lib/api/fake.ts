@@ -1,0 +1,203 @@
+// An in-memory stand-in for the Go services, for tests and for running the
+// UI in a plain browser without Go. It keeps one text per path and a
+// version counter, and answers operations through a handler the test gives.
+
+import type { Api, Unsubscribe } from './index';
+import type { Analysis, Change, Doc, EditOp, Graph, Layout, TextEdit, TypeSpec } from './types';
+
+export interface FakeOptions {
+  files?: Record<string, string>;
+  /** Graph and diagnostics for a text; default: one node per line starting with "agent ". */
+  analyze?: (text: string) => Omit<Analysis, 'version'>;
+  /** Turns an operation into edits on the text; throw to reject it. */
+  edit?: (text: string, op: EditOp) => TextEdit[];
+  format?: (text: string) => TextEdit[];
+  specs?: TypeSpec[];
+  initialPath?: string;
+}
+
+export interface Call {
+  method: string;
+  args: unknown[];
+}
+
+/** Applies non-overlapping edits (offsets into text) to text. */
+export function applyEdits(text: string, edits: TextEdit[]): string {
+  let out = text;
+  for (const e of [...edits].sort((a, b) => b.from - a.from)) out = out.slice(0, e.from) + e.insert + out.slice(e.to);
+  return out;
+}
+
+/** A tiny "language": each line "agent NAME" is an agent, "!" anywhere is a syntax error. */
+export function lineGraph(text: string): Omit<Analysis, 'version'> {
+  if (text.includes('!')) {
+    const at = text.indexOf('!');
+    return {
+      graph: null,
+      parseOK: false,
+      diagnostics: [{ severity: 'error', code: 'K0001', summary: 'unexpected "!"', from: at, to: at + 1, line: 1, col: at + 1 }],
+    };
+  }
+  const nodes: Graph['nodes'] = [];
+  let offset = 0;
+  for (const line of text.split('\n')) {
+    const m = /^agent (\w+)/.exec(line);
+    if (m) {
+      nodes.push({ id: `w/agent/${m[1]}`, kind: 'agent', type: 'LLM', label: m[1], workflow: 'w', agent_id: m[1], index: nodes.length, known: true, range: { from: offset, to: offset + line.length } });
+    }
+    offset += line.length + 1;
+  }
+  const edges = nodes.slice(1).map((n, i) => ({ id: `data:${nodes[i].id}->${n.id}`, from: nodes[i].id, to: n.id, kind: 'data' as const, channel: `${nodes[i].label}.output` }));
+  return { graph: { nodes, edges }, parseOK: true, diagnostics: [] };
+}
+
+export function createFakeApi(opts: FakeOptions = {}) {
+  const files = new Map(Object.entries(opts.files ?? {}));
+  const texts = new Map<string, string>();
+  const layouts = new Map<string, Layout>();
+  const lastGood = new Map<string, Graph | null>();
+  const listeners = new Map<string, Set<(data: unknown) => void>>();
+  const calls: Call[] = [];
+  let version = 0;
+  const analyze = opts.analyze ?? lineGraph;
+  // Pending answers the test releases by hand (hold()).
+  let gate: Promise<void> | null = null;
+  let release: () => void = () => {};
+
+  const record = (method: string, ...args: unknown[]) => calls.push({ method, args });
+  const wait = async () => {
+    if (gate) await gate;
+  };
+  const analysis = (path: string, text: string): Analysis => {
+    const a = analyze(text);
+    if (a.parseOK) lastGood.set(path, a.graph);
+    return { ...a, graph: a.parseOK ? a.graph : lastGood.get(path) ?? null, version: ++version };
+  };
+  const doc = (path: string): Doc => {
+    const text = texts.get(path)!;
+    const a = analysis(path, text);
+    return { path, name: path.split('/').pop()!, text, layout: layouts.get(path) ?? {}, dirty: text !== files.get(path), ...a };
+  };
+  const change = (path: string, edits: TextEdit[]): Change => {
+    const text = applyEdits(texts.get(path)!, edits);
+    texts.set(path, text);
+    return { ...analysis(path, text), text, edits };
+  };
+  const need = (path: string) => {
+    if (!texts.has(path)) throw new Error(`${path} is not open`);
+  };
+
+  const api: Api = {
+    workspace: {
+      initialPath: async () => opts.initialPath ?? '',
+      open: async (path) => {
+        record('open', path);
+        await wait();
+        if (!files.has(path)) throw new Error(`open workflow: ${path}: no such file or directory`);
+        texts.set(path, files.get(path)!);
+        return doc(path);
+      },
+      update: async (path, text) => {
+        record('update', path, text);
+        await wait();
+        need(path);
+        texts.set(path, text);
+        return analysis(path, text);
+      },
+      apply: async (path, op, baseVersion) => {
+        record('apply', path, op, baseVersion);
+        await wait();
+        need(path);
+        if (baseVersion !== version) throw new Error(`stale version ${baseVersion}, the document is at ${version}`);
+        if (!opts.edit) throw new Error('no edit handler');
+        return change(path, opts.edit(texts.get(path)!, op));
+      },
+      format: async (path) => {
+        record('format', path);
+        await wait();
+        need(path);
+        return change(path, opts.format ? opts.format(texts.get(path)!) : []);
+      },
+      save: async (path) => {
+        record('save', path);
+        await wait();
+        files.set(path, texts.get(path)!);
+      },
+      saveAs: async (path, newPath) => {
+        record('saveAs', path, newPath);
+        files.set(newPath, texts.get(path)!);
+        texts.set(newPath, texts.get(path)!);
+      },
+      revert: async (path) => {
+        record('revert', path);
+        texts.set(path, files.get(path)!);
+        return doc(path);
+      },
+      setLayout: async (path, layout) => {
+        record('setLayout', path, layout);
+        layouts.set(path, layout);
+      },
+      specs: async () => opts.specs ?? [],
+      listDir: async (dir) => [...files.keys()].filter((p) => p.startsWith(dir + '/')).map((p) => ({ name: p.slice(dir.length + 1), path: p })),
+      recent: async () => [...texts.keys()],
+      newFromTemplate: async (dir, name) => {
+        const path = `${dir}/${name}`;
+        files.set(path, `workflow ${name.replace(/\.kumeo$/, '')} {\n}\n`);
+        texts.set(path, files.get(path)!);
+        return doc(path);
+      },
+      close: async (path) => {
+        record('close', path);
+        texts.delete(path);
+      },
+      resolveConflict: async (path, choice, merged) => {
+        record('resolveConflict', path, choice, merged);
+        if (choice === 'theirs') texts.set(path, files.get(path)!);
+        if (choice === 'merge') texts.set(path, merged);
+        return doc(path);
+      },
+    },
+    runs: {
+      start: async (path) => ({ id: 'run1', workflow: 'w', agents: [], sources: [], httpURL: '' , ...(record('start', path), {}) }),
+      stop: async (id) => void record('stop', id),
+      reload: async (id) => void record('reload', id),
+      send: async (id, source, json) => (record('send', id, source, json), { eventID: 'e1', traceID: 't1' }),
+      sentHistory: async () => [],
+      recent: async () => [],
+      trace: async () => [],
+      deadLetters: async () => [],
+      resend: async (id, seq) => void record('resend', id, seq),
+    },
+    events: {
+      on(name, listener): Unsubscribe {
+        const set = listeners.get(name) ?? new Set();
+        set.add(listener as (d: unknown) => void);
+        listeners.set(name, set);
+        return () => set.delete(listener as (d: unknown) => void);
+      },
+    },
+  };
+
+  return {
+    api,
+    calls,
+    callsTo: (method: string) => calls.filter((c) => c.method === method),
+    textOf: (path: string) => texts.get(path),
+    get version() {
+      return version;
+    },
+    /** Changes the file on disk (as another program would). */
+    writeFile: (path: string, text: string) => files.set(path, text),
+    emit: (name: string, data: unknown) => listeners.get(name)?.forEach((l) => l(data)),
+    listenerCount: (name: string) => listeners.get(name)?.size ?? 0,
+    /** Holds every answer until the returned function is called. */
+    hold: () => {
+      gate = new Promise<void>((r) => (release = r));
+      return () => {
+        gate = null;
+        release();
+      };
+    },
+    docOf: doc,
+  };
+}

@@ -1,0 +1,225 @@
+// The run store: one local run of the open workflow on the embedded engine.
+// It follows the run's metrics and status events and keeps, per canvas
+// node, the latest numbers and a short rate history for sparklines.
+
+import {
+  Events, errorMessage, wailsApi,
+  type Api, type DeadLetter, type MetricsEvent, type RunInfo, type RunStatus, type SendResult, type Snapshot,
+  type TraceRecord, type Unsubscribe,
+} from '../api';
+import type { NodeMetrics } from '../graph/project';
+
+/** Samples kept per node for the sparkline. */
+export const SERIES_LENGTH = 40;
+
+export type RunState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed' | string;
+
+/** The canvas node id of an agent's snapshot. */
+export function nodeIdOf(s: Pick<Snapshot, 'workflow' | 'agent'>): string {
+  return `${s.workflow}/agent/${s.agent}`;
+}
+
+/** Folds a metrics event into the per-node metrics, keeping the rate history. */
+export function foldMetrics(prev: ReadonlyMap<string, NodeMetrics>, snapshots: readonly Snapshot[]): Map<string, NodeMetrics> {
+  const next = new Map(prev);
+  for (const s of snapshots) {
+    const id = nodeIdOf(s);
+    const old = prev.get(id);
+    const series = [...(old?.series ?? []), s.rate_per_s].slice(-SERIES_LENGTH);
+    next.set(id, {
+      rate: s.rate_per_s,
+      p50: s.latency_ms?.p50 ?? 0,
+      p99: s.latency_ms?.p99 ?? 0,
+      errors: s.errors,
+      in: s.events_in,
+      out: s.events_out,
+      inFlight: s.in_flight,
+      deadLettered: s.dead_lettered,
+      series,
+    });
+  }
+  return next;
+}
+
+export class RunStore {
+  info = $state.raw<RunInfo | null>(null);
+  state = $state<RunState>('idle');
+  error = $state<string | null>(null);
+  /** Latest snapshot by node id. */
+  snapshots = $state.raw<Map<string, Snapshot>>(new Map());
+  metrics = $state.raw<Map<string, NodeMetrics>>(new Map());
+  ledger = $state.raw<unknown>(null);
+  /** Records shown in the events panel, and the trace picked from them. */
+  records = $state.raw<TraceRecord[]>([]);
+  trace = $state.raw<TraceRecord[]>([]);
+  traceID = $state<string | null>(null);
+  deadLetters = $state.raw<DeadLetter[]>([]);
+  sentHistory = $state.raw<string[]>([]);
+  lastSent = $state.raw<SendResult | null>(null);
+
+  readonly api: Api;
+  #unsubscribe: Unsubscribe[] = [];
+
+  constructor(api: Api = wailsApi) {
+    this.api = api;
+  }
+
+  get running(): boolean {
+    return this.info !== null && (this.state === 'running' || this.state === 'starting' || this.state === 'reloading');
+  }
+
+  async start(path: string): Promise<boolean> {
+    if (this.info) await this.stop();
+    this.state = 'starting';
+    this.error = null;
+    this.metrics = new Map();
+    this.snapshots = new Map();
+    this.records = [];
+    this.trace = [];
+    this.traceID = null;
+    this.deadLetters = [];
+    try {
+      const info = await this.api.runs.start(path);
+      this.info = info;
+      this.#unsubscribe.push(
+        this.api.events.on<MetricsEvent>(Events.runMetrics(info.id), (e) => this.onMetrics(e)),
+        this.api.events.on<RunStatus>(Events.runStatus(info.id), (s) => this.onStatus(s)),
+      );
+      if (this.state === 'starting') this.state = 'running';
+      return true;
+    } catch (err) {
+      this.state = 'failed';
+      this.error = errorMessage(err);
+      return false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    const info = this.info;
+    if (!info) return;
+    this.state = 'stopping';
+    try {
+      await this.api.runs.stop(info.id);
+    } catch (err) {
+      this.error = errorMessage(err);
+    }
+    for (const u of this.#unsubscribe) u();
+    this.#unsubscribe = [];
+    this.info = null;
+    this.state = 'stopped';
+  }
+
+  /** Hot-reloads the running workflow from the current text. */
+  async reload(): Promise<boolean> {
+    if (!this.info) return false;
+    try {
+      await this.api.runs.reload(this.info.id);
+      this.error = null;
+      return true;
+    } catch (err) {
+      this.error = errorMessage(err);
+      return false;
+    }
+  }
+
+  onMetrics(e: MetricsEvent): void {
+    const snaps = e?.snapshots ?? [];
+    if (snaps.length === 0) return;
+    const next = new Map(this.snapshots);
+    for (const s of snaps) next.set(nodeIdOf(s), s);
+    this.snapshots = next;
+    this.metrics = foldMetrics(this.metrics, snaps);
+    this.ledger = e.ledger ?? null;
+  }
+
+  onStatus(s: RunStatus): void {
+    this.state = s.state;
+    this.error = s.error || null;
+    if (s.state === 'stopped' || s.state === 'failed') {
+      for (const u of this.#unsubscribe) u();
+      this.#unsubscribe = [];
+      this.info = null;
+    }
+  }
+
+  async send(source: string, json: string): Promise<SendResult | null> {
+    if (!this.info) return null;
+    try {
+      JSON.parse(json);
+    } catch (err) {
+      this.error = `The event is not valid JSON: ${errorMessage(err)}`;
+      return null;
+    }
+    try {
+      const r = await this.api.runs.send(this.info.id, source, json);
+      this.lastSent = r;
+      this.error = null;
+      await this.loadSentHistory(source);
+      return r;
+    } catch (err) {
+      this.error = errorMessage(err);
+      return null;
+    }
+  }
+
+  async loadSentHistory(source: string): Promise<void> {
+    if (!this.info) return;
+    try {
+      this.sentHistory = ((await this.api.runs.sentHistory(this.info.id, source)) ?? []).slice(-20);
+    } catch {
+      this.sentHistory = [];
+    }
+  }
+
+  /** Loads the recent records of an agent ('' for all). */
+  async loadRecent(agent: string, n = 50): Promise<void> {
+    if (!this.info) return;
+    try {
+      this.records = (await this.api.runs.recent(this.info.id, agent, n)) ?? [];
+    } catch (err) {
+      this.error = errorMessage(err);
+    }
+  }
+
+  async loadTrace(traceID: string): Promise<void> {
+    if (!this.info) return;
+    this.traceID = traceID;
+    try {
+      this.trace = (await this.api.runs.trace(this.info.id, traceID)) ?? [];
+    } catch (err) {
+      this.error = errorMessage(err);
+    }
+  }
+
+  clearTrace(): void {
+    this.traceID = null;
+    this.trace = [];
+  }
+
+  async loadDeadLetters(): Promise<void> {
+    if (!this.info) return;
+    try {
+      this.deadLetters = (await this.api.runs.deadLetters(this.info.id)) ?? [];
+    } catch (err) {
+      this.error = errorMessage(err);
+    }
+  }
+
+  async resend(seq: number): Promise<void> {
+    if (!this.info) return;
+    try {
+      await this.api.runs.resend(this.info.id, seq);
+      await this.loadDeadLetters();
+    } catch (err) {
+      this.error = errorMessage(err);
+    }
+  }
+
+  /** Agents the current trace passed through, as canvas node ids. */
+  get traceNodes(): Set<string> {
+    const wf = this.info?.workflow ?? '';
+    return new Set(this.trace.map((r) => `${wf}/agent/${r.agent}`));
+  }
+}
+
+export const run = new RunStore(wailsApi);

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import type { Snapshot } from '../api/types';
+import { createFakeApi } from '../api/fake';
+import { foldMetrics, nodeIdOf, RunStore, SERIES_LENGTH } from './run.svelte';
+
+function snap(agent: string, rate: number, extra: Partial<Snapshot> = {}): Snapshot {
+  return {
+    workflow: 'w', agent, ts: 1, events_in: 10, events_out: 9, filtered: 0, dead_lettered: 1, errors: 1, retries: 0,
+    in_flight: 0, pending: 0, rate_per_s: rate, latency_ms: { count: 10, p50: 1.5, p95: 2, p99: 4.25, max: 5 }, ...extra,
+  };
+}
+
+describe('foldMetrics', () => {
+  it('keys by canvas node id and keeps a bounded rate history', () => {
+    let m = new Map();
+    for (let i = 0; i < SERIES_LENGTH + 5; i++) m = foldMetrics(m, [snap('a', i)]);
+    const a = m.get(nodeIdOf({ workflow: 'w', agent: 'a' }))!;
+    expect(nodeIdOf({ workflow: 'w', agent: 'a' })).toBe('w/agent/a');
+    expect(a.series).toHaveLength(SERIES_LENGTH);
+    expect(a.series.at(-1)).toBe(SERIES_LENGTH + 4);
+    expect(a.p99).toBe(4.25);
+    expect(a.errors).toBe(1);
+  });
+});
+
+describe('RunStore', () => {
+  it('follows metrics and status events of its run until stopped', async () => {
+    const fake = createFakeApi();
+    const run = new RunStore(fake.api);
+    expect(await run.start('/w/flow.kumeo')).toBe(true);
+    expect(run.running).toBe(true);
+    fake.emit('run:run1:metrics', { snapshots: [snap('a', 3)], ledger: { ok: true } });
+    expect(run.metrics.get('w/agent/a')?.rate).toBe(3);
+    expect(run.snapshots.get('w/agent/a')?.events_in).toBe(10);
+    fake.emit('run:run1:status', { state: 'failed', error: 'boom' });
+    expect(run.running).toBe(false);
+    expect(run.error).toBe('boom');
+    expect(fake.listenerCount('run:run1:metrics')).toBe(0);
+  });
+
+  it('stops the run and unsubscribes', async () => {
+    const fake = createFakeApi();
+    const run = new RunStore(fake.api);
+    await run.start('/w/flow.kumeo');
+    await run.stop();
+    expect(fake.callsTo('stop')[0].args).toEqual(['run1']);
+    expect(run.state).toBe('stopped');
+    expect(fake.listenerCount('run:run1:status')).toBe(0);
+  });
+
+  it('refuses to send an event that is not JSON', async () => {
+    const fake = createFakeApi();
+    const run = new RunStore(fake.api);
+    await run.start('/w/flow.kumeo');
+    expect(await run.send('in', '{oops')).toBeNull();
+    expect(run.error).toMatch(/not valid JSON/);
+    expect(fake.callsTo('send')).toHaveLength(0);
+    expect(await run.send('in', '{"a":1}')).toEqual({ eventID: 'e1', traceID: 't1' });
+    expect(fake.callsTo('send')[0].args).toEqual(['run1', 'in', '{"a":1}']);
+  });
+});
