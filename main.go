@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
@@ -39,7 +40,10 @@ func main() {
 		}
 	}
 
-	workspace := app.NewWorkspace(workflowArg(os.Args[1:]), emit)
+	services := app.New(app.Options{
+		Emit:      emit,
+		Workspace: app.WorkspaceOptions{InitialPath: workflowArg(os.Args[1:])},
+	})
 
 	err := wails.Run(&options.App{
 		Title:            "Kumeo",
@@ -52,7 +56,14 @@ func main() {
 		OnStartup: func(ctx context.Context) {
 			windowCtx.Store(&ctx)
 		},
-		Bind: []any{workspace},
+		OnShutdown: func(context.Context) {
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			if err := services.Shutdown(ctx); err != nil {
+				log.Printf("shutdown: %v", err)
+			}
+		},
+		Bind: []any{services.Workspace, services.Runs},
 		Linux: &linux.Options{
 			Icon:        icon,
 			ProgramName: "kumeo",

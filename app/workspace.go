@@ -1,119 +1,720 @@
 package app
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
+	"time"
+	"unicode"
+
+	"github.com/kumeo/kumeo/dsl"
+	_ "github.com/kumeo/kumeo/engine" // registers the runnable types the palette marks
 )
 
 // Events emitted by Workspace.
 const (
-	// EventOpened carries the OpenResult of a file that was just opened.
+	// EventOpened carries the Doc of a file that was just opened.
 	EventOpened = "workspace:opened"
+	// EventReloaded carries a ReloadedEvent: the file changed on disk while
+	// the document had no unsaved edits, and the document now holds the
+	// new text.
+	EventReloaded = "workspace:reloaded"
+	// EventConflict carries a ConflictEvent: the file changed on disk while
+	// the document had unsaved edits. Nothing changes until
+	// ResolveConflict.
+	EventConflict = "workspace:conflict"
 )
 
 // MaxFileSize is the largest workflow file Workspace opens.
 const MaxFileSize = 8 << 20
 
 var (
-	// ErrNoPath is returned when Open is called without a path.
+	// ErrNoPath is returned when a method is called without a path.
 	ErrNoPath = errors.New("no workflow file given")
 	// ErrNotFile is returned when the path names a directory or another
 	// non-regular file.
 	ErrNotFile = errors.New("not a regular file")
 	// ErrTooLarge is returned for files larger than MaxFileSize.
 	ErrTooLarge = errors.New("file too large")
+	// ErrNotOpen is returned for a path that is not an open document.
+	ErrNotOpen = errors.New("document is not open")
+	// ErrStale is returned by Apply when the edit was made on an older
+	// version of the text than the document holds.
+	ErrStale = errors.New("stale edit")
+	// ErrSyntax is returned by canvas edits and Format while the text does
+	// not parse.
+	ErrSyntax = errors.New("the text has syntax errors")
+	// ErrNoConflict is returned by ResolveConflict when the file has no
+	// unresolved change on disk.
+	ErrNoConflict = errors.New("no conflict to resolve")
+	// ErrExists is returned when a new file would replace an existing one.
+	ErrExists = errors.New("file already exists")
+	// ErrInvalidName is returned for a file name that cannot be used.
+	ErrInvalidName = errors.New("invalid name")
 )
 
-// OpenResult is what the UI receives for an opened workflow file.
-type OpenResult struct {
-	// Path is the absolute path of the file.
-	Path string `json:"path"`
-	// Name is the file's base name, for titles and tabs.
-	Name string `json:"name"`
-	// Text is the file's content, byte for byte.
-	Text string `json:"text"`
+// WorkspaceOptions configure a Workspace.
+type WorkspaceOptions struct {
+	// InitialPath is the file the window opens on start; may be empty.
+	InitialPath string
+	// Dir resolves relative paths; empty means the working directory.
+	Dir string
+	// ConfigDir holds recent.json; empty means os.UserConfigDir()/kumeo.
+	// "-" keeps the recent list in memory only.
+	ConfigDir string
+	// Emit receives the Workspace's events; nil drops them.
+	Emit Emitter
+	// Settle is how long the watcher waits after the last change of a
+	// file before it reads it, so a burst of writes reads as one change;
+	// zero means 50 ms.
+	Settle time.Duration
 }
 
-// Workspace is the service for the workflow document: opening files and,
-// later, edits, saves and the language view of the text.
+// Workspace is the service for workflow documents: files, typing, canvas
+// edits, formatting, saving, layout and watching the files on disk.
+//
+// Every document is addressed by its absolute path. Its text is the source of
+// truth: each method that changes it returns the new language view (graph and
+// diagnostics) with it, so text and canvas never drift apart.
 type Workspace struct {
-	emit        Emitter
-	initialPath string
+	opts   WorkspaceOptions
+	emit   Emitter
+	recent recentList
 
-	mu      sync.Mutex
-	current *OpenResult
+	mu         sync.Mutex
+	docs       map[string]*document
+	recentList []string
+	watch      *watcher
+	afterSave  func(path string) // hot reload of runs of a saved file
+	closed     bool
 }
 
-// NewWorkspace returns a Workspace that reports to emit. initialPath is the
-// file the window should open on start; it may be empty.
-func NewWorkspace(initialPath string, emit Emitter) *Workspace {
-	if emit == nil {
-		emit = Discard
+// document is one open file.
+type document struct {
+	path    string
+	version int
+	text    []byte
+	index   *textIndex
+	file    *dsl.File // the parse of text; complete only when parseOK
+	parseOK bool
+	diags   dsl.Diagnostics
+
+	// good is the graph of the last text that parsed and goodIndex that
+	// text's index; before any text parsed, the partial graph.
+	good      *dsl.Graph
+	goodIndex *textIndex
+
+	disk   []byte // the file's content as last read or written
+	theirs []byte // content on disk the user has not resolved yet
+	layout map[string]Pos
+}
+
+// NewWorkspace returns a Workspace.
+func NewWorkspace(opts WorkspaceOptions) *Workspace {
+	if opts.Emit == nil {
+		opts.Emit = Discard
 	}
-	return &Workspace{emit: emit, initialPath: initialPath}
+	if opts.Settle <= 0 {
+		opts.Settle = 50 * time.Millisecond
+	}
+	w := &Workspace{opts: opts, emit: opts.Emit, docs: map[string]*document{}}
+	switch opts.ConfigDir {
+	case "-":
+	case "":
+		if d, err := os.UserConfigDir(); err == nil {
+			w.recent.path = filepath.Join(d, "kumeo", "recent.json")
+		}
+	default:
+		w.recent.path = filepath.Join(opts.ConfigDir, "recent.json")
+	}
+	w.recentList = w.recent.load()
+	return w
 }
 
 // InitialPath returns the file given on the command line, or "" if none.
 func (w *Workspace) InitialPath() string {
-	return w.initialPath
+	return w.opts.InitialPath
 }
 
-// Open reads the workflow file at path, makes it the current document and
-// emits EventOpened with the result.
-func (w *Workspace) Open(path string) (OpenResult, error) {
+// abs resolves path against the workspace directory.
+func (w *Workspace) abs(path string) (string, error) {
 	if path == "" {
-		return OpenResult{}, ErrNoPath
+		return "", ErrNoPath
+	}
+	if !filepath.IsAbs(path) && w.opts.Dir != "" {
+		path = filepath.Join(w.opts.Dir, path)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return OpenResult{}, fmt.Errorf("open %q: %w", path, err)
+		return "", fmt.Errorf("%q: %w", path, err)
 	}
-	info, err := os.Stat(abs)
-	if err != nil {
-		return OpenResult{}, fmt.Errorf("open workflow: %w", err)
-	}
-	if !info.Mode().IsRegular() {
-		return OpenResult{}, fmt.Errorf("open %s: %w", abs, ErrNotFile)
-	}
-	if info.Size() > MaxFileSize {
-		return OpenResult{}, fmt.Errorf("open %s: %w (%d bytes, limit %d)", abs, ErrTooLarge, info.Size(), MaxFileSize)
-	}
-	src, err := os.ReadFile(abs)
-	if err != nil {
-		return OpenResult{}, fmt.Errorf("open workflow: %w", err)
-	}
-
-	res := OpenResult{Path: abs, Name: filepath.Base(abs), Text: string(src)}
-	w.analyze(&res, src)
-
-	w.mu.Lock()
-	cur := res
-	w.current = &cur
-	w.mu.Unlock()
-
-	w.emit(EventOpened, res)
-	return res, nil
+	return abs, nil
 }
 
-// Current returns the open document, or nil when nothing is open.
-func (w *Workspace) Current() *OpenResult {
+// doc returns the open document at path; w.mu must be held.
+func (w *Workspace) doc(path string) (*document, error) {
+	abs, err := w.abs(path)
+	if err != nil {
+		return nil, err
+	}
+	d := w.docs[abs]
+	if d == nil {
+		return nil, fmt.Errorf("%s: %w", abs, ErrNotOpen)
+	}
+	return d, nil
+}
+
+// Open opens the workflow file at path, or returns the document as it is
+// when the file is already open (unsaved edits included), and emits
+// EventOpened with it.
+func (w *Workspace) Open(path string) (Doc, error) {
+	abs, err := w.abs(path)
+	if err != nil {
+		return Doc{}, err
+	}
+	w.mu.Lock()
+	d := w.docs[abs]
+	if d == nil {
+		src, err := readDoc(abs)
+		if err != nil {
+			w.mu.Unlock()
+			return Doc{}, fmt.Errorf("open workflow: %w", err)
+		}
+		d = &document{path: abs, version: 1, disk: src, layout: readLayout(abs)}
+		d.setText(src)
+		w.docs[abs] = d
+		if err := w.watchLocked(abs); err != nil {
+			delete(w.docs, abs)
+			w.mu.Unlock()
+			return Doc{}, fmt.Errorf("open workflow: watch %s: %w", abs, err)
+		}
+		w.addRecentLocked(abs)
+	}
+	doc := d.dto()
+	w.mu.Unlock()
+	w.emit(EventOpened, doc)
+	return doc, nil
+}
+
+// Update stores text as the document's current (unsaved) text, bumps its
+// version and returns the language view of it. While the text does not
+// parse, the graph is the last one of a text that did.
+func (w *Workspace) Update(path, text string) (Analysis, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.current == nil {
-		return nil
+	d, err := w.doc(path)
+	if err != nil {
+		return Analysis{}, err
 	}
-	cur := *w.current
-	return &cur
+	d.setText([]byte(text))
+	d.version++
+	return d.analysis(), nil
 }
 
-// analyze adds the language view of src to res: the workflow graph for the
-// canvas and the diagnostics for the editor. Every path that produces a new
-// text (open, edit, reload) calls it, so text, graph and diagnostics always
-// reach the UI together. The language package is not connected yet, so the
-// result carries the text only.
-func (w *Workspace) analyze(res *OpenResult, src []byte) {
-	_, _ = res, src
+// Apply performs a canvas action, given as an edit operation in the JSON of
+// `kumeo edit --op`, on the current text. baseVersion is the version the UI
+// showed when the user acted: an edit made on an older text is refused, as
+// is an edit while the text does not parse. A rename carries the agent's
+// canvas position to its new node id.
+func (w *Workspace) Apply(path string, opJSON string, baseVersion int) (Change, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	d, err := w.doc(path)
+	if err != nil {
+		return Change{}, err
+	}
+	if baseVersion != d.version {
+		return Change{}, fmt.Errorf("%w: the edit was made on version %d but the document is at version %d; apply it again to the current text", ErrStale, baseVersion, d.version)
+	}
+	if !d.parseOK {
+		return Change{}, fmt.Errorf("%w (%s): fix them in the editor before editing on the canvas", ErrSyntax, firstErrorText(d.diags, d.index))
+	}
+	op, err := dsl.ParseOp([]byte(opJSON))
+	if err != nil {
+		return Change{}, fmt.Errorf("apply: %w", err)
+	}
+	res, err := dsl.Edit(d.file, op)
+	if err != nil {
+		return Change{}, fmt.Errorf("apply %s: %w", op.Op, err)
+	}
+	if bytes.Equal(res.Src, d.text) {
+		return d.change(nil), nil
+	}
+	next := &document{path: d.path, good: d.good, goodIndex: d.goodIndex}
+	next.setText(res.Src)
+	if !next.parseOK {
+		return Change{}, fmt.Errorf("apply %s: %w: the result does not parse: %s", op.Op, dsl.ErrBadOp, firstErrorText(next.diags, next.index))
+	}
+	oldIndex := d.index
+	if op.Op == "rename_agent" {
+		w.carryLayout(d, op)
+	}
+	d.adopt(next)
+	d.version++
+	return d.change(convertEdits(res.Edits, oldIndex)), nil
+}
+
+// carryLayout moves a renamed agent's position to its new node id and
+// writes the sidecar; w.mu must be held. A failed write keeps the position
+// in memory, where the next SetLayout saves it.
+func (w *Workspace) carryLayout(d *document, op dsl.Op) {
+	wf := d.file.Workflow(op.Workflow)
+	if wf == nil && op.Workflow == "" {
+		for _, x := range d.file.Workflows() {
+			if x.Kind == dsl.KindSubworkflow {
+				wf = x
+				break
+			}
+		}
+	}
+	if wf == nil {
+		return
+	}
+	from, to := dsl.AgentNodeID(wf.Name, op.ID), dsl.AgentNodeID(wf.Name, op.To)
+	p, ok := d.layout[from]
+	if !ok || from == to {
+		return
+	}
+	delete(d.layout, from)
+	d.layout[to] = p
+	_ = writeLayout(d.path, d.layout)
+}
+
+// Format rewrites the current text in canonical style. It refuses a text
+// that does not parse; a text already formatted comes back unchanged, with
+// no edits and the same version.
+func (w *Workspace) Format(path string) (Change, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	d, err := w.doc(path)
+	if err != nil {
+		return Change{}, err
+	}
+	out, diags := dsl.Format(d.path, d.text)
+	if out == nil || diags.HasErrors() {
+		return Change{}, fmt.Errorf("format: %w: %s", ErrSyntax, firstErrorText(diags, d.index))
+	}
+	if bytes.Equal(out, d.text) {
+		return d.change(nil), nil
+	}
+	old, oldIndex := d.text, d.index
+	d.setText(out)
+	d.version++
+	return d.change(convertEdits(diffEdits(d.path, old, out), oldIndex)), nil
+}
+
+// Save writes the current text to the file atomically (a reader sees the
+// old content or the new, never a part) keeping the file's mode. Runs of the
+// file hot-reload the saved text.
+func (w *Workspace) Save(path string) error {
+	w.mu.Lock()
+	d, err := w.doc(path)
+	if err != nil {
+		w.mu.Unlock()
+		return err
+	}
+	err = w.saveLocked(d, d.path)
+	hook := w.afterSave
+	p := d.path
+	w.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if hook != nil {
+		hook(p)
+	}
+	return nil
+}
+
+func (w *Workspace) saveLocked(d *document, path string) error {
+	text := bytes.Clone(d.text)
+	if err := writeAtomic(path, text); err != nil {
+		return fmt.Errorf("save: %w", err)
+	}
+	d.disk = text
+	d.theirs = nil
+	return nil
+}
+
+// SaveAs writes the current text to newPath, which then becomes the
+// document's path (the old file is left as it is); the layout goes along.
+// An open document at newPath is not replaced.
+func (w *Workspace) SaveAs(path, newPath string) error {
+	dst, err := w.abs(newPath)
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	d, err := w.doc(path)
+	if err != nil {
+		w.mu.Unlock()
+		return err
+	}
+	if dst == d.path {
+		w.mu.Unlock()
+		return w.Save(path)
+	}
+	if w.docs[dst] != nil {
+		w.mu.Unlock()
+		return fmt.Errorf("save as %s: %w: it is open in another tab", dst, ErrExists)
+	}
+	if err := w.saveLocked(d, dst); err != nil {
+		w.mu.Unlock()
+		return err
+	}
+	if len(d.layout) > 0 {
+		_ = writeLayout(dst, d.layout)
+	}
+	old := d.path
+	delete(w.docs, old)
+	w.unwatchLocked(old)
+	d.path = dst
+	d.setText(d.text) // diagnostics and the engine name the new file
+	w.docs[dst] = d
+	err = w.watchLocked(dst)
+	w.addRecentLocked(dst)
+	hook := w.afterSave
+	w.mu.Unlock()
+	if hook != nil {
+		hook(dst)
+	}
+	return err
+}
+
+// Revert replaces the current text with the file's content on disk,
+// dropping unsaved edits.
+func (w *Workspace) Revert(path string) (Doc, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	d, err := w.doc(path)
+	if err != nil {
+		return Doc{}, err
+	}
+	src, err := readDoc(d.path)
+	if err != nil {
+		return Doc{}, fmt.Errorf("revert: %w", err)
+	}
+	d.disk, d.theirs = src, nil
+	d.layout = readLayout(d.path)
+	d.setText(src)
+	d.version++
+	return d.dto(), nil
+}
+
+// SetLayout stores canvas positions in the document's layout sidecar,
+// merged into the positions already there. It never touches the workflow
+// file.
+func (w *Workspace) SetLayout(path string, positions map[string]Pos) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	d, err := w.doc(path)
+	if err != nil {
+		return err
+	}
+	next := make(map[string]Pos, len(d.layout)+len(positions))
+	for id, p := range d.layout {
+		next[id] = p
+	}
+	for id, p := range positions {
+		next[id] = p
+	}
+	if err := writeLayout(d.path, next); err != nil {
+		return fmt.Errorf("set layout: %w", err)
+	}
+	d.layout = next
+	return nil
+}
+
+// Specs returns every constructor the language knows (agents, sources,
+// targets, contexts) with its arguments and docs, for the palette and
+// autocompletion; Runnable says the local engine can run it.
+func (w *Workspace) Specs() []dsl.TypeSpec {
+	specs := dsl.Types("")
+	out := make([]dsl.TypeSpec, 0, len(specs))
+	for _, s := range specs {
+		out = append(out, *s)
+	}
+	return out
+}
+
+// ListDir lists dir (relative to the workspace directory when relative):
+// directories first, then files, by name; hidden entries are left out.
+func (w *Workspace) ListDir(dir string) ([]Entry, error) {
+	if dir == "" {
+		dir = "."
+	}
+	abs, err := w.abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	ents, err := os.ReadDir(abs)
+	if err != nil {
+		return nil, fmt.Errorf("list: %w", err)
+	}
+	out := make([]Entry, 0, len(ents))
+	for _, e := range ents {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		isDir := info.IsDir()
+		if info.Mode()&os.ModeSymlink != 0 {
+			if st, err := os.Stat(filepath.Join(abs, name)); err == nil {
+				info, isDir = st, st.IsDir()
+			}
+		}
+		ent := Entry{Name: name, Path: filepath.Join(abs, name), Kind: fileKind(name, isDir), ModTime: info.ModTime().UnixMilli()}
+		if !isDir {
+			ent.Size = info.Size()
+		}
+		out = append(out, ent)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if (out[i].Kind == "dir") != (out[j].Kind == "dir") {
+			return out[i].Kind == "dir"
+		}
+		return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name)
+	})
+	return out, nil
+}
+
+// Recent returns the recently opened files that still exist, most recent
+// first (at most MaxRecent).
+func (w *Workspace) Recent() []string {
+	w.mu.Lock()
+	list := append([]string(nil), w.recentList...)
+	w.mu.Unlock()
+	out := []string{}
+	for _, p := range list {
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// addRecentLocked puts path first in the recent list; w.mu must be held.
+// The list is a convenience: failing to persist it is not an error.
+func (w *Workspace) addRecentLocked(path string) {
+	w.recentList, _ = w.recent.add(w.recentList, path)
+}
+
+// NewFromTemplate creates dir/name.kumeo holding a small runnable workflow
+// and opens it. It never replaces an existing file.
+func (w *Workspace) NewFromTemplate(dir, name string) (Doc, error) {
+	name = strings.TrimSuffix(strings.TrimSpace(name), ".kumeo")
+	if name == "" || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") {
+		return Doc{}, fmt.Errorf("new workflow %q: %w: expected a file name without directories", name, ErrInvalidName)
+	}
+	if dir == "" {
+		dir = "."
+	}
+	absDir, err := w.abs(dir)
+	if err != nil {
+		return Doc{}, err
+	}
+	path := filepath.Join(absDir, name+".kumeo")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return Doc{}, fmt.Errorf("new workflow %s: %w", path, ErrExists)
+		}
+		return Doc{}, fmt.Errorf("new workflow: %w", err)
+	}
+	_, err = f.WriteString(templateText(name))
+	if err2 := f.Sync(); err == nil {
+		err = err2
+	}
+	if err2 := f.Close(); err == nil {
+		err = err2
+	}
+	if err != nil {
+		os.Remove(path)
+		return Doc{}, fmt.Errorf("new workflow: %w", err)
+	}
+	return w.Open(path)
+}
+
+// templateText is the workflow a new file starts with: one source, one
+// validating agent and one target, runnable as it is.
+func templateText(name string) string {
+	var ident, subject strings.Builder
+	upper := true
+	for _, r := range name {
+		switch {
+		case r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			if ident.Len() == 0 && unicode.IsDigit(r) {
+				ident.WriteString("W")
+			}
+			if upper {
+				ident.WriteRune(unicode.ToUpper(r))
+			} else {
+				ident.WriteRune(r)
+			}
+			subject.WriteRune(unicode.ToLower(r))
+			upper = false
+		default:
+			upper = true
+			if s := subject.String(); s != "" && !strings.HasSuffix(s, "_") {
+				subject.WriteRune('_')
+			}
+		}
+	}
+	id := ident.String()
+	subj := strings.TrimSuffix(subject.String(), "_")
+	if id == "" {
+		id, subj = "Workflow", "workflow"
+	}
+	return fmt.Sprintf(`// %s: events arrive on %s.in, are checked, and leave on %s.out.
+workflow %s {
+  source: NATS("%s.in")
+  target: NATS("%s.out")
+
+  agents: [
+    // events without an id go to the dead-letter subject
+    DataProcessor(
+      id: "validate",
+      config: { required_fields: ["id"] }
+    )
+  ]
+}
+`, id, subj, subj, id, subj, subj)
+}
+
+// Close closes the document, dropping unsaved edits, and stops watching
+// its file.
+func (w *Workspace) Close(path string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	d, err := w.doc(path)
+	if err != nil {
+		return err
+	}
+	delete(w.docs, d.path)
+	w.unwatchLocked(d.path)
+	return nil
+}
+
+// ResolveConflict settles a change on disk reported by EventConflict:
+// "mine" keeps the text being edited (the next save replaces the file),
+// "theirs" takes the file's content, "merge" takes mergedText. Either way
+// the document then knows the file's content, so the same change is not
+// reported again.
+func (w *Workspace) ResolveConflict(path, choice, mergedText string) (Doc, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	d, err := w.doc(path)
+	if err != nil {
+		return Doc{}, err
+	}
+	if d.theirs == nil {
+		return Doc{}, fmt.Errorf("resolve %s: %w", d.path, ErrNoConflict)
+	}
+	switch choice {
+	case "mine":
+	case "theirs":
+		d.setText(d.theirs)
+		d.version++
+	case "merge":
+		d.setText([]byte(mergedText))
+		d.version++
+	default:
+		return Doc{}, fmt.Errorf("resolve %s: %w: choice %q, expected mine, theirs or merge", d.path, ErrInvalidName, choice)
+	}
+	d.disk, d.theirs = d.theirs, nil
+	return d.dto(), nil
+}
+
+// source returns what a run needs of an open document; w.mu must not be
+// held.
+func (w *Workspace) source(path string) (abs string, f *dsl.File, diags dsl.Diagnostics, parseOK bool, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	d, err := w.doc(path)
+	if err != nil {
+		return "", nil, nil, false, err
+	}
+	return d.path, d.file, d.diags, d.parseOK, nil
+}
+
+// shutdown stops watching files.
+func (w *Workspace) shutdown() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
+	if w.watch != nil {
+		w.watch.close()
+		w.watch = nil
+	}
+}
+
+// setText makes src the document's text and analyzes it: parse, checks when
+// it parses, and the graph (kept as the last good one when it parses).
+func (d *document) setText(src []byte) {
+	d.text = src
+	d.index = newTextIndex(src)
+	f, diags := dsl.Parse(d.path, src)
+	d.file = f
+	d.parseOK = !diags.HasErrors()
+	if d.parseOK {
+		diags = append(diags, dsl.Check(f)...)
+	}
+	diags.Sort()
+	d.diags = diags
+	if d.parseOK || d.good == nil {
+		d.good, d.goodIndex = dsl.BuildGraph(f), d.index
+	}
+}
+
+func (d *document) dto() Doc {
+	layout := make(map[string]Pos, len(d.layout))
+	for id, p := range d.layout {
+		layout[id] = p
+	}
+	return Doc{
+		Path: d.path, Name: filepath.Base(d.path), Text: string(d.text), Version: d.version,
+		Graph: convertGraph(d.good, d.goodIndex), Diagnostics: convertDiags(d.diags, d.index),
+		Layout: layout, ParseOK: d.parseOK, Dirty: !bytes.Equal(d.text, d.disk),
+	}
+}
+
+func (d *document) analysis() Analysis {
+	return Analysis{Version: d.version, Graph: convertGraph(d.good, d.goodIndex),
+		Diagnostics: convertDiags(d.diags, d.index), ParseOK: d.parseOK}
+}
+
+func (d *document) change(edits []TextChange) Change {
+	if edits == nil {
+		edits = []TextChange{}
+	}
+	a := d.analysis()
+	return Change{Version: d.version, Text: string(d.text), Edits: edits,
+		Graph: a.Graph, Diagnostics: a.Diagnostics, ParseOK: a.ParseOK}
+}
+
+// adopt takes the analyzed text of next.
+func (d *document) adopt(next *document) {
+	d.text, d.index, d.file, d.parseOK, d.diags = next.text, next.index, next.file, next.parseOK, next.diags
+	d.good, d.goodIndex = next.good, next.goodIndex
+}
+
+// firstErrorText describes the first error of ds, whose ranges index the
+// text of x, for a message.
+func firstErrorText(ds dsl.Diagnostics, x *textIndex) string {
+	for _, d := range ds {
+		if d.Severity == dsl.SevError {
+			line, col := x.lineCol(d.Range.Start.Offset)
+			return fmt.Sprintf("line %d, column %d: %s [%s]", line, col, d.Message(), d.Code)
+		}
+	}
+	return "the first error"
 }

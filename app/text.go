@@ -1,0 +1,86 @@
+package app
+
+import (
+	"sort"
+	"unicode/utf8"
+)
+
+// textIndex converts the byte offsets the language package reports into the
+// positions the UI works with. It is the only place that conversion happens.
+//
+// Offsets sent to the UI are UTF-16 code units, because that is what
+// JavaScript strings, and so CodeMirror, count. Lines and columns are
+// 1-based, the column counted in UTF-16 code units from the line's start.
+// Invalid UTF-8 bytes count one unit each: JSON encoding turns each of them
+// into one U+FFFD, so that is the string the UI holds.
+//
+// The UI's text is the JavaScript string the JSON text decodes to, so a
+// "\r\n" counts two units here. CodeMirror counts every line break as one
+// position; a frontend that keeps "\r\n" in its document maps the two itself.
+type textIndex struct {
+	size  int
+	lines []int  // byte offset of the first byte of every line
+	wide  []wide // every character that is not one byte and one unit, in order
+}
+
+// wide is a character whose UTF-8 size differs from its UTF-16 size.
+type wide struct {
+	start int // byte offset
+	u16   int // UTF-16 offset of start
+	bytes int
+	units int
+}
+
+func newTextIndex(src []byte) *textIndex {
+	x := &textIndex{size: len(src), lines: []int{0}}
+	shift := 0 // bytes minus units so far
+	for i := 0; i < len(src); {
+		c := src[i]
+		if c < utf8.RuneSelf {
+			if c == '\n' {
+				x.lines = append(x.lines, i+1)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(src[i:])
+		units := 1
+		if r >= 0x10000 {
+			units = 2
+		}
+		if n != units {
+			x.wide = append(x.wide, wide{start: i, u16: i - shift, bytes: n, units: units})
+			shift += n - units
+		}
+		i += n
+	}
+	return x
+}
+
+// utf16 returns the UTF-16 offset of byte offset b. Offsets outside the text
+// are clamped to it; an offset inside a multi-byte character gives the
+// character's start.
+func (x *textIndex) utf16(b int) int {
+	b = min(max(b, 0), x.size)
+	i := sort.Search(len(x.wide), func(i int) bool { return x.wide[i].start > b }) - 1
+	if i < 0 {
+		return b
+	}
+	w := x.wide[i]
+	if b < w.start+w.bytes {
+		return w.u16
+	}
+	return w.u16 + w.units + b - (w.start + w.bytes)
+}
+
+// lineCol returns the 1-based line and UTF-16 column of byte offset b.
+func (x *textIndex) lineCol(b int) (line, col int) {
+	b = min(max(b, 0), x.size)
+	l := sort.Search(len(x.lines), func(i int) bool { return x.lines[i] > b }) - 1
+	return l + 1, x.utf16(b) - x.utf16(x.lines[l]) + 1
+}
+
+// span converts a byte range to a UTF-16 span.
+func (x *textIndex) span(start, end int) Span {
+	return Span{From: x.utf16(start), To: x.utf16(end)}
+}
