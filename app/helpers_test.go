@@ -81,7 +81,7 @@ func newTestWorkspace(t *testing.T) (*Workspace, *recorder) {
 }
 
 // writeFile writes a file in dir and returns its path.
-func writeFile(t *testing.T, dir, name, text string) string {
+func writeFile(t testing.TB, dir, name, text string) string {
 	t.Helper()
 	path := filepath.Join(dir, name)
 	require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
@@ -89,7 +89,7 @@ func writeFile(t *testing.T, dir, name, text string) string {
 }
 
 // copyExample copies an example workflow into dir.
-func copyExample(t *testing.T, dir, name string) string {
+func copyExample(t testing.TB, dir, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "examples", name))
 	require.NoError(t, err)

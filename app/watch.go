@@ -111,11 +111,17 @@ func (wt *watcher) close() {
 	wt.mu.Unlock()
 }
 
+// checked, when set (by tests), is called after each check of a file.
+var checked func(path string)
+
 // checkDisk compares a document's file with what the document knows of it.
 // The file is read under the lock that saves take, so a save of our own is
 // never mistaken for a change from outside. A missing file (deleted, or
 // between the steps of a rename) is not a change: the next event tells.
 func (w *Workspace) checkDisk(path string) {
+	if checked != nil {
+		defer checked(path)
+	}
 	w.mu.Lock()
 	d := w.docs[path]
 	if d == nil {
