@@ -115,6 +115,7 @@ type Entry struct {
 	Path string `json:"path"`
 	// Kind is "dir", "kumeo" (a workflow file) or "file".
 	Kind    string `json:"kind"`
+	Dir     bool   `json:"dir"`
 	Size    int64  `json:"size"`
 	ModTime int64  `json:"modTime"` // milliseconds since the Unix epoch
 }

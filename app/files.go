@@ -195,4 +195,3 @@ func readDoc(abs string) ([]byte, error) {
 	}
 	return b, nil
 }
-

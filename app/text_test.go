@@ -56,11 +56,11 @@ func TestTextIndexLineCol(t *testing.T) {
 		line, col int
 	}{
 		{0, 1, 1},
-		{2, 1, 2},                             // after é: one unit
-		{3, 2, 1},                             // start of line 2
-		{strings.Index(text, "x"), 2, 3},      // after the astral character: two units
-		{strings.Index(text, "\r"), 3, 2},     // after ✓
-		{strings.Index(text, "z"), 4, 1},      // after CRLF
+		{2, 1, 2},                         // after é: one unit
+		{3, 2, 1},                         // start of line 2
+		{strings.Index(text, "x"), 2, 3},  // after the astral character: two units
+		{strings.Index(text, "\r"), 3, 2}, // after ✓
+		{strings.Index(text, "z"), 4, 1},  // after CRLF
 		{len(text), 4, 2},
 	}
 	for _, tc := range cases {

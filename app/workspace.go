@@ -472,7 +472,7 @@ func (w *Workspace) ListDir(dir string) ([]Entry, error) {
 				info, isDir = st, st.IsDir()
 			}
 		}
-		ent := Entry{Name: name, Path: filepath.Join(abs, name), Kind: fileKind(name, isDir), ModTime: info.ModTime().UnixMilli()}
+		ent := Entry{Name: name, Path: filepath.Join(abs, name), Kind: fileKind(name, isDir), Dir: isDir, ModTime: info.ModTime().UnixMilli()}
 		if !isDir {
 			ent.Size = info.Size()
 		}

@@ -569,6 +569,7 @@ func TestWorkspaceListDir(t *testing.T) {
 	var got []string
 	for _, e := range ents {
 		got = append(got, e.Kind+":"+e.Name)
+		assert.Equal(t, e.Kind == "dir", e.Dir)
 		assert.Equal(t, filepath.Join(dir, e.Name), e.Path)
 	}
 	assert.Equal(t, []string{"dir:data", "dir:zdir", "kumeo:A.kumeo", "kumeo:b.kumeo", "file:notes.txt"}, got)
