@@ -492,3 +492,17 @@ func BenchmarkRunsStart(b *testing.B) {
 		require.NoError(b, a.Runs.Stop(info.ID))
 	}
 }
+
+// BenchmarkRunsStartColdBus measures the first Start of an app: the
+// embedded bus starts with it.
+func BenchmarkRunsStartColdBus(b *testing.B) {
+	path := copyExample(b, b.TempDir(), "card_screening.kumeo")
+	for b.Loop() {
+		a := New(Options{Workspace: WorkspaceOptions{ConfigDir: "-"}})
+		_, err := a.Workspace.Open(path)
+		require.NoError(b, err)
+		_, err = a.Runs.Start(path)
+		require.NoError(b, err)
+		require.NoError(b, a.Shutdown(context.Background()))
+	}
+}

@@ -51,6 +51,9 @@ func (w *Workspace) unwatchLocked(path string) {
 		return
 	}
 	dir := filepath.Dir(path)
+	if _, ok := w.watch.dirs[dir]; !ok {
+		return // never watched: the watch failed when it was opened
+	}
 	if w.watch.dirs[dir]--; w.watch.dirs[dir] <= 0 {
 		delete(w.watch.dirs, dir)
 		_ = w.watch.fsw.Remove(dir)

@@ -188,11 +188,10 @@ func (w *Workspace) Open(path string) (Doc, error) {
 		d = &document{path: abs, version: 1, disk: src, layout: readLayout(abs)}
 		d.setText(src)
 		w.docs[abs] = d
-		if err := w.watchLocked(abs); err != nil {
-			delete(w.docs, abs)
-			w.mu.Unlock()
-			return Doc{}, fmt.Errorf("open workflow: watch %s: %w", abs, err)
-		}
+		// A file that cannot be watched (say, the system's inotify limit is
+		// reached) still opens: its own saves work, changes from outside
+		// are just not noticed.
+		_ = w.watchLocked(abs)
 		w.addRecentLocked(abs)
 	}
 	doc := d.dto()
@@ -376,14 +375,14 @@ func (w *Workspace) SaveAs(path, newPath string) error {
 	d.path = dst
 	d.setText(d.text) // diagnostics and the engine name the new file
 	w.docs[dst] = d
-	err = w.watchLocked(dst)
+	_ = w.watchLocked(dst)
 	w.addRecentLocked(dst)
 	hook := w.afterSave
 	w.mu.Unlock()
 	if hook != nil {
 		hook(dst)
 	}
-	return err
+	return nil
 }
 
 // Revert replaces the current text with the file's content on disk,
