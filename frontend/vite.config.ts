@@ -17,6 +17,9 @@ function keepDist(): Plugin {
 
 export default defineConfig({
   plugins: [svelte(), keepDist()],
+  // Relative asset paths: the same build works in the Wails asset server
+  // and in a browser served from any path by a Go harness.
+  base: './',
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Graph, Layout } from '../api/types';
 import { sizeOf } from './geometry';
 import { autoLayout, elkGraph, elkLayout, placeUnplaced } from './layout';
-import fraud from './testdata/fraud_detection.json';
-import risk from './testdata/risk_subworkflow.json';
+import fraud from '../testdata/fraud_detection.json';
+import risk from '../testdata/risk_subworkflow.json';
 
 const fraudGraph = fraud as unknown as Graph;
 const riskGraph = risk as unknown as Graph;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic, Graph } from '../api/types';
 import { assignProblems, HANDLE_INNER_IN, HANDLE_INNER_OUT, keepMeasured, project, type NodeMetrics } from './project';
-import fraud from './testdata/fraud_detection.json';
-import risk from './testdata/risk_subworkflow.json';
+import fraud from '../testdata/fraud_detection.json';
+import risk from '../testdata/risk_subworkflow.json';
 
 const fraudGraph = fraud as unknown as Graph;
 const riskGraph = risk as unknown as Graph;

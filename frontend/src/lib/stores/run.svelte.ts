@@ -57,7 +57,7 @@ export class RunStore {
   sentHistory = $state.raw<string[]>([]);
   lastSent = $state.raw<SendResult | null>(null);
 
-  readonly api: Api;
+  api: Api;
   #unsubscribe: Unsubscribe[] = [];
 
   constructor(api: Api = wailsApi) {

@@ -72,7 +72,7 @@ export class WorkspaceStore {
   /** Operations sent to Go and not answered yet. */
   pending = $state(0);
 
-  readonly api: Api;
+  api: Api;
   readonly #debounceMs: number;
   #state: EditorState;
   #view: TextView | null = null;
@@ -192,6 +192,12 @@ export class WorkspaceStore {
     const a = clamp(m.toPos(from), 0, len);
     const b = clamp(m.toPos(to), 0, len);
     this.#dispatch({ selection: { anchor: a, head: b }, scrollIntoView: true });
+  }
+
+  /** Selects a range given in editor positions and scrolls to it. */
+  select(from: number, to: number = from): void {
+    const len = this.#state.doc.length;
+    this.#dispatch({ selection: { anchor: clamp(from, 0, len), head: clamp(to, 0, len) }, scrollIntoView: true });
   }
 
   /** Replaces a range given in editor positions (quick fixes, completions from outside). */

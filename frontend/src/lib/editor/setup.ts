@@ -1,0 +1,94 @@
+// The editor's extensions. History lives in the workspace store's state
+// (one history for text and canvas edits); everything else is here.
+
+import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap } from '@codemirror/autocomplete';
+import { defaultKeymap, historyKeymap, indentWithTab } from '@codemirror/commands';
+import {
+  bracketMatching, foldGutter, foldKeymap, HighlightStyle, indentOnInput, indentUnit, syntaxHighlighting,
+} from '@codemirror/language';
+import { lintGutter, lintKeymap } from '@codemirror/lint';
+import { highlightSelectionMatches, searchKeymap } from '@codemirror/search';
+import type { Extension } from '@codemirror/state';
+import {
+  crosshairCursor, drawSelection, dropCursor, EditorView, highlightActiveLine, highlightActiveLineGutter,
+  highlightSpecialChars, keymap, lineNumbers, rectangularSelection, type KeyBinding,
+} from '@codemirror/view';
+import { tags as t } from '@lezer/highlight';
+import { kumeoCompletion, type CompletionData } from './completion';
+import { kumeoHover } from './hover';
+import { kumeoLanguage } from './kumeoLanguage';
+import type { TypeSpec } from '../api/types';
+
+/** Token colours from CSS variables, so light and dark themes share one style. */
+const highlight = HighlightStyle.define([
+  { tag: t.comment, color: 'var(--tok-comment)', fontStyle: 'italic' },
+  { tag: t.string, color: 'var(--tok-string)' },
+  { tag: t.number, color: 'var(--tok-number)' },
+  { tag: [t.keyword, t.bool, t.null, t.atom], color: 'var(--tok-keyword)', fontWeight: '600' },
+  { tag: t.typeName, color: 'var(--tok-type)', fontWeight: '600' },
+  { tag: t.propertyName, color: 'var(--tok-key)' },
+  { tag: t.variableName, color: 'var(--tok-ref)' },
+]);
+
+const theme = EditorView.theme({
+  '&': { height: '100%', fontSize: '13px', backgroundColor: 'var(--editor-bg)', color: 'var(--text)' },
+  '.cm-scroller': { fontFamily: "ui-monospace, 'DejaVu Sans Mono', monospace", lineHeight: '1.5' },
+  '.cm-gutters': { background: 'var(--gutter-bg)', borderRight: '1px solid var(--border)', color: 'var(--muted)' },
+  '.cm-activeLine': { backgroundColor: 'var(--active-line)' },
+  '.cm-activeLineGutter': { backgroundColor: 'var(--active-line)' },
+  '&.cm-focused .cm-cursor': { borderLeftColor: 'var(--text)' },
+  '&.cm-focused .cm-selectionBackground, .cm-selectionBackground, ::selection': { backgroundColor: 'var(--selection) !important' },
+  '.cm-tooltip': { background: 'var(--panel)', color: 'var(--text)', border: '1px solid var(--border)' },
+  '.cm-tooltip-autocomplete ul li[aria-selected]': { background: 'var(--kumeo-teal)', color: '#fff' },
+  '.kumeo-hover': { maxWidth: '440px', padding: '6px 10px', fontSize: '12.5px' },
+  '.kumeo-hover-title': { fontWeight: '650', fontFamily: "ui-monospace, 'DejaVu Sans Mono', monospace" },
+  '.kumeo-hover-detail': { color: 'var(--muted)', fontSize: '11.5px' },
+  '.kumeo-hover p': { margin: '4px 0' },
+  '.kumeo-hover ul': { margin: '4px 0', paddingLeft: '16px' },
+  '.cm-node-range': { backgroundColor: 'var(--node-range)' },
+  '.cm-panels': { background: 'var(--panel)', color: 'var(--text)' },
+});
+
+export interface EditorHooks {
+  completion: () => CompletionData;
+  specs: () => readonly TypeSpec[];
+  /** Keys the app handles (save, format, undo through the store). */
+  keys: readonly KeyBinding[];
+}
+
+export function editorExtensions(hooks: EditorHooks): Extension {
+  return [
+    keymap.of([...hooks.keys]),
+    lineNumbers(),
+    highlightActiveLineGutter(),
+    highlightSpecialChars(),
+    foldGutter(),
+    drawSelection(),
+    dropCursor(),
+    EditorView.lineWrapping,
+    indentOnInput(),
+    indentUnit.of('  '),
+    syntaxHighlighting(highlight),
+    bracketMatching(),
+    closeBrackets(),
+    autocompletion({ override: [kumeoCompletion(hooks.completion)], icons: true }),
+    rectangularSelection(),
+    crosshairCursor(),
+    highlightActiveLine(),
+    highlightSelectionMatches(),
+    lintGutter(),
+    kumeoHover(hooks.specs),
+    kumeoLanguage,
+    theme,
+    keymap.of([
+      ...closeBracketsKeymap,
+      ...defaultKeymap,
+      ...searchKeymap,
+      ...historyKeymap,
+      ...foldKeymap,
+      ...completionKeymap,
+      ...lintKeymap,
+      indentWithTab,
+    ]),
+  ];
+}
