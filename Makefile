@@ -78,7 +78,7 @@ bench-micro:
 # Kumeo local and durable vs a Go + NATS baseline vs Node-RED 4.1.x on
 # examples/fraud_bench.kumeo (installs Node-RED into .cache/node-red).
 bench-engine:
-	@go build -o bin/enginebench ./bench/cmd/enginebench
+	@go build -buildvcs=auto -o bin/enginebench ./bench/cmd/enginebench
 	@./bin/enginebench $(BENCH_FLAGS)
 
 bench-nodered:
