@@ -3,15 +3,18 @@
 //
 // Usage:
 //
-//	kumeo-desktop [workflow.kumeo]
+//	kumeo-desktop [--run] [--input events.jsonl] [workflow.kumeo]
+//
+// With --run the workflow starts on the embedded engine as soon as the
+// window is up, and --input feeds it a JSON Lines file.
 package main
 
 import (
 	"context"
 	"embed"
+	"flag"
 	"log"
 	"os"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -40,9 +43,15 @@ func main() {
 		}
 	}
 
+	fs := flag.NewFlagSet("kumeo-desktop", flag.ExitOnError)
+	runNow := fs.Bool("run", false, "start the workflow on the embedded engine when the window opens")
+	input := fs.String("input", "", "with --run, feed this JSON Lines file to the workflow's first source")
+	fs.Parse(os.Args[1:])
+	path := fs.Arg(0)
+
 	services := app.New(app.Options{
 		Emit:      emit,
-		Workspace: app.WorkspaceOptions{InitialPath: workflowArg(os.Args[1:])},
+		Workspace: app.WorkspaceOptions{InitialPath: path},
 	})
 
 	err := wails.Run(&options.App{
@@ -55,6 +64,9 @@ func main() {
 		AssetServer:      &assetserver.Options{Assets: assets},
 		OnStartup: func(ctx context.Context) {
 			windowCtx.Store(&ctx)
+			if *runNow && path != "" {
+				go autorun(services, path, *input)
+			}
 		},
 		OnShutdown: func(context.Context) {
 			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -74,13 +86,26 @@ func main() {
 	}
 }
 
-// workflowArg returns the first argument that is not a flag: the workflow
-// file to open on start, or "" for none.
-func workflowArg(args []string) string {
-	for _, a := range args {
-		if a != "" && !strings.HasPrefix(a, "-") {
-			return a
-		}
+// autorun starts the workflow and feeds it the input file; the window
+// shows the run like one started from its Run button.
+func autorun(services *app.App, path, input string) {
+	if _, err := services.Workspace.Open(path); err != nil {
+		log.Printf("run %s: %v", path, err)
+		return
 	}
-	return ""
+	info, err := services.Runs.Start(path)
+	if err != nil {
+		log.Printf("run %s: %v", path, err)
+		return
+	}
+	if input == "" {
+		return
+	}
+	// Give the window a moment to subscribe, so its counters start at zero.
+	time.Sleep(time.Second)
+	res, err := services.Runs.Feed(info.ID, "", input)
+	if err != nil {
+		log.Printf("run %s: %v", path, err)
+	}
+	log.Printf("run %s: fed %d events from %s", info.ID, res.Events, input)
 }

@@ -506,3 +506,20 @@ func BenchmarkRunsStartColdBus(b *testing.B) {
 		require.NoError(b, a.Shutdown(context.Background()))
 	}
 }
+
+func TestRunsFeedFile(t *testing.T) {
+	h := newRunsHarness(t)
+	info := h.start(h.open("card_screening.kumeo"))
+	_, err := h.runs.Feed(info.ID, "", "missing.jsonl")
+	assert.Error(t, err)
+	res, err := h.runs.Feed(info.ID, "", "../examples/data/card_payments.jsonl")
+	require.NoError(t, err)
+	assert.Equal(t, 201, res.Events)
+	ev := h.metrics(info.ID, func(e MetricsEvent) bool {
+		return e.Ledger.In == 201 && e.Ledger.InFlight == 0
+	})
+	assert.Equal(t, engine.Ledger{In: 201, Out: 190, DeadLettered: 11}, ev.Ledger, "the malformed line and the events failing validation or policy are dead-lettered")
+	dead, err := h.runs.DeadLetters(info.ID)
+	require.NoError(t, err)
+	assert.Len(t, dead, 11)
+}
