@@ -101,8 +101,8 @@ func autorun(services *app.App, path, input string) {
 	if input == "" {
 		return
 	}
-	// Give the window a moment to subscribe, so its counters start at zero.
-	time.Sleep(time.Second)
+	// Metrics carry totals, so the window shows the whole run even if it
+	// subscribes after the first events.
 	res, err := services.Runs.Feed(info.ID, "", input)
 	if err != nil {
 		log.Printf("run %s: %v", path, err)
