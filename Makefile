@@ -17,7 +17,10 @@ WAILS         := $(GOBIN_DIR)/wails
 
 DESKTOP_BIN := build/bin/kumeo-desktop
 CLI_BIN     := bin/kumeo
-WORKFLOW    ?= examples/fraud_detection.kumeo
+WORKFLOW    ?= examples/card_screening.kumeo
+# make run starts the workflow on the embedded engine and feeds it this file.
+INPUT       ?= examples/data/card_payments.jsonl
+RUN_ARGS    := --run $(if $(INPUT),--input $(INPUT))
 XVFB_SCREEN ?= 1280x900x24
 
 DESKTOP_PKGS := libwebkit2gtk-4.1-dev pkg-config
@@ -41,7 +44,7 @@ DESKTOP_SRCS := go.mod go.sum wails.json $(wildcard build/appicon.png) \
 	desktop-deps xvfb-deps wails-cli frontend-deps clean
 
 help:
-	@echo "make run     build the desktop app and open $(WORKFLOW)"
+	@echo "make run     build the desktop app, open $(WORKFLOW) and run it on $(INPUT)"
 	@echo "make test    vet and unit-test Go and the frontend"
 	@echo "make build   build the desktop app ($(DESKTOP_BIN))"
 	@echo "make cli     build the headless CLI ($(CLI_BIN), no cgo)"
@@ -90,9 +93,9 @@ run: build
 	@if [ -z "$${DISPLAY:-}" ] && [ -z "$${WAYLAND_DISPLAY:-}" ]; then \
 		$(MAKE) --no-print-directory xvfb-deps; \
 		echo "No DISPLAY: running Kumeo under a virtual X server (xvfb-run -a, screen $(XVFB_SCREEN)); the window is not visible."; \
-		exec xvfb-run -a -s "-screen 0 $(XVFB_SCREEN)" ./$(DESKTOP_BIN) $(WORKFLOW); \
+		exec xvfb-run -a -s "-screen 0 $(XVFB_SCREEN)" ./$(DESKTOP_BIN) $(RUN_ARGS) $(WORKFLOW); \
 	else \
-		exec ./$(DESKTOP_BIN) $(WORKFLOW); \
+		exec ./$(DESKTOP_BIN) $(RUN_ARGS) $(WORKFLOW); \
 	fi
 
 build: $(DESKTOP_BIN)
