@@ -89,8 +89,7 @@ class Actions {
       workspace.error = 'Fix the syntax errors before running.';
       return;
     }
-    // The engine runs the file's current text: save first if needed.
-    if (workspace.dirty && !(await workspace.save())) return;
+    // The engine runs the document's current text, saved or not.
     if (await run.start(workspace.path)) ui.showTab('metrics');
   }
 
@@ -99,7 +98,7 @@ class Actions {
   }
 
   async reloadRun(): Promise<void> {
-    if (workspace.dirty && !(await workspace.save())) return;
+    await workspace.flush();
     await run.reload();
   }
 }

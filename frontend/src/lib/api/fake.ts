@@ -3,7 +3,7 @@
 // version counter, and answers operations through a handler the test gives.
 
 import type { Api, Unsubscribe } from './index';
-import type { Analysis, Change, Doc, EditOp, Graph, Layout, TextEdit, TypeSpec } from './types';
+import type { Analysis, Change, Doc, EditOp, Graph, Layout, Sent, TextEdit, TraceRecord, TypeSpec } from './types';
 
 export interface FakeOptions {
   files?: Record<string, string>;
@@ -14,6 +14,7 @@ export interface FakeOptions {
   format?: (text: string) => TextEdit[];
   specs?: TypeSpec[];
   initialPath?: string;
+  records?: TraceRecord[];
 }
 
 export interface Call {
@@ -58,6 +59,8 @@ export function createFakeApi(opts: FakeOptions = {}) {
   const lastGood = new Map<string, Graph | null>();
   const listeners = new Map<string, Set<(data: unknown) => void>>();
   const calls: Call[] = [];
+  const sent: Sent[] = [];
+  const records: TraceRecord[] = opts.records ?? [];
   let version = 0;
   const analyze = opts.analyze ?? lineGraph;
   // Pending answers the test releases by hand (hold()).
@@ -160,10 +163,15 @@ export function createFakeApi(opts: FakeOptions = {}) {
     runs: {
       start: async (path) => ({ id: 'run1', workflow: 'w', agents: [], sources: [], httpURL: '' , ...(record('start', path), {}) }),
       stop: async (id) => void record('stop', id),
-      reload: async (id) => void record('reload', id),
-      send: async (id, source, json) => (record('send', id, source, json), { eventID: 'e1', traceID: 't1' }),
-      sentHistory: async () => [],
-      recent: async () => [],
+      reload: async (id) => (record('reload', id), { kept: [], changed: [], added: [], removed: [] }),
+      check: async () => [],
+      send: async (id, source, json) => {
+        record('send', id, source, json);
+        sent.unshift({ eventID: `e${sent.length + 1}`, traceID: `t${sent.length + 1}`, payload: json, ts: 0 });
+        return { eventID: sent[0].eventID, traceID: sent[0].traceID };
+      },
+      sentHistory: async () => sent.slice(0, 20),
+      recent: async (_id, agent, n) => records.filter((r) => r.agent === agent).slice(-n),
       trace: async () => [],
       deadLetters: async () => [],
       resend: async (id, seq) => void record('resend', id, seq),

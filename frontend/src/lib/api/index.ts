@@ -3,8 +3,8 @@
 // Wails bindings (or from a harness that provides the same globals).
 
 import type {
-  Analysis, Change, Conflict, DeadLetter, DirEntry, Doc, EditOp, Layout, MetricsEvent,
-  RunInfo, RunStatus, SendResult, TraceRecord, TypeSpec,
+  Analysis, Change, Conflict, DeadLetter, Diagnostic, DirEntry, Doc, EditOp, Layout, MetricsEvent,
+  ReloadResult, RunInfo, RunStatus, Sent, SendResult, TraceRecord, TypeSpec,
 } from './types';
 
 export type * from './types';
@@ -30,9 +30,10 @@ export interface WorkspaceApi {
 export interface RunsApi {
   start(path: string): Promise<RunInfo>;
   stop(id: string): Promise<void>;
-  reload(id: string): Promise<void>;
+  reload(id: string): Promise<ReloadResult>;
+  check(path: string): Promise<Diagnostic[]>;
   send(id: string, source: string, json: string): Promise<SendResult>;
-  sentHistory(id: string, source: string): Promise<string[]>;
+  sentHistory(id: string, source: string): Promise<Sent[]>;
   recent(id: string, agent: string, n: number): Promise<TraceRecord[]>;
   trace(id: string, traceID: string): Promise<TraceRecord[]>;
   deadLetters(id: string): Promise<DeadLetter[]>;
@@ -58,6 +59,8 @@ export const Events = {
   opened: 'workspace:opened',
   runMetrics: (id: string) => `run:${id}:metrics`,
   runStatus: (id: string) => `run:${id}:status`,
+  runDeadLetter: (id: string) => `run:${id}:deadletter`,
+  runReloaded: (id: string) => `run:${id}:reloaded`,
 } as const;
 
 export interface ReloadedEvent {
@@ -112,6 +115,7 @@ export const wailsApi: Api = {
     start: (path) => call('Runs', 'Start', path),
     stop: (id) => call('Runs', 'Stop', id),
     reload: (id) => call('Runs', 'Reload', id),
+    check: (path) => call('Runs', 'Check', path),
     send: (id, source, json) => call('Runs', 'Send', id, source, json),
     sentHistory: (id, source) => call('Runs', 'SentHistory', id, source),
     recent: (id, agent, n) => call('Runs', 'Recent', id, agent, n),

@@ -133,8 +133,11 @@ export interface TypeSpec {
 export interface DirEntry {
   name: string;
   path: string;
+  kind?: string;
   dir?: boolean;
   isDir?: boolean;
+  size?: number;
+  modTime?: number;
 }
 
 export interface LatencySummary {
@@ -175,13 +178,41 @@ export interface RunSource {
 
 export interface RunInfo {
   id: string;
+  path?: string;
   workflow: string;
   agents: string[];
   sources: RunSource[];
   httpURL?: string;
+  state?: string;
+  startMs?: number;
+}
+
+/** What a hot reload changed (agent names). */
+export interface ReloadResult {
+  kept: string[] | null;
+  changed: string[] | null;
+  added: string[] | null;
+  removed: string[] | null;
+}
+
+/** run:<id>:reloaded, after a save reloaded the running workflow. */
+export interface RunReloadedEvent {
+  id: string;
+  result: ReloadResult;
+  error: string;
+  diagnostics: Diagnostic[] | null;
+}
+
+/** A test event sent to a source. */
+export interface Sent {
+  eventID: string;
+  traceID: string;
+  payload: string;
+  ts: number;
 }
 
 export interface RunStatus {
+  id?: string;
   state: string;
   error?: string;
 }

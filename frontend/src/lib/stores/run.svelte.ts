@@ -4,8 +4,8 @@
 
 import {
   Events, errorMessage, wailsApi,
-  type Api, type DeadLetter, type MetricsEvent, type RunInfo, type RunStatus, type SendResult, type Snapshot,
-  type TraceRecord, type Unsubscribe,
+  type Api, type DeadLetter, type MetricsEvent, type ReloadResult, type RunInfo, type RunReloadedEvent, type RunStatus,
+  type Sent, type SendResult, type Snapshot, type TraceRecord, type Unsubscribe,
 } from '../api';
 import type { NodeMetrics } from '../graph/project';
 
@@ -54,7 +54,9 @@ export class RunStore {
   trace = $state.raw<TraceRecord[]>([]);
   traceID = $state<string | null>(null);
   deadLetters = $state.raw<DeadLetter[]>([]);
-  sentHistory = $state.raw<string[]>([]);
+  sentHistory = $state.raw<Sent[]>([]);
+  /** What the last hot reload changed, shown briefly in the toolbar. */
+  lastReload = $state.raw<ReloadResult | null>(null);
   lastSent = $state.raw<SendResult | null>(null);
 
   api: Api;
@@ -84,6 +86,16 @@ export class RunStore {
       this.#unsubscribe.push(
         this.api.events.on<MetricsEvent>(Events.runMetrics(info.id), (e) => this.onMetrics(e)),
         this.api.events.on<RunStatus>(Events.runStatus(info.id), (s) => this.onStatus(s)),
+        this.api.events.on<DeadLetter>(Events.runDeadLetter(info.id), (d) => {
+          this.deadLetters = [...this.deadLetters, d].slice(-200);
+        }),
+        this.api.events.on<RunReloadedEvent>(Events.runReloaded(info.id), (e) => {
+          if (e.error) this.error = `Reload failed, the previous version keeps running: ${e.error}`;
+          else {
+            this.lastReload = e.result;
+            this.error = null;
+          }
+        }),
       );
       if (this.state === 'starting') this.state = 'running';
       return true;
@@ -113,7 +125,7 @@ export class RunStore {
   async reload(): Promise<boolean> {
     if (!this.info) return false;
     try {
-      await this.api.runs.reload(this.info.id);
+      this.lastReload = await this.api.runs.reload(this.info.id);
       this.error = null;
       return true;
     } catch (err) {
@@ -165,17 +177,23 @@ export class RunStore {
   async loadSentHistory(source: string): Promise<void> {
     if (!this.info) return;
     try {
-      this.sentHistory = ((await this.api.runs.sentHistory(this.info.id, source)) ?? []).slice(-20);
+      // Most recent first.
+      this.sentHistory = ((await this.api.runs.sentHistory(this.info.id, source)) ?? []).slice(0, 20);
     } catch {
       this.sentHistory = [];
     }
   }
 
-  /** Loads the recent records of an agent ('' for all). */
+  /** Loads the recent records of an agent, or of every agent for '' (oldest first). */
   async loadRecent(agent: string, n = 50): Promise<void> {
-    if (!this.info) return;
+    const info = this.info;
+    if (!info) return;
     try {
-      this.records = (await this.api.runs.recent(this.info.id, agent, n)) ?? [];
+      const agents = agent ? [agent] : info.agents ?? [];
+      const lists = await Promise.all(agents.map((a) => this.api.runs.recent(info.id, a, agent ? n : Math.ceil(n / Math.max(1, agents.length)) + 5)));
+      const all = lists.flatMap((l) => l ?? []);
+      all.sort((a, b) => (a.seq ?? a.ts) - (b.seq ?? b.ts));
+      this.records = all.slice(-n);
     } catch (err) {
       this.error = errorMessage(err);
     }

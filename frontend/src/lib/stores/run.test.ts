@@ -57,5 +57,30 @@ describe('RunStore', () => {
     expect(fake.callsTo('send')).toHaveLength(0);
     expect(await run.send('in', '{"a":1}')).toEqual({ eventID: 'e1', traceID: 't1' });
     expect(fake.callsTo('send')[0].args).toEqual(['run1', 'in', '{"a":1}']);
+    expect(run.sentHistory.map((s) => s.payload)).toEqual(['{"a":1}']);
+  });
+
+  it('merges the recent records of every agent in order', async () => {
+    const rec = (agent: string, seq: number) => ({ trace_id: 't', event_id: `e${seq}`, agent, dir: 'in', ts: seq, seq });
+    const fake = createFakeApi({ records: [rec('a', 1), rec('b', 2), rec('a', 3)] });
+    const run = new RunStore(fake.api);
+    await run.start('/w/flow.kumeo');
+    run.info = { ...run.info!, agents: ['a', 'b'] };
+    await run.loadRecent('');
+    expect(run.records.map((r) => r.seq)).toEqual([1, 2, 3]);
+    await run.loadRecent('a');
+    expect(run.records.map((r) => r.seq)).toEqual([1, 3]);
+  });
+
+  it('collects dead letters and reload results from events', async () => {
+    const fake = createFakeApi();
+    const run = new RunStore(fake.api);
+    await run.start('/w/flow.kumeo');
+    fake.emit('run:run1:deadletter', { seq: 1, agent: 'a', error: 'boom', payload: '{}', traceID: 't', ts: 1 });
+    expect(run.deadLetters.map((d) => d.error)).toEqual(['boom']);
+    fake.emit('run:run1:reloaded', { id: 'run1', result: { kept: ['a'], changed: [], added: [], removed: [] }, error: '', diagnostics: [] });
+    expect(run.lastReload?.kept).toEqual(['a']);
+    fake.emit('run:run1:reloaded', { id: 'run1', result: {}, error: 'bad plan', diagnostics: [] });
+    expect(run.error).toMatch(/bad plan/);
   });
 });
