@@ -13,13 +13,15 @@ import (
 	"github.com/kumeo/kumeo/dsl"
 	"github.com/kumeo/kumeo/engine/bus"
 	"github.com/kumeo/kumeo/engine/bus/bustest"
+	"github.com/kumeo/kumeo/internal/cpumeter"
 )
 
 // BenchmarkRunCardScreening drives examples/card_screening.kumeo with a
 // closed loop of 1,000 events in flight and reports events/s.
 func BenchmarkRunCardScreening(b *testing.B) {
-	for _, tcp := range []bool{false, true} {
-		b.Run(fmt.Sprintf("tcp=%v", tcp), func(b *testing.B) {
+	for _, v := range []struct{ tcp, durable bool }{{false, false}, {true, false}, {true, true}} {
+		tcp := v.tcp
+		b.Run(fmt.Sprintf("tcp=%v/durable=%v", v.tcp, v.durable), func(b *testing.B) {
 			src, err := os.ReadFile("../examples/card_screening.kumeo")
 			if err != nil {
 				b.Fatal(err)
@@ -28,8 +30,18 @@ func BenchmarkRunCardScreening(b *testing.B) {
 			if d.HasErrors() {
 				b.Fatal(d)
 			}
-			bs := bustest.Run(b, bustest.With(func(o *bus.Options) { o.Listen = "127.0.0.1:0"; o.PreferTCP = tcp }))
-			run, diags, err := Start(context.Background(), f, "", Options{Bus: bs, TraceRate: -1})
+			bs := bustest.Run(b, bustest.With(func(o *bus.Options) {
+				o.Listen = "127.0.0.1:0"
+				o.PreferTCP = tcp
+				if v.durable {
+					o.DataDir = b.TempDir()
+				}
+			}))
+			opts := Options{Bus: bs, TraceRate: -1}
+			if v.durable {
+				opts.DataDir = b.TempDir()
+			}
+			run, diags, err := Start(context.Background(), f, "", opts)
 			if err != nil {
 				b.Fatal(err, diags)
 			}
@@ -52,6 +64,7 @@ func BenchmarkRunCardScreening(b *testing.B) {
 			pub.Flush()
 			event := []byte(`{"tx_id":"tx-000123","amount":1234.5,"currency":"eur","merchant":" m-42 ","hour":3,"card":"4111********1111","country":"FR"}`)
 			b.ResetTimer()
+			m := cpumeter.Start(b)
 			start := time.Now()
 			for i := 0; i < b.N; i++ {
 				slots <- struct{}{}
@@ -63,6 +76,7 @@ func BenchmarkRunCardScreening(b *testing.B) {
 				time.Sleep(time.Millisecond)
 			}
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+			m.Stop(b, 0) // CPU of everything: server, engine, generator and collector
 		})
 	}
 }

@@ -763,14 +763,30 @@ func (r *Run) publish(subject string, ev *flow.Event, span trace.Span) error {
 		putBuf(buf)
 		return err
 	}
-	h := getHeader()
-	span.Inject(h)
-	err = r.nc.PublishMsg(&nats.Msg{Subject: subject, Header: h, Data: b})
-	putHeader(h) // PublishMsg has copied the headers into its buffer
+	var err2 error
+	if span.Hop == 0 && span.ParentID == "" {
+		// Unsampled events carry just their trace and event ids: two header
+		// lines written into a pooled, pre-keyed header, which keeps the
+		// cost of tracing every event small for us and for consumers.
+		h := idHeaders.Get().(nats.Header)
+		h[trace.HeaderTraceID][0] = span.TraceID
+		h[trace.HeaderEventID][0] = span.EventID
+		err2 = r.nc.PublishMsg(&nats.Msg{Subject: subject, Header: h, Data: b})
+		idHeaders.Put(h) // PublishMsg has copied the headers into its buffer
+	} else {
+		h := getHeader()
+		span.Inject(h)
+		err2 = r.nc.PublishMsg(&nats.Msg{Subject: subject, Header: h, Data: b})
+		putHeader(h)
+	}
 	*buf = b
 	putBuf(buf)
-	return err
+	return err2
 }
+
+var idHeaders = sync.Pool{New: func() any {
+	return nats.Header{trace.HeaderTraceID: make([]string, 1), trace.HeaderEventID: make([]string, 1)}
+}}
 
 var headerPool = sync.Pool{New: func() any { return nats.Header{} }}
 
