@@ -126,7 +126,7 @@ export function complete(text: string, pos: number, data: CompletionData, explic
 
   // A value: constructor, path or reference.
   const word = ctx.word;
-  if (!explicit && word === '' && ctx.frames.length > 0) return null;
+  if (!explicit && word === '') return null;
   if (ctx.frames.length === 0) {
     return {
       from: ctx.wordFrom,

@@ -71,7 +71,7 @@ export function editorExtensions(hooks: EditorHooks): Extension {
     syntaxHighlighting(highlight),
     bracketMatching(),
     closeBrackets(),
-    autocompletion({ override: [kumeoCompletion(hooks.completion)], icons: true }),
+    autocompletion({ override: [kumeoCompletion(hooks.completion)], icons: false }),
     rectangularSelection(),
     crosshairCursor(),
     highlightActiveLine(),

@@ -26,11 +26,25 @@ const groupOptions: Record<string, string> = {
 type Elk = { layout(graph: ElkNode): Promise<ElkNode> };
 let elkPromise: Promise<Elk> | null = null;
 
+/**
+ * ELK runs in a web worker in the app, so a large layout never blocks
+ * typing; without workers (tests) the bundled build runs in place.
+ */
 function loadElk(): Promise<Elk> {
-  elkPromise ??= import('elkjs/lib/elk.bundled.js').then((m) => {
+  elkPromise ??= (async () => {
+    if (typeof Worker !== 'undefined') {
+      try {
+        const [api, url] = await Promise.all([import('elkjs/lib/elk-api.js'), import('elkjs/lib/elk-worker.min.js?url')]);
+        const ELK = (api as unknown as { default: new (o: { workerFactory: () => Worker }) => Elk }).default;
+        return new ELK({ workerFactory: () => new Worker((url as { default: string }).default) });
+      } catch {
+        // Fall through to the in-thread build.
+      }
+    }
+    const m = await import('elkjs/lib/elk.bundled.js');
     const ELK = (m as unknown as { default: new () => Elk }).default;
     return new ELK();
-  });
+  })();
   return elkPromise;
 }
 
@@ -187,6 +201,8 @@ function clearOf(p: Point, size: Size, container: string, placed: Map<string, Po
 /** ELK layout of the graph, merged with the stored positions. */
 export async function autoLayout(graph: Graph | null, stored: Layout | null): Promise<Layout> {
   if (!graph || graph.nodes.length === 0) return {};
+  // Nothing to place: no layout run at all.
+  if (stored && graph.nodes.every((n) => Object.prototype.hasOwnProperty.call(stored, n.id))) return {};
   const computed = await elkLayout(graph);
   return placeUnplaced(graph, stored ?? {}, computed);
 }

@@ -36,7 +36,7 @@ export class UiStore {
   helpOpen = $state(false);
   searchOpen = $state(false);
   /** Fraction of the main area the canvas takes when both views show. */
-  split = $state(0.55);
+  split = $state(0.6);
   /** Incremented to ask the canvas to fit the view / focus a node. */
   fitRequest = $state(0);
   focusRequest = $state.raw<{ id: string; n: number } | null>(null);
