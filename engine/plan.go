@@ -177,6 +177,9 @@ func Compile(f *dsl.File, name string, opts PlanOptions) (*Plan, dsl.Diagnostics
 		if ap.Fallback != "" && byID[ap.Fallback] == nil {
 			add(CodePlanErrHandling, ap.Def.Call.Value("fallback"), "Unknown fallback agent", fmt.Sprintf("Agent %q falls back to %q, which is not an agent of %s.", ap.ID, ap.Fallback, w.Name))
 		}
+		if fb := ap.Failure.Fallback.Agent; fb != "" && byID[fb] == nil {
+			add(CodePlanErrHandling, ap.Def.Call.Value("on_failure"), "Unknown fallback agent", fmt.Sprintf("Agent %q's on_failure falls back to %q, which is not an agent of %s.", ap.ID, fb, w.Name))
+		}
 	}
 	if cyc := findCycle(p); cyc != nil {
 		add(CodePlanCycle, cyc[0].Def.Node, "Agents form a cycle", "Events would loop forever: "+cycleText(cyc)+".")

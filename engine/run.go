@@ -719,18 +719,33 @@ func (r *Run) failed(g *graph, n *node, ev *flow.Event, span trace.Span, sampled
 	if sampled {
 		r.observe(ap.ID, trace.Out, span, nil, err)
 	}
-	if ap.Fallback != "" {
-		if fb := g.nodes[ap.Fallback]; fb != nil && fb.local {
+	// A fallback agent (the agent's fallback argument, or the one named by
+	// on_failure.fallback) gets the event as it arrived.
+	for _, id := range []string{ap.Fallback, ap.Failure.Fallback.Agent} {
+		if id == "" {
+			continue
+		}
+		if fb := g.nodes[id]; fb != nil && fb.local && fb != n {
 			n.m.Emitted() // handed to the fallback agent
 			return r.handle(g, fb, ev, span, sampled)
 		}
 	}
-	if ap.Failure.Action == flow.ActionDrop {
+	action, channel := ap.Failure.Action, ap.Failure.Channel
+	if fb := ap.Failure.Fallback; fb.Channel != "" {
+		channel = fb.Channel
+		if fb.Action != "" {
+			action = fb.Action
+		}
+	}
+	if action == flow.ActionDrop {
 		n.m.Filtered()
 		return fFiltered
 	}
+	if ap.Failure.Error != "" {
+		err = fmt.Errorf("%s: %w", ap.Failure.Error, err)
+	}
 	n.m.DeadLettered()
-	r.deadLetter(g, ap.ID, ap.Failure.Fallback.Channel, ev.Raw, span, err)
+	r.deadLetter(g, ap.ID, channel, ev.Raw, span, err)
 	return fDead
 }
 

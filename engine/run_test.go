@@ -526,3 +526,24 @@ func TestAgentsInSeparateProcesses(t *testing.T) {
 		assert.Len(t, runs[i].Snapshots(), 3, "every run knows the plan")
 	}
 }
+
+func TestOnFailureChannelErrorAndFallbackAgent(t *testing.T) {
+	h := start(t, `workflow W {
+	  source: NATS("in")
+	  target: [NATS("out"), NATS("held")]
+	  agents: [
+	    TFail(id: "a", on_failure: { channel: "held", error: "payment held" }, output: "target.out"),
+	    TFail(id: "b", input: "source", on_failure: { fallback: "rescue" }, output: "target.out"),
+	    TTag(id: "rescue", input: null, output: "target.out"),
+	  ]
+	}`, Options{})
+	held := h.collect("held")
+	out := h.collect("out")
+	h.publish("in", map[string]any{"n": 1, "bad": true})
+	eventually(t, func() bool { return len(held()) == 1 && len(out()) == 1 }, "held %d out %d", len(held()), len(out()))
+	assert.Equal(t, "payment held: bad event", held()[0].Header.Get(HeaderError))
+	var e map[string]any
+	require.NoError(t, json.Unmarshal(out()[0].Data, &e))
+	assert.Equal(t, "yes", e["rescue"], "on_failure.fallback naming an agent hands the event to it")
+	h.assertSettled()
+}
