@@ -1,7 +1,7 @@
 // Diagnostics from Go shown by @codemirror/lint, with "did you mean"
 // suggestions as quick fixes.
 
-import type { Diagnostic as CMDiagnostic } from '@codemirror/lint';
+import { forEachDiagnostic, openLintPanel, type Diagnostic as CMDiagnostic } from '@codemirror/lint';
 import type { EditorView } from '@codemirror/view';
 import type { Diagnostic } from '../api/types';
 
@@ -32,4 +32,19 @@ export function toLint(diags: readonly Diagnostic[], docLength: number): CMDiagn
       })),
     };
   });
+}
+
+/**
+ * Mod-.: applies the first quick fix of the problem at the cursor, or
+ * opens the list of problems when there is none.
+ */
+export function quickFix(view: EditorView): boolean {
+  const pos = view.state.selection.main.head;
+  let done = false;
+  forEachDiagnostic(view.state, (d, from, to) => {
+    if (done || pos < from || pos > to || !d.actions?.length) return;
+    d.actions[0].apply(view, from, to);
+    done = true;
+  });
+  return done || openLintPanel(view);
 }

@@ -17,7 +17,7 @@ export const NODE_SIZE: Record<Exclude<NodeKind, 'subworkflow'>, Size> = {
 };
 
 /** Room inside a subworkflow group around its children; the top holds the title. */
-export const GROUP_PAD = { top: 44, left: 24, bottom: 24, right: 24 };
+export const GROUP_PAD = { top: 44, left: 48, bottom: 24, right: 48 };
 export const GROUP_MIN: Size = { width: 260, height: 140 };
 
 export function sizeOf(kind: NodeKind): Size {

@@ -174,7 +174,9 @@ export function project(input: ProjectInput): Projection {
     const sourceHandle = from.kind === 'subworkflow' && to.parent === from.id ? HANDLE_INNER_OUT : HANDLE_OUT;
     const targetHandle = to.kind === 'subworkflow' && from.parent === to.id ? HANDLE_INNER_IN : HANDLE_IN;
     const rate = input.metrics?.get(e.from)?.rate ?? 0;
-    const label = e.label || e.channel || undefined;
+    // Edges between a group and its own children stay short and unlabelled.
+    const inner = sourceHandle === HANDLE_INNER_OUT || targetHandle === HANDLE_INNER_IN;
+    const label = inner ? undefined : e.label || e.channel || undefined;
     edges.push({
       id: e.id,
       source: e.from,

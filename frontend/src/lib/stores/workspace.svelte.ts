@@ -33,6 +33,8 @@ export interface TextView {
   readonly state: EditorState;
   dispatch(spec: TransactionSpec): void;
   setState(state: EditorState): void;
+  /** Moves keyboard focus to the editor. */
+  focus?(): void;
 }
 
 export interface WorkspaceOptions {
@@ -192,12 +194,14 @@ export class WorkspaceStore {
     const a = clamp(m.toPos(from), 0, len);
     const b = clamp(m.toPos(to), 0, len);
     this.#dispatch({ selection: { anchor: a, head: b }, scrollIntoView: true });
+    this.#view?.focus?.();
   }
 
   /** Selects a range given in editor positions and scrolls to it. */
   select(from: number, to: number = from): void {
     const len = this.#state.doc.length;
     this.#dispatch({ selection: { anchor: clamp(from, 0, len), head: clamp(to, 0, len) }, scrollIntoView: true });
+    this.#view?.focus?.();
   }
 
   /** Replaces a range given in editor positions (quick fixes, completions from outside). */
