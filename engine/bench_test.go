@@ -53,9 +53,16 @@ func BenchmarkRunCardScreening(b *testing.B) {
 			defer pub.Close()
 			const window = 1000
 			slots := make(chan struct{}, window)
-			var got atomic.Int64
+			var got, dead atomic.Int64
 			for _, subj := range []string{"alerts.fraud.block", "alerts.fraud.review", "payments.card.cleared", DLQSubject("CardScreening")} {
-				s, err := pub.Subscribe(subj, func(*nats.Msg) { got.Add(1); <-slots })
+				isDLQ := subj == DLQSubject("CardScreening")
+				s, err := pub.Subscribe(subj, func(*nats.Msg) {
+					if isDLQ {
+						dead.Add(1)
+					}
+					got.Add(1)
+					<-slots
+				})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -76,6 +83,9 @@ func BenchmarkRunCardScreening(b *testing.B) {
 				time.Sleep(time.Millisecond)
 			}
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+			if dead.Load() != 0 {
+				b.Fatalf("%d events were dead-lettered: the benchmark event must pass every agent", dead.Load())
+			}
 			m.Stop(b, 0) // CPU of everything: server, engine, generator and collector
 		})
 	}

@@ -17,6 +17,7 @@ import (
 type Expr struct {
 	Source string
 	prog   *vm.Program
+	fast   fastFn // nil when the expression is outside the fast subset
 }
 
 var vmPool = sync.Pool{New: func() any { return new(vm.VM) }}
@@ -29,11 +30,21 @@ func CompileExpr(src string, globals map[string]any) (*Expr, error) {
 	if err != nil {
 		return nil, fmt.Errorf("expression %q: %w", src, err)
 	}
-	return &Expr{Source: src, prog: prog}, nil
+	return &Expr{Source: src, prog: prog, fast: compileFast(prog.Node())}, nil
 }
 
 // Eval evaluates the expression on an event.
 func (e *Expr) Eval(data map[string]any) (any, error) {
+	if e.fast != nil {
+		if v, ok := e.fast(data); ok {
+			return v, nil
+		}
+	}
+	return e.run(data)
+}
+
+// run evaluates the expression on expr's VM.
+func (e *Expr) run(data map[string]any) (any, error) {
 	m := vmPool.Get().(*vm.VM)
 	out, err := m.Run(e.prog, data)
 	vmPool.Put(m)

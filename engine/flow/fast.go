@@ -1,0 +1,364 @@
+package flow
+
+import (
+	"github.com/expr-lang/expr/ast"
+)
+
+// Most conditions in workflows are small: a field compared with a
+// constant, joined by && and ||, a membership test, a ?? default. For
+// those, evaluating the compiled syntax tree directly as Go closures is
+// several times faster than running expr's VM. The closures only decide
+// cases whose meaning is plain (numbers with numbers, strings with strings,
+// booleans, nil); anything else — other types, errors, operators they do
+// not know — reports "undecided" and the expression runs on expr's VM, so
+// results are always expr's.
+
+// fastFn evaluates a node; ok is false when the fast path cannot decide.
+type fastFn func(env map[string]any) (v any, ok bool)
+
+// compileFast builds closures for a whole expression, or nil when some
+// node is outside the fast subset.
+func compileFast(n ast.Node) fastFn {
+	switch x := n.(type) {
+	case *ast.NilNode:
+		return func(map[string]any) (any, bool) { return nil, true }
+	case *ast.IntegerNode:
+		v := x.Value
+		return func(map[string]any) (any, bool) { return v, true }
+	case *ast.FloatNode:
+		v := x.Value
+		return func(map[string]any) (any, bool) { return v, true }
+	case *ast.StringNode:
+		v := x.Value
+		return func(map[string]any) (any, bool) { return v, true }
+	case *ast.BoolNode:
+		v := x.Value
+		return func(map[string]any) (any, bool) { return v, true }
+	case *ast.ConstantNode:
+		v := x.Value
+		return func(map[string]any) (any, bool) { return v, true }
+	case *ast.IdentifierNode:
+		name := x.Value
+		if name == "$env" {
+			return func(env map[string]any) (any, bool) { return env, true }
+		}
+		return func(env map[string]any) (any, bool) { return env[name], true }
+	case *ast.ChainNode:
+		return compileFast(x.Node)
+	case *ast.MemberNode:
+		prop, ok := x.Property.(*ast.StringNode)
+		base := compileFast(x.Node)
+		if !ok || x.Method || base == nil {
+			return nil
+		}
+		key, optional := prop.Value, x.Optional
+		return func(env map[string]any) (any, bool) {
+			b, ok := base(env)
+			if !ok {
+				return nil, false
+			}
+			switch m := b.(type) {
+			case map[string]any:
+				return m[key], true
+			case nil:
+				return nil, optional
+			}
+			return nil, false
+		}
+	case *ast.ArrayNode:
+		elems := make([]fastFn, len(x.Nodes))
+		for i, e := range x.Nodes {
+			if elems[i] = compileFast(e); elems[i] == nil {
+				return nil
+			}
+		}
+		return func(env map[string]any) (any, bool) {
+			out := make([]any, len(elems))
+			for i, f := range elems {
+				v, ok := f(env)
+				if !ok {
+					return nil, false
+				}
+				out[i] = v
+			}
+			return out, true
+		}
+	case *ast.UnaryNode:
+		inner := compileFast(x.Node)
+		if inner == nil {
+			return nil
+		}
+		switch x.Operator {
+		case "!", "not":
+			return func(env map[string]any) (any, bool) {
+				v, ok := inner(env)
+				b, isBool := v.(bool)
+				return !b, ok && isBool
+			}
+		case "-":
+			return func(env map[string]any) (any, bool) {
+				v, ok := inner(env)
+				switch n := v.(type) {
+				case int:
+					return -n, ok
+				case float64:
+					return -n, ok
+				}
+				return nil, false
+			}
+		}
+		return nil
+	case *ast.BinaryNode:
+		return compileBinary(x)
+	}
+	return nil
+}
+
+func compileBinary(x *ast.BinaryNode) fastFn {
+	l, r := compileFast(x.Left), compileFast(x.Right)
+	if l == nil || r == nil {
+		return nil
+	}
+	switch x.Operator {
+	case "&&", "and", "||", "or":
+		or := x.Operator == "||" || x.Operator == "or"
+		return func(env map[string]any) (any, bool) {
+			a, ok := l(env)
+			ab, isBool := a.(bool)
+			if !ok || !isBool {
+				return nil, false
+			}
+			if ab == or {
+				return ab, true
+			}
+			b, ok := r(env)
+			bb, isBool := b.(bool)
+			return bb, ok && isBool
+		}
+	case "??":
+		return func(env map[string]any) (any, bool) {
+			a, ok := l(env)
+			if !ok {
+				return nil, false
+			}
+			if a != nil {
+				return a, true
+			}
+			return r(env)
+		}
+	case "==", "!=":
+		neg := x.Operator == "!="
+		return func(env map[string]any) (any, bool) {
+			a, ok1 := l(env)
+			b, ok2 := r(env)
+			if !ok1 || !ok2 {
+				return nil, false
+			}
+			eq, ok := fastEqual(a, b)
+			return eq != neg, ok
+		}
+	case "<", "<=", ">", ">=":
+		op := x.Operator
+		return func(env map[string]any) (any, bool) {
+			a, ok1 := l(env)
+			b, ok2 := r(env)
+			if !ok1 || !ok2 {
+				return nil, false
+			}
+			if af, bf, ok := bothNumbers(a, b); ok {
+				return compare(op, cmpFloat(af, bf)), true
+			}
+			if as, ok := a.(string); ok {
+				if bs, ok := b.(string); ok {
+					return compare(op, cmpString(as, bs)), true
+				}
+			}
+			return nil, false
+		}
+	case "+", "-", "*", "/", "%":
+		op := x.Operator
+		return func(env map[string]any) (any, bool) {
+			a, ok1 := l(env)
+			b, ok2 := r(env)
+			if !ok1 || !ok2 {
+				return nil, false
+			}
+			return arith(op, a, b)
+		}
+	case "in":
+		return func(env map[string]any) (any, bool) {
+			a, ok1 := l(env)
+			b, ok2 := r(env)
+			if !ok1 || !ok2 {
+				return nil, false
+			}
+			switch list := b.(type) {
+			case []any:
+				for _, e := range list {
+					eq, ok := fastEqual(a, e)
+					if !ok {
+						return nil, false
+					}
+					if eq {
+						return true, true
+					}
+				}
+				return false, true
+			case map[string]any:
+				if k, ok := a.(string); ok {
+					_, found := list[k]
+					return found, true
+				}
+			case map[string]struct{}: // expr's optimizer turns ['a', 'b'] into a set
+				if k, ok := a.(string); ok {
+					_, found := list[k]
+					return found, true
+				}
+			}
+			return nil, false
+		}
+	}
+	return nil
+}
+
+// fastEqual decides == for numbers, strings, booleans and nil.
+func fastEqual(a, b any) (bool, bool) {
+	if af, bf, ok := bothNumbers(a, b); ok {
+		return af == bf, true
+	}
+	switch av := a.(type) {
+	case string:
+		switch bv := b.(type) {
+		case string:
+			return av == bv, true
+		case bool, nil, int, float64:
+			return false, true
+		}
+	case bool:
+		switch bv := b.(type) {
+		case bool:
+			return av == bv, true
+		case string, nil, int, float64:
+			return false, true
+		}
+	case nil:
+		switch b.(type) {
+		case nil:
+			return true, true
+		case string, bool, int, float64:
+			return false, true
+		}
+	case int, float64:
+		switch b.(type) {
+		case string, bool, nil:
+			return false, true
+		}
+	}
+	return false, false
+}
+
+func bothNumbers(a, b any) (float64, float64, bool) {
+	af, ok := fastNumber(a)
+	if !ok {
+		return 0, 0, false
+	}
+	bf, ok := fastNumber(b)
+	return af, bf, ok
+}
+
+func fastNumber(v any) (float64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return n, true
+	case int:
+		return float64(n), true
+	}
+	return 0, false
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	case a == b:
+		return 0
+	}
+	return 2 // NaN: every ordered comparison is false
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func compare(op string, c int) bool {
+	switch op {
+	case "<":
+		return c == -1
+	case "<=":
+		return c == -1 || c == 0
+	case ">":
+		return c == 1
+	default: // ">="
+		return c == 1 || c == 0
+	}
+}
+
+// arith follows expr: int op int stays int (but / is always float), any
+// float makes float, + joins strings. Division and modulo by zero are left
+// to the VM.
+func arith(op string, a, b any) (any, bool) {
+	ai, aInt := a.(int)
+	bi, bInt := b.(int)
+	if aInt && bInt {
+		switch op {
+		case "+":
+			return ai + bi, true
+		case "-":
+			return ai - bi, true
+		case "*":
+			return ai * bi, true
+		case "/":
+			if bi == 0 {
+				return nil, false
+			}
+			return float64(ai) / float64(bi), true
+		case "%":
+			if bi == 0 {
+				return nil, false
+			}
+			return ai % bi, true
+		}
+	}
+	if af, bf, ok := bothNumbers(a, b); ok {
+		switch op {
+		case "+":
+			return af + bf, true
+		case "-":
+			return af - bf, true
+		case "*":
+			return af * bf, true
+		case "/":
+			if bf == 0 {
+				return nil, false
+			}
+			return af / bf, true
+		}
+		return nil, false // float modulo: expr's rules, on the VM
+	}
+	if op == "+" {
+		if as, ok := a.(string); ok {
+			if bs, ok := b.(string); ok {
+				return as + bs, true
+			}
+		}
+	}
+	return nil, false
+}
