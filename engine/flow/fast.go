@@ -110,6 +110,22 @@ func compileFast(n ast.Node) fastFn {
 		return nil
 	case *ast.BinaryNode:
 		return compileBinary(x)
+	case *ast.ConditionalNode:
+		cond, then, els := compileFast(x.Cond), compileFast(x.Exp1), compileFast(x.Exp2)
+		if cond == nil || then == nil || els == nil {
+			return nil
+		}
+		return func(env map[string]any) (any, bool) {
+			c, ok := cond(env)
+			b, isBool := c.(bool)
+			if !ok || !isBool {
+				return nil, false
+			}
+			if b {
+				return then(env)
+			}
+			return els(env)
+		}
 	}
 	return nil
 }

@@ -23,6 +23,8 @@ func TestFastPathAgreesWithVM(t *testing.T) {
 		"name + '!'", "name < 'm'", "flag && amount > 1", "flag || missing",
 		"amount > 'x'", "nan > 1", "nan == nan", "large && night && foreign", "score >= 0 && score <= 1",
 		"type == 'card'", "count > 3",
+		"currency == 'USD' ? amount * 0.92 : (currency == 'GBP' ? amount * 1.17 : amount)",
+		"(amount > 2500 ? 0.45 : amount / 10000) + (hour < 6 ? 0.2 : 0)", "flag ? 1 : missing",
 	}
 	envs := []map[string]any{
 		{"amount": 1234.5, "hour": 3.0, "currency": "EUR", "country": "FR", "n": 2.0, "name": "kumeo", "flag": true, "large": true, "night": true, "foreign": false, "score": 0.4, "type": "card", "count": 4.0},

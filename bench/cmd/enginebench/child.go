@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -122,6 +123,10 @@ func runKumeo(c config, v variant, opts loadgen.Options) (childResult, error) {
 		return childResult{}, err
 	}
 	defer shutdown(b)
+	// The GC setting kumeo run and kumeo agent use (GOGC still overrides).
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	ctx := context.Background()
 	run, diags, err := engine.Start(ctx, f, workload.Workflow, engine.Options{Bus: b, DataDir: dataDir})
 	if err != nil {
