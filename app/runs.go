@@ -61,6 +61,10 @@ func StatusEventName(id string) string { return "run:" + id + ":status" }
 // DeadLetterEventName is the event carrying each new DeadLetter of a run.
 func DeadLetterEventName(id string) string { return "run:" + id + ":deadletter" }
 
+// StartedEventName is the event carrying the RunInfo of every run that
+// starts, whoever started it (the Run button, or the --run flag).
+const StartedEventName = "runs:started"
+
 // ReloadedEventName is the event carrying a ReloadedRunEvent after a hot
 // reload on save.
 func ReloadedEventName(id string) string { return "run:" + id + ":reloaded" }
@@ -399,6 +403,7 @@ func (r *Runs) Start(path string) (RunInfo, error) {
 	r.pruneLocked()
 	r.mu.Unlock()
 
+	r.emit(StartedEventName, info)
 	r.emit(StatusEventName(id), StatusEvent{ID: id, State: StateRunning})
 	go r.stream(x)
 	return info, nil

@@ -100,6 +100,7 @@ func TestRunsStartSendMetricsTraces(t *testing.T) {
 
 	st := h.rec.wait(t, StatusEventName(info.ID), nil).(StatusEvent)
 	assert.Equal(t, StatusEvent{ID: info.ID, State: StateRunning}, st)
+	assert.Equal(t, info, h.rec.wait(t, StartedEventName, nil).(RunInfo), "every start is announced, so a window can follow runs it did not start")
 
 	// Metrics stream before any event, all zero.
 	first := h.metrics(info.ID, func(MetricsEvent) bool { return true })
