@@ -131,6 +131,11 @@ func (ds Diagnostics) Sort() {
 	})
 }
 
+// Suggest returns the candidates closest to name (a misspelled type, key
+// or id), best first, at most three: the "did you mean" of diagnostics,
+// shared with the engine's error messages.
+func Suggest(name string, candidates []string) []string { return suggest(name, candidates) }
+
 // suggest returns the candidates closest to name (edit distance at most a
 // third of its length, at least 1), best first, at most three.
 func suggest(name string, candidates []string) []string {

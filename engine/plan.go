@@ -339,33 +339,10 @@ func compileAgent(w *dsl.Workflow, a *dsl.Agent, globals map[string]any, dir str
 }
 
 func suggestType(t string) string {
-	best, bestD := "", 3
-	for _, name := range flow.AgentTypes() {
-		if d := distance(strings.ToLower(t), strings.ToLower(name)); d < bestD {
-			best, bestD = name, d
-		}
+	if s := dsl.Suggest(t, flow.AgentTypes()); len(s) > 0 {
+		return s[0]
 	}
-	return best
-}
-
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return ""
 }
 
 // signature is the agent's source text plus its resolved channels: an agent

@@ -302,30 +302,7 @@ func describe(v any) string {
 }
 
 // toFloat converts the numeric types decoded JSON and YAML produce.
-func toFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case float32:
-		return float64(x), true
-	case int32:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case uint32:
-		return float64(x), true
-	case uint:
-		return float64(x), true
-	case json.Number:
-		f, err := x.Float64()
-		return f, err == nil
-	}
-	return 0, false
-}
+func toFloat(v any) (float64, bool) { return flow.ToFloat(v) }
 
 // finite reports whether f is a usable number (not NaN or ±Inf).
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }

@@ -293,41 +293,10 @@ func joinCats(cs []dsl.Category) string {
 // suggest returns the name closest to typ (ignoring case) within a small
 // edit distance, or "".
 func suggest(typ string, names []string) string {
-	best, bestD := "", 3
-	if len(typ) <= 4 {
-		bestD = 2
+	if s := dsl.Suggest(typ, names); len(s) > 0 {
+		return s[0]
 	}
-	lt := strings.ToLower(typ)
-	for _, n := range names {
-		ln := strings.ToLower(n)
-		if ln == lt {
-			return n
-		}
-		if d := editDistance(lt, ln); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return ""
 }
 
 func describeValue(ep *dsl.Endpoint) string {

@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -371,15 +372,19 @@ func positiveDuration(where string, v any) (time.Duration, error) {
 }
 
 // number converts the numeric types of decoded JSON, YAML and dsl values.
-func number(v any) (float64, bool) {
+func number(v any) (float64, bool) { return ToFloat(v) }
+
+// ToFloat converts the numeric types decoded JSON and YAML produce
+// (json.Number included) to float64.
+func ToFloat(v any) (float64, bool) {
 	switch x := v.(type) {
 	case float64:
 		return x, true
-	case float32:
-		return float64(x), true
 	case int:
 		return float64(x), true
 	case int64:
+		return float64(x), true
+	case float32:
 		return float64(x), true
 	case int32:
 		return float64(x), true
@@ -389,6 +394,9 @@ func number(v any) (float64, bool) {
 		return float64(x), true
 	case uint:
 		return float64(x), true
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil
 	}
 	return 0, false
 }
