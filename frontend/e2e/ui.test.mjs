@@ -1,0 +1,223 @@
+// Browser tests of the built frontend against the real Go services.
+//
+// They start the Go e2e harness (internal/e2e/cmd/serve), which serves
+// frontend/dist with a shim in place of the Wails runtime, and drive
+// Debian's Chromium with playwright-core. Build first (npm run build), then
+// npm run e2e. CHROMIUM names the browser (default /usr/bin/chromium);
+// KUMEO_E2E_URL skips starting the harness (then files are not reset).
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, appendFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const frontend = dirname(dirname(fileURLToPath(import.meta.url)));
+const repo = dirname(frontend);
+const browserPath = process.env.CHROMIUM || '/usr/bin/chromium';
+const skip = !existsSync(browserPath) ? `no browser at ${browserPath}` : !existsSync(join(frontend, 'dist', 'index.html')) ? 'no frontend build' : false;
+
+let server;
+let url = process.env.KUMEO_E2E_URL;
+let browser;
+let work;
+
+// Each test works on its own copy of the example.
+const FILES = ['rename', 'palette', 'parse', 'layout', 'connect', 'run', 'conflict', 'fix', 'groups'];
+
+before(async () => {
+  if (skip) return;
+  work = mkdtempSync(join(tmpdir(), 'kumeo-e2e-'));
+  for (const f of FILES) copyFileSync(join(repo, 'examples', f === 'groups' ? 'risk_subworkflow.kumeo' : 'card_screening.kumeo'), join(work, `${f}.kumeo`));
+  // A misspelled agent type for the quick-fix test.
+  writeFileSync(join(work, 'fix.kumeo'), readFileSync(join(work, 'fix.kumeo'), 'utf8').replace('Router(', 'Routr('));
+  if (!url) {
+    const bin = join(work, 'serve');
+    execFileSync('go', ['build', '-o', bin, './internal/e2e/cmd/serve'], { cwd: repo, stdio: 'inherit' });
+    server = spawn(bin, ['-dist', join(frontend, 'dist'), '-workspace', work, '-open', join(work, 'rename.kumeo'), '-listen', '127.0.0.1:0', '-metrics-interval', '250ms'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    url = await new Promise((resolve, reject) => {
+      let out = '';
+      server.stdout.on('data', (d) => {
+        out += d;
+        const line = out.split('\n').find((l) => l.startsWith('http'));
+        if (line) resolve(line.trim());
+      });
+      server.on('exit', (code) => reject(new Error(`harness exited with ${code}`)));
+    });
+  }
+  browser = await chromium.launch({
+    executablePath: browserPath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** A page with the named copy open, canvas and text side by side. */
+async function open(name) {
+  const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.errors = errors;
+  await page.goto(url);
+  await page.waitForSelector('[data-testid=agent-node]');
+  if (name !== 'rename') {
+    await page.locator(`[data-testid=sidebar] button:has-text("${name}.kumeo")`).click();
+    // A previous test may have left the initial file with unsaved edits.
+    const discard = page.locator('[role=dialog] button:has-text("Don’t save")');
+    if (await discard.isVisible({ timeout: 500 }).catch(() => false)) await discard.click();
+    await page.waitForFunction((n) => document.querySelector('[data-testid=file-name]')?.textContent?.startsWith(n), `${name}.kumeo`);
+  }
+  await page.waitForTimeout(500);
+  return page;
+}
+
+const text = (page) => page.evaluate(() => document.querySelector('[data-testid=editor]').kumeoText());
+const node = (page, id) => page.locator(`[data-testid=agent-node][data-id="${id}"]`);
+
+async function canvasOnly(page) {
+  await page.keyboard.press('Control+2');
+  await page.waitForTimeout(200);
+  await page.keyboard.press('Control+0');
+  await page.waitForTimeout(400);
+}
+
+describe('Kumeo UI', { skip }, () => {
+  it('renames an agent inline and undoes it from the canvas', async () => {
+    const page = await open('rename');
+    await node(page, 'CardScreening/agent/features').locator('.label').dblclick();
+    await page.keyboard.press('Control+a');
+    await page.keyboard.type('feats');
+    await page.keyboard.press('Enter');
+    await node(page, 'CardScreening/agent/feats').waitFor();
+    assert.match(await text(page), /id: "feats"/);
+    await page.locator('.svelte-flow__pane').click({ position: { x: 10, y: 10 } });
+    await page.keyboard.press('Control+z');
+    await node(page, 'CardScreening/agent/features').waitFor();
+    assert.equal(await text(page), readFileSync(join(work, 'rename.kumeo'), 'utf8'));
+    await page.keyboard.press('Control+Shift+z');
+    await node(page, 'CardScreening/agent/feats').waitFor();
+    await page.keyboard.press('Control+z');
+    await node(page, 'CardScreening/agent/features').waitFor();
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  it('adds agents from the palette after the selected one and deletes them', async () => {
+    const page = await open('palette');
+    await node(page, 'CardScreening/agent/validate').click();
+    await page.locator('[data-testid="palette-agent-LLM"]').click();
+    await node(page, 'CardScreening/agent/llm').waitFor();
+    const t = await text(page);
+    assert.ok(t.indexOf('LLM(id: "llm"') > t.indexOf('id: "validate"') && t.indexOf('LLM(id: "llm"') < t.indexOf('id: "features"'), 'after validate');
+    // Drag a Router onto the canvas.
+    const box = await page.locator('.svelte-flow__pane').boundingBox();
+    const dt = await page.evaluateHandle(() => new DataTransfer());
+    await page.locator('[data-testid="palette-agent-Router"]').dispatchEvent('dragstart', { dataTransfer: dt });
+    for (const type of ['dragover', 'drop']) {
+      await page.locator('.flow').dispatchEvent(type, { dataTransfer: dt, clientX: box.x + 200, clientY: box.y + 300 });
+    }
+    await node(page, 'CardScreening/agent/router').waitFor();
+    await node(page, 'CardScreening/agent/router').click();
+    await page.keyboard.press('Delete');
+    await node(page, 'CardScreening/agent/router').waitFor({ state: 'detached' });
+    assert.doesNotMatch(await text(page), /Router\(id: "router"/);
+    await page.close();
+  });
+
+  it('greys the canvas while the text does not parse', async () => {
+    const page = await open('parse');
+    await page.locator('.cm-content').click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type(' }}}');
+    await page.waitForSelector('[data-testid=parse-banner]');
+    assert.equal(await page.locator('[data-testid=agent-node]').count(), 4, 'last good graph stays');
+    for (let i = 0; i < 4; i++) await page.keyboard.press('Backspace');
+    await page.waitForSelector('[data-testid=parse-banner]', { state: 'detached' });
+    await page.close();
+  });
+
+  it('stores a dragged position in the layout sidecar, not the text', async () => {
+    const page = await open('layout');
+    await canvasOnly(page);
+    const before = await text(page);
+    const b = await node(page, 'CardScreening/agent/policy').boundingBox();
+    await page.mouse.move(b.x + 30, b.y + 10);
+    await page.mouse.down();
+    await page.mouse.move(b.x + 60, b.y + 160, { steps: 8 });
+    await page.mouse.up();
+    await page.waitForTimeout(500);
+    const sidecar = JSON.parse(readFileSync(join(work, 'layout.kumeo.layout.json'), 'utf8'));
+    assert.ok(JSON.stringify(sidecar).includes('CardScreening/agent/policy'));
+    assert.equal(await text(page), before);
+    assert.equal(await page.locator('[data-testid=dirty]').count(), 0);
+    await page.close();
+  });
+
+  it('connects a source to an agent by dragging between handles', async () => {
+    const page = await open('connect');
+    await canvasOnly(page);
+    const a = await page.locator('[data-testid=source-node] .svelte-flow__handle.source').boundingBox();
+    const c = await node(page, 'CardScreening/agent/policy').locator('.svelte-flow__handle.target').boundingBox();
+    await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(c.x + c.width / 2, c.y + c.height / 2, { steps: 12 });
+    await page.mouse.up();
+    await page.waitForFunction(() => /id: "policy",\s*input: "source"/.test(document.querySelector('[data-testid=editor]').kumeoText()));
+    await page.close();
+  });
+
+  it('runs the workflow, sends an event and shows live metrics', async () => {
+    const page = await open('run');
+    await page.locator('[data-testid=run]').click();
+    await page.waitForSelector('[data-testid=stop]');
+    await page.locator('button[role=tab]:has-text("Send event")').click();
+    await page.locator('[data-testid=send-json]').fill('{"tx_id":"t1","amount":9000,"currency":"eur","merchant":"m","hour":3,"country":"fr"}');
+    await page.locator('button.primary:has-text("Send")').click();
+    await page.waitForSelector('[data-testid=node-metrics]');
+    await page.locator('button[role=tab]:has-text("Events")').click();
+    await page.waitForSelector('.events tr');
+    await page.locator('[data-testid=stop]').click();
+    await page.waitForSelector('[data-testid=run]');
+    await page.close();
+  });
+
+  it('offers a choice when the file changes on disk under unsaved edits', async () => {
+    const page = await open('conflict');
+    await page.locator('.cm-content').click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('\n// mine');
+    await page.waitForTimeout(400);
+    appendFileSync(join(work, 'conflict.kumeo'), '\n// theirs\n');
+    await page.waitForSelector('[data-testid=conflict-dialog]');
+    await page.locator('[data-testid=conflict-dialog] button:has-text("Keep mine")').click();
+    await page.waitForSelector('[data-testid=conflict-dialog]', { state: 'detached' });
+    assert.match(await text(page), /\/\/ mine/);
+    await page.close();
+  });
+
+  it('applies quick fixes from the problems panel', async () => {
+    const page = await open('fix');
+    await page.waitForSelector('[data-testid=quick-fix]:has-text("Router")');
+    await page.locator('[data-testid=quick-fix]:has-text("Router")').click();
+    await page.waitForFunction(() => /\n\s*Router\(/.test(document.querySelector('[data-testid=editor]').kumeoText()));
+    await page.waitForSelector('[data-testid=quick-fix]', { state: 'detached' });
+    await page.close();
+  });
+
+  it('draws subworkflows as groups around their agents', async () => {
+    const page = await open('groups');
+    await page.waitForSelector('[data-testid=subworkflow-node]');
+    const group = await page.locator('[data-testid=subworkflow-node]').boundingBox();
+    const child = await node(page, 'RiskScore/agent/risk').boundingBox();
+    assert.ok(child.x > group.x && child.y > group.y && child.x + child.width < group.x + group.width + 1, 'child inside group');
+    await page.close();
+  });
+});
