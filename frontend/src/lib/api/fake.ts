@@ -3,7 +3,7 @@
 // version counter, and answers operations through a handler the test gives.
 
 import type { Api, Unsubscribe } from './index';
-import type { Analysis, Change, Doc, EditOp, Graph, Layout, Sent, TextEdit, TraceRecord, TypeSpec } from './types';
+import type { Analysis, Change, Doc, EditOp, Graph, Layout, RunInfo, Sent, TextEdit, TraceRecord, TypeSpec } from './types';
 
 export interface FakeOptions {
   files?: Record<string, string>;
@@ -59,6 +59,8 @@ export function createFakeApi(opts: FakeOptions = {}) {
   const lastGood = new Map<string, Graph | null>();
   const listeners = new Map<string, Set<(data: unknown) => void>>();
   const calls: Call[] = [];
+  const started: RunInfo[] = [];
+  let runs = 0;
   const sent: Sent[] = [];
   const records: TraceRecord[] = opts.records ?? [];
   let version = 0;
@@ -161,7 +163,14 @@ export function createFakeApi(opts: FakeOptions = {}) {
       },
     },
     runs: {
-      start: async (path) => ({ id: 'run1', workflow: 'w', agents: [], sources: [], httpURL: '' , ...(record('start', path), {}) }),
+      start: async (path) => {
+        record('start', path);
+        const info = { id: `run${++runs}`, path, workflow: 'w', agents: [], sources: [], httpURL: '', state: 'running' };
+        started.push(info);
+        listeners.get('runs:started')?.forEach((l) => l(info));
+        return info;
+      },
+      list: async () => started,
       stop: async (id) => void record('stop', id),
       reload: async (id) => (record('reload', id), { kept: [], changed: [], added: [], removed: [] }),
       check: async () => [],
@@ -193,6 +202,13 @@ export function createFakeApi(opts: FakeOptions = {}) {
     textOf: (path: string) => texts.get(path),
     get version() {
       return version;
+    },
+    /** A run started by Go itself (the --run flag). */
+    startElsewhere: (path: string) => {
+      const info = { id: `run${++runs}`, path, workflow: 'w', agents: [], sources: [], httpURL: '', state: 'running' };
+      started.push(info);
+      listeners.get('runs:started')?.forEach((l) => l(info));
+      return info;
     },
     /** Changes the file on disk (as another program would). */
     writeFile: (path: string, text: string) => files.set(path, text),

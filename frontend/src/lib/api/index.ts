@@ -32,6 +32,7 @@ export interface RunsApi {
   stop(id: string): Promise<void>;
   reload(id: string): Promise<ReloadResult>;
   check(path: string): Promise<Diagnostic[]>;
+  list(): Promise<RunInfo[]>;
   send(id: string, source: string, json: string): Promise<SendResult>;
   sentHistory(id: string, source: string): Promise<Sent[]>;
   recent(id: string, agent: string, n: number): Promise<TraceRecord[]>;
@@ -61,6 +62,7 @@ export const Events = {
   runStatus: (id: string) => `run:${id}:status`,
   runDeadLetter: (id: string) => `run:${id}:deadletter`,
   runReloaded: (id: string) => `run:${id}:reloaded`,
+  runStarted: 'runs:started',
 } as const;
 
 export interface ReloadedEvent {
@@ -116,6 +118,7 @@ export const wailsApi: Api = {
     stop: (id) => call('Runs', 'Stop', id),
     reload: (id) => call('Runs', 'Reload', id),
     check: (path) => call('Runs', 'Check', path),
+    list: () => call('Runs', 'List'),
     send: (id, source, json) => call('Runs', 'Send', id, source, json),
     sentHistory: (id, source) => call('Runs', 'SentHistory', id, source),
     recent: (id, agent, n) => call('Runs', 'Recent', id, agent, n),

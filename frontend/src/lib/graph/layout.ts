@@ -25,25 +25,37 @@ const groupOptions: Record<string, string> = {
 
 type Elk = { layout(graph: ElkNode): Promise<ElkNode> };
 let elkPromise: Promise<Elk> | null = null;
+let bundledPromise: Promise<Elk> | null = null;
+
+function bundled(): Promise<Elk> {
+  bundledPromise ??= import('elkjs/lib/elk.bundled.js').then((m) => {
+    const ELK = (m as unknown as { default: new () => Elk }).default;
+    return new ELK();
+  });
+  return bundledPromise;
+}
 
 /**
  * ELK runs in a web worker in the app, so a large layout never blocks
- * typing; without workers (tests) the bundled build runs in place.
+ * typing. Without workers (tests), or when the worker cannot start (some
+ * webviews refuse workers from their asset scheme), the bundled build runs
+ * in place.
  */
 function loadElk(): Promise<Elk> {
   elkPromise ??= (async () => {
-    if (typeof Worker !== 'undefined') {
-      try {
-        const [api, url] = await Promise.all([import('elkjs/lib/elk-api.js'), import('elkjs/lib/elk-worker.min.js?url')]);
-        const ELK = (api as unknown as { default: new (o: { workerFactory: () => Worker }) => Elk }).default;
-        return new ELK({ workerFactory: () => new Worker((url as { default: string }).default) });
-      } catch {
-        // Fall through to the in-thread build.
-      }
+    if (typeof Worker === 'undefined') return bundled();
+    try {
+      const [api, url] = await Promise.all([import('elkjs/lib/elk-api.js'), import('elkjs/lib/elk-worker.min.js?url')]);
+      const ELK = (api as unknown as { default: new (o: { workerFactory: () => Worker }) => Elk }).default;
+      const inWorker = new ELK({ workerFactory: () => new Worker((url as { default: string }).default) });
+      // Prove the worker answers before relying on it.
+      const probe = inWorker.layout({ id: 'probe', children: [{ id: 'a', width: 1, height: 1 }] });
+      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('elk worker timeout')), 4000));
+      await Promise.race([probe, timeout]);
+      return inWorker;
+    } catch {
+      return bundled();
     }
-    const m = await import('elkjs/lib/elk.bundled.js');
-    const ELK = (m as unknown as { default: new () => Elk }).default;
-    return new ELK();
   })();
   return elkPromise;
 }

@@ -74,29 +74,9 @@ export class RunStore {
     if (this.info) await this.stop();
     this.state = 'starting';
     this.error = null;
-    this.metrics = new Map();
-    this.snapshots = new Map();
-    this.records = [];
-    this.trace = [];
-    this.traceID = null;
-    this.deadLetters = [];
     try {
       const info = await this.api.runs.start(path);
-      this.info = info;
-      this.#unsubscribe.push(
-        this.api.events.on<MetricsEvent>(Events.runMetrics(info.id), (e) => this.onMetrics(e)),
-        this.api.events.on<RunStatus>(Events.runStatus(info.id), (s) => this.onStatus(s)),
-        this.api.events.on<DeadLetter>(Events.runDeadLetter(info.id), (d) => {
-          this.deadLetters = [...this.deadLetters, d].slice(-200);
-        }),
-        this.api.events.on<RunReloadedEvent>(Events.runReloaded(info.id), (e) => {
-          if (e.error) this.error = `Reload failed, the previous version keeps running: ${e.error}`;
-          else {
-            this.lastReload = e.result;
-            this.error = null;
-          }
-        }),
-      );
+      this.#attach(info);
       if (this.state === 'starting') this.state = 'running';
       return true;
     } catch (err) {
@@ -104,6 +84,55 @@ export class RunStore {
       this.error = errorMessage(err);
       return false;
     }
+  }
+
+  /** Follows a run: its metrics, status, dead letters and reloads. */
+  #attach(info: RunInfo): void {
+    if (this.info?.id === info.id) return;
+    for (const u of this.#unsubscribe) u();
+    this.#unsubscribe = [];
+    this.info = info;
+    this.state = info.state && info.state !== 'running' ? info.state : 'running';
+    this.metrics = new Map();
+    this.snapshots = new Map();
+    this.records = [];
+    this.trace = [];
+    this.traceID = null;
+    this.deadLetters = [];
+    this.lastReload = null;
+    this.#unsubscribe.push(
+      this.api.events.on<MetricsEvent>(Events.runMetrics(info.id), (e) => this.onMetrics(e)),
+      this.api.events.on<RunStatus>(Events.runStatus(info.id), (s) => this.onStatus(s)),
+      this.api.events.on<DeadLetter>(Events.runDeadLetter(info.id), (d) => {
+        this.deadLetters = [...this.deadLetters, d].slice(-200);
+      }),
+      this.api.events.on<RunReloadedEvent>(Events.runReloaded(info.id), (e) => {
+        if (e.error) this.error = `Reload failed, the previous version keeps running: ${e.error}`;
+        else {
+          this.lastReload = e.result;
+          this.error = null;
+        }
+      }),
+    );
+  }
+
+  /**
+   * Follows runs Go starts on its own (kumeo-desktop --run) for the open
+   * file, including one already running when the window opens.
+   */
+  follow(currentPath: () => string | null): Unsubscribe {
+    const mine = (info: RunInfo) => !info.path || info.path === currentPath();
+    const off = this.api.events.on<RunInfo>(Events.runStarted, (info) => {
+      if (mine(info) && (!this.info || this.state !== 'starting')) this.#attach(info);
+    });
+    this.api.runs.list().then(
+      (list) => {
+        const live = (list ?? []).filter((r) => (!r.state || r.state === 'running') && mine(r)).at(-1);
+        if (live && !this.info) this.#attach(live);
+      },
+      () => {},
+    );
+    return off;
   }
 
   async stop(): Promise<void> {

@@ -84,3 +84,30 @@ describe('RunStore', () => {
     expect(run.error).toMatch(/bad plan/);
   });
 });
+
+describe('RunStore.follow', () => {
+  it('follows a run Go started for the open file, once', async () => {
+    const fake = createFakeApi();
+    const run = new RunStore(fake.api);
+    const off = run.follow(() => '/w/flow.kumeo');
+    fake.startElsewhere('/w/other.kumeo');
+    expect(run.info).toBeNull();
+    const info = fake.startElsewhere('/w/flow.kumeo');
+    expect(run.info?.id).toBe(info.id);
+    expect(run.running).toBe(true);
+    expect(fake.listenerCount(`run:${info.id}:metrics`)).toBe(1);
+    // Our own start announces itself too; it is followed once.
+    await run.start('/w/flow.kumeo');
+    expect(fake.listenerCount(`run:${run.info!.id}:metrics`)).toBe(1);
+    off();
+  });
+
+  it('picks up a run already going when the window opens', async () => {
+    const fake = createFakeApi();
+    const info = fake.startElsewhere('/w/flow.kumeo');
+    const run = new RunStore(fake.api);
+    run.follow(() => '/w/flow.kumeo');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(run.info?.id).toBe(info.id);
+  });
+});

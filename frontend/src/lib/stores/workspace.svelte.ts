@@ -219,6 +219,10 @@ export class WorkspaceStore {
         this.api.events.on<Conflict>(Events.conflict, (c) => {
           if (c.path === this.path) this.conflict = c;
         }),
+        // A file Go opened on its own (not through open()).
+        this.api.events.on<Doc>(Events.opened, (doc) => {
+          if (doc && doc.path !== this.path && !this.loading) this.#load(doc);
+        }),
       );
     }
     this.api.workspace.specs().then((s) => (this.specs = s ?? []), () => {});
