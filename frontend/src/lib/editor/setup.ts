@@ -17,6 +17,7 @@ import { tags as t } from '@lezer/highlight';
 import { kumeoCompletion, type CompletionData } from './completion';
 import { kumeoHover } from './hover';
 import { kumeoLanguage } from './kumeoLanguage';
+import { kumeoStructure } from './structure';
 import type { TypeSpec } from '../api/types';
 
 /** Token colours from CSS variables, so light and dark themes share one style. */
@@ -79,6 +80,7 @@ export function editorExtensions(hooks: EditorHooks): Extension {
     lintGutter(),
     kumeoHover(hooks.specs),
     kumeoLanguage,
+    kumeoStructure,
     theme,
     keymap.of([
       ...closeBracketsKeymap,

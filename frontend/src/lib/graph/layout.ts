@@ -13,7 +13,7 @@ const layoutOptions: Record<string, string> = {
   'elk.direction': 'RIGHT',
   'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
   'elk.spacing.nodeNode': '36',
-  'elk.layered.spacing.nodeNodeBetweenLayers': '70',
+  'elk.layered.spacing.nodeNodeBetweenLayers': '60',
   'elk.spacing.edgeNode': '24',
   'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
   'elk.randomSeed': '1',
