@@ -124,7 +124,7 @@ const BLOCK_WORDS = new Set(['workflow', 'subworkflow', 'integration']);
 
 /** Walks the tokens up to pos and reports what surrounds it. */
 export function contextAt(text: string, pos: number): CursorContext {
-  const toks = tokenize(text);
+  const toks = tokenize(text, pos);
   const frames: Frame[] = [];
   let pendingKey = '';
   let blockWord: string | null = null;
