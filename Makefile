@@ -25,6 +25,7 @@ XVFB_SCREEN ?= 1280x900x24
 
 DESKTOP_PKGS := libwebkit2gtk-4.1-dev pkg-config
 XVFB_PKGS    := xvfb xauth
+BROWSER_PKGS := chromium
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT  := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600
@@ -40,7 +41,7 @@ DESKTOP_SRCS := go.mod go.sum wails.json $(wildcard build/appicon.png) \
 	frontend/index.html frontend/vite.config.ts frontend/svelte.config.js \
 	frontend/tsconfig.json frontend/package-lock.json
 
-.PHONY: help run build cli test test-go test-frontend bench \
+.PHONY: help run build cli test test-go test-frontend test-e2e browser-deps bench \
 	desktop-deps xvfb-deps wails-cli frontend-deps clean
 
 help:
@@ -53,7 +54,7 @@ help:
 
 ## ---- tests ---------------------------------------------------------------
 
-test: test-go test-frontend
+test: test-go test-frontend test-e2e
 
 test-go:
 	go vet ./...
@@ -62,6 +63,12 @@ test-go:
 test-frontend: frontend-deps
 	cd frontend && npm run check
 	cd frontend && npm test
+
+# Browser end-to-end tests: the built UI served by the Go harness with the
+# real services, driven in Chromium.
+test-e2e: frontend-deps browser-deps
+	cd frontend && npm run build
+	cd frontend && npm run e2e
 
 # bench: the language and engine micro benchmarks (100 ms each), then the
 # engine comparison. Its last line is one JSON object (kumeo_eps,
@@ -112,8 +119,9 @@ cli:
 
 ## ---- tools and system packages -------------------------------------------
 
-desktop-deps:
-	@missing=""; for p in $(DESKTOP_PKGS); do \
+# apt-install installs those of the Debian packages $(1) that are missing.
+define apt-install
+	@missing=""; for p in $(1); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -121,16 +129,17 @@ desktop-deps:
 		$(APT) update; \
 		$(APT) install -y --no-install-recommends $$missing; \
 	fi
+endef
+
+desktop-deps:
+	$(call apt-install,$(DESKTOP_PKGS))
 
 xvfb-deps:
-	@missing=""; for p in $(XVFB_PKGS); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "Installing$$missing"; \
-		$(APT) update; \
-		$(APT) install -y --no-install-recommends $$missing; \
-	fi
+	$(call apt-install,$(XVFB_PKGS))
+
+# The browser tests drive Debian's Chromium with playwright-core.
+browser-deps:
+	$(call apt-install,$(BROWSER_PKGS))
 
 wails-cli:
 	@if [ "$$($(WAILS) version 2>/dev/null | head -n1)" != "$(WAILS_VERSION)" ]; then \
