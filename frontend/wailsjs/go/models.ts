@@ -366,6 +366,18 @@ export namespace app {
 	        this.modTime = source["modTime"];
 	    }
 	}
+	export class FeedResult {
+	    events: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new FeedResult(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.events = source["events"];
+	    }
+	}
 	
 	
 	

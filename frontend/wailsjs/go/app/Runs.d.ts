@@ -7,6 +7,8 @@ export function Check(arg1:string):Promise<Array<app.Diag>>;
 
 export function DeadLetters(arg1:string):Promise<Array<app.DeadLetter>>;
 
+export function Feed(arg1:string,arg2:string,arg3:string):Promise<app.FeedResult>;
+
 export function List():Promise<Array<app.RunInfo>>;
 
 export function Recent(arg1:string,arg2:string,arg3:number):Promise<Array<trace.Record>>;

@@ -10,6 +10,10 @@ export function DeadLetters(arg1) {
   return window['go']['app']['Runs']['DeadLetters'](arg1);
 }
 
+export function Feed(arg1, arg2, arg3) {
+  return window['go']['app']['Runs']['Feed'](arg1, arg2, arg3);
+}
+
 export function List() {
   return window['go']['app']['Runs']['List']();
 }
