@@ -1,7 +1,8 @@
 # Kumeo build entry points.
 #
 #   make run    install what the desktop app needs, build it, open an example
-#   make test   Go vet + unit tests, frontend unit tests (no GUI libraries needed)
+#   make test   Go vet + unit tests, frontend unit tests, browser end-to-end
+#               tests, then a smoke test of the real desktop app under Xvfb
 #
 # Every step checks what is already there and skips it, so running a target
 # twice is cheap. System packages are installed with apt (Debian/Ubuntu).
@@ -26,6 +27,7 @@ XVFB_SCREEN ?= 1280x900x24
 DESKTOP_PKGS := libwebkit2gtk-4.1-dev pkg-config
 XVFB_PKGS    := xvfb xauth
 BROWSER_PKGS := chromium
+SCREENSHOT_PKGS := imagemagick
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT  := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600
@@ -41,12 +43,13 @@ DESKTOP_SRCS := go.mod go.sum wails.json $(wildcard build/appicon.png) \
 	frontend/index.html frontend/vite.config.ts frontend/svelte.config.js \
 	frontend/tsconfig.json frontend/package-lock.json
 
-.PHONY: help run build cli test test-go test-frontend test-e2e browser-deps bench \
-	desktop-deps xvfb-deps wails-cli frontend-deps clean
+.PHONY: help run build cli test test-go test-frontend test-e2e test-desktop browser-deps bench \
+	desktop-deps xvfb-deps screenshot-deps wails-cli frontend-deps clean
 
 help:
 	@echo "make run     build the desktop app, open $(WORKFLOW) and run it on $(INPUT)"
-	@echo "make test    vet and unit-test Go and the frontend"
+	@echo "make test    vet and unit-test Go and the frontend, browser and desktop smoke tests"
+	@echo "make test-desktop  start the built app under Xvfb and check a screenshot ($(SMOKE_SHOT))"
 	@echo "make build   build the desktop app ($(DESKTOP_BIN))"
 	@echo "make cli     build the headless CLI ($(CLI_BIN), no cgo)"
 	@echo "make bench   run the Go benchmarks"
@@ -54,7 +57,7 @@ help:
 
 ## ---- tests ---------------------------------------------------------------
 
-test: test-go test-frontend test-e2e
+test: test-go test-frontend test-e2e test-desktop
 
 test-go:
 	go vet ./...
@@ -69,6 +72,22 @@ test-frontend: frontend-deps
 test-e2e: frontend-deps browser-deps
 	cd frontend && npm run build
 	cd frontend && npm run e2e
+
+# Desktop smoke test: the real binary runs $(SMOKE_WORKFLOW) on $(SMOKE_INPUT)
+# under xvfb-run; internal/smoke takes screenshots until one shows the window
+# with nodes, live metrics and the editor (or fails after $(SMOKE_TIMEOUT)), then
+# stops the app and Xvfb. It prints the path of the screenshot it keeps.
+SMOKE_BIN      := bin/smoke
+SMOKE_SHOT     := build/smoke/desktop.png
+SMOKE_SCREEN   := 1280x900x24
+SMOKE_TIMEOUT  := 60s
+SMOKE_WORKFLOW := examples/card_screening.kumeo
+SMOKE_INPUT    := examples/data/card_payments.jsonl
+
+test-desktop: build xvfb-deps screenshot-deps
+	go build -o $(SMOKE_BIN) ./internal/smoke
+	./$(SMOKE_BIN) -out $(SMOKE_SHOT) -screen $(SMOKE_SCREEN) -timeout $(SMOKE_TIMEOUT) -- \
+		./$(DESKTOP_BIN) --run --input $(SMOKE_INPUT) $(SMOKE_WORKFLOW)
 
 # bench: the language and engine micro benchmarks (100 ms each), then the
 # engine comparison. Its last line is one JSON object (kumeo_eps,
@@ -136,6 +155,10 @@ desktop-deps:
 
 xvfb-deps:
 	$(call apt-install,$(XVFB_PKGS))
+
+# ImageMagick's import takes the desktop smoke test's screenshots.
+screenshot-deps:
+	$(call apt-install,$(SCREENSHOT_PKGS))
 
 # The browser tests drive Debian's Chromium with playwright-core.
 browser-deps:
