@@ -28,8 +28,7 @@ type input struct {
 	key      string
 	subjects []string
 	subs     []*nats.Subscription
-	consume  jetstream.ConsumeContext
-	work     chan jetstream.Msg
+	quit     chan struct{} // stops the durable workers
 	workers  sync.WaitGroup
 }
 
@@ -183,32 +182,50 @@ func (in *inputs) subscribeDurable(ctx context.Context, g *graph, w want, sub *i
 	if err != nil {
 		return fmt.Errorf("engine: durable consumer %s: %w", durable, err)
 	}
-	sub.work = make(chan jetstream.Msg, 2*r.opts.Concurrency)
+	// Each worker pulls its own batches and acks each message once its
+	// event is fully handled. Pulling (rather than a push callback that
+	// waits for a free worker) keeps heartbeats and flow control out of
+	// the handlers' way when the machine is saturated.
+	sub.quit = make(chan struct{})
 	for i := 0; i < r.opts.Concurrency; i++ {
 		sub.workers.Add(1)
 		go func() {
 			defer sub.workers.Done()
-			for m := range sub.work {
-				if r.stopped.Load() {
-					if !r.aborted.Load() {
-						m.Nak() // not handled: redeliver at once to whoever consumes next
+			for {
+				select {
+				case <-sub.quit:
+					return
+				default:
+				}
+				batch, err := cons.Fetch(256, jetstream.FetchMaxWait(500*time.Millisecond))
+				if err != nil {
+					if r.stopped.Load() {
+						return
+					}
+					r.log.Debug("durable fetch", "err", err)
+					select {
+					case <-sub.quit:
+						return
+					case <-time.After(50 * time.Millisecond):
 					}
 					continue
 				}
-				h(&nats.Msg{Subject: m.Subject(), Header: m.Headers(), Data: m.Data()})
-				m.Ack()
+				for m := range batch.Messages() {
+					if r.stopped.Load() {
+						if !r.aborted.Load() {
+							m.Nak() // not handled: redeliver at once to whoever consumes next
+						}
+						continue
+					}
+					h(&nats.Msg{Subject: m.Subject(), Header: m.Headers(), Data: m.Data()})
+					m.Ack()
+				}
+				if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !r.stopped.Load() {
+					r.log.Debug("durable batch", "err", err)
+				}
 			}
 		}()
 	}
-	cc, err := cons.Consume(func(m jetstream.Msg) { sub.work <- m },
-		jetstream.PullMaxMessages(1024), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-			r.log.Debug("durable consumer", "err", err)
-		}))
-	if err != nil {
-		close(sub.work)
-		return err
-	}
-	sub.consume = cc
 	return nil
 }
 
@@ -228,14 +245,15 @@ func (in *inputs) drain(ctx context.Context, sub *input) error {
 			}
 		}
 	}
-	if sub.consume != nil {
-		sub.consume.Drain()
+	if sub.quit != nil {
+		close(sub.quit)
+		done := make(chan struct{})
+		go func() { sub.workers.Wait(); close(done) }()
 		select {
-		case <-sub.consume.Closed():
+		case <-done:
 		case <-ctx.Done():
+			errs = append(errs, ctx.Err())
 		}
-		close(sub.work)
-		sub.workers.Wait()
 	}
 	return errors.Join(errs...)
 }
