@@ -8,6 +8,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -767,7 +768,7 @@ func (r *Run) deadLetter(g *graph, agent, channel string, raw []byte, span trace
 	if err := r.nc.PublishMsg(&nats.Msg{Subject: subject, Header: h, Data: raw}); err != nil {
 		r.log.Error("dead-letter publish failed", "subject", subject, "err", err)
 	}
-	r.rec.Observe(agent, trace.Out, span, subject, raw, cause)
+	r.record(agent, trace.Out, span, subject, raw, cause)
 }
 
 // publish encodes an event and publishes it with its trace headers.
@@ -817,7 +818,31 @@ func (r *Run) observe(agent string, dir trace.Direction, span trace.Span, data m
 	if data != nil {
 		payload, _ = appendObject(nil, data)
 	}
-	r.rec.Observe(agent, dir, span, "", payload, err)
+	r.record(agent, dir, span, "", payload, err)
+}
+
+// maxTracePayload bounds the payload carried by a published trace record.
+const maxTracePayload = 4096
+
+// record keeps an event in or out of an agent in the recorder and
+// publishes it on the workflow's trace subject, so tools outside the
+// process (and the desktop app watching a deployed workflow) see the same
+// records. Only sampled events and dead letters are recorded.
+func (r *Run) record(agent string, dir trace.Direction, span trace.Span, subject string, payload []byte, err error) {
+	r.rec.Observe(agent, dir, span, subject, payload, err)
+	rec := trace.Record{Span: span, TS: time.Now().UnixMilli(), Agent: agent, Dir: dir, Subject: subject, Size: len(payload)}
+	if err != nil {
+		rec.Error = err.Error()
+	}
+	if len(payload) > maxTracePayload {
+		payload, rec.Truncated = payload[:maxTracePayload], true
+	}
+	rec.Payload = string(payload)
+	if b, jerr := json.Marshal(rec); jerr == nil {
+		if perr := r.nc.Publish(trace.Subject(r.g.Load().plan.Name), b); perr != nil {
+			r.log.Debug("trace publish failed", "err", perr)
+		}
+	}
 }
 
 func selectField(data map[string]any, field string) (map[string]any, error) {

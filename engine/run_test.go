@@ -547,3 +547,21 @@ func TestOnFailureChannelErrorAndFallbackAgent(t *testing.T) {
 	assert.Equal(t, "yes", e["rescue"], "on_failure.fallback naming an agent hands the event to it")
 	h.assertSettled()
 }
+
+func TestTracePublished(t *testing.T) {
+	h := start(t, chainFlow, Options{})
+	records := h.collect(trace.Subject("W"))
+	out := h.collect("out")
+	h.publish("in", map[string]any{"n": 1})
+	eventually(t, func() bool { return len(out()) == 1 && len(records()) >= 4 }, "records %d", len(records()))
+	span, ok := trace.Extract(out()[0].Header)
+	require.True(t, ok)
+	var path []string
+	for _, m := range records() {
+		var rec trace.Record
+		require.NoError(t, json.Unmarshal(m.Data, &rec))
+		assert.Equal(t, span.TraceID, rec.TraceID)
+		path = append(path, rec.Agent+":"+string(rec.Dir))
+	}
+	assert.Equal(t, []string{"a:in", "a:out", "b:in", "b:out"}, path)
+}
