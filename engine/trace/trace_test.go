@@ -314,10 +314,23 @@ func TestRecorderConcurrent(t *testing.T) {
 	readers.Wait()
 	assert.Len(t, r.Recent("agent0", 0), 50)
 	assert.Len(t, r.Traces(0), 100)
+	// A writer descheduled between its two records can find its trace
+	// evicted by the other writers in between, and its Out record then
+	// starts the trace again alone; every other trace has both records.
+	complete := 0
 	for _, id := range r.Traces(0) {
 		p, _ := r.Trace(id)
-		assert.Len(t, p, 2)
+		require.NotEmpty(t, p)
+		require.LessOrEqual(t, len(p), 2)
+		if len(p) == 2 {
+			assert.Equal(t, trace.In, p[0].Dir)
+			assert.Equal(t, trace.Out, p[1].Dir)
+			complete++
+		} else {
+			assert.Equal(t, trace.Out, p[0].Dir)
+		}
 	}
+	assert.Greater(t, complete, 50, "most traces have their in and out record")
 }
 
 func BenchmarkRecorderObserve(b *testing.B) {
