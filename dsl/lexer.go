@@ -130,12 +130,7 @@ func lex(src []byte) ([]Token, []lexError) {
 			} else {
 				i = j + 3
 			}
-			for k := start; k < i; k++ {
-				if src[k] == '\n' {
-					line++
-					lineStart = k + 1
-				}
-			}
+			line, lineStart = countLines(src[:i], start, line, lineStart)
 		case c == '"' || c == '\'':
 			tok.Kind = TokString
 			j := i + 1
@@ -189,39 +184,13 @@ func lex(src []byte) ([]Token, []lexError) {
 				errs = append(errs, lexError{start, n, "Unterminated comment", "A comment opened with /* must be closed with */."})
 				tok.Kind = TokInvalid
 			}
-			for k := start; k < j; k++ {
-				if src[k] == '\n' {
-					line++
-					lineStart = k + 1
-				}
-			}
+			line, lineStart = countLines(src[:j], start, line, lineStart)
 			i = j
 		default:
 			i++
-			switch c {
-			case '{':
-				tok.Kind = TokLBrace
-			case '}':
-				tok.Kind = TokRBrace
-			case '(':
-				tok.Kind = TokLParen
-			case ')':
-				tok.Kind = TokRParen
-			case '[':
-				tok.Kind = TokLBracket
-			case ']':
-				tok.Kind = TokRBracket
-			case ',':
-				tok.Kind = TokComma
-			case ';':
-				tok.Kind = TokSemi
-			case ':':
-				tok.Kind = TokColon
-			case '=':
-				tok.Kind = TokAssign
-			case '.':
-				tok.Kind = TokDot
-			default:
+			if k := punctKinds[c]; k != TokEOF {
+				tok.Kind = k
+			} else {
 				tok.Kind = TokInvalid
 				if c >= utf8.RuneSelf {
 					_, size := utf8.DecodeRune(src[start:])
@@ -236,6 +205,25 @@ func lex(src []byte) ([]Token, []lexError) {
 	}
 	toks = append(toks, Token{Kind: TokEOF, Start: n, End: n, Line: line, Col: n - lineStart + 1})
 	return toks, errs
+}
+
+// punctKinds maps single-character punctuation to its token kind; other
+// bytes map to TokEOF (the zero kind).
+var punctKinds = [256]TokenKind{
+	'{': TokLBrace, '}': TokRBrace, '(': TokLParen, ')': TokRParen, '[': TokLBracket, ']': TokRBracket,
+	',': TokComma, ';': TokSemi, ':': TokColon, '=': TokAssign, '.': TokDot,
+}
+
+// countLines advances the line count over the newlines in src[from:],
+// returning the new line number and the offset where the last line starts.
+func countLines(src []byte, from, line, lineStart int) (int, int) {
+	for k := from; k < len(src); k++ {
+		if src[k] == '\n' {
+			line++
+			lineStart = k + 1
+		}
+	}
+	return line, lineStart
 }
 
 func isIdentStart(c byte) bool {
