@@ -63,8 +63,10 @@ func (r Ref) MarshalJSON() ([]byte, error) {
 //	{"op":"remove_source","address":"x"} or "index": n / remove_target
 //
 // set/unset accept "id": "workflow" for workflow properties and "source" /
-// "target" for the endpoint (whole value without key, its options with a
-// key). Workflow selects a block when the file has several.
+// "target" for an endpoint: without a key the whole value (with "index",
+// only that endpoint of the list), "address" its address, any other key
+// one of its options. "index" picks the endpoint (default the first).
+// Workflow selects a block when the file has several.
 type Op struct {
 	Op       string `json:"op"`
 	Workflow string `json:"workflow,omitempty"`
@@ -544,24 +546,60 @@ func refOffsets(s, ref string) []int {
 	}
 }
 
+// endpoint returns the source or target the set/unset operation addresses:
+// the one at op.Index, the first without an index.
+func (e *editor) endpoint() (*Endpoint, error) {
+	eps := e.w.Sources
+	if e.op.ID == "target" {
+		eps = e.w.Targets
+	}
+	i := 0
+	if e.op.Index != nil {
+		i = *e.op.Index
+	}
+	if i < 0 || i >= len(eps) || eps[i].Call == nil {
+		return nil, fmt.Errorf("%w: %s %d (the workflow has %d)", ErrNoEndpoint, e.op.ID, i, len(eps))
+	}
+	return eps[i], nil
+}
+
+// setAddress replaces an endpoint's address (its first string argument,
+// positional or named subject, topic, path...) and keeps everything else.
+func (e *editor) setAddress() ([]TextEdit, error) {
+	n, _, d := ParseValue("value", []byte(e.op.Value))
+	if d.HasErrors() {
+		return nil, fmt.Errorf("%w: address: %s", ErrInvalidValue, d.Errors()[0].Message())
+	}
+	if _, ok := n.(*String); !ok {
+		return nil, fmt.Errorf("%w: an address is a string such as \"payments.in\"", ErrInvalidValue)
+	}
+	text, _, err := e.fragment("value", e.op.Value)
+	if err != nil {
+		return nil, err
+	}
+	ep, err := e.endpoint()
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range ep.Call.Args {
+		if _, ok := a.Value.(*String); ok && (a.Name == "" || isAddressArg(a.Name)) {
+			return []TextEdit{e.replaceValue(a.Value, text)}, nil
+		}
+	}
+	return e.insertItem(callSeq(ep.Call), 0, text, ""), nil
+}
+
 // container returns the call or object the set/unset operation addresses.
 func (e *editor) container() (Node, bool, error) {
 	switch e.op.ID {
 	case "workflow":
 		return e.w.Block.Body, true, nil
 	case "source", "target":
-		eps := e.w.Sources
-		if e.op.ID == "target" {
-			eps = e.w.Targets
+		ep, err := e.endpoint()
+		if err != nil {
+			return nil, false, err
 		}
-		i := 0
-		if e.op.Index != nil {
-			i = *e.op.Index
-		}
-		if i < 0 || i >= len(eps) || eps[i].Call == nil {
-			return nil, false, fmt.Errorf("%w: %s %d", ErrNoEndpoint, e.op.ID, i)
-		}
-		return eps[i].Call, false, nil
+		return ep.Call, false, nil
 	}
 	a, err := e.agent(e.op.ID)
 	if err != nil {
@@ -578,14 +616,28 @@ func (e *editor) set() ([]TextEdit, error) {
 		return nil, fmt.Errorf("%w: set needs an id (an agent id, workflow, source or target)", ErrBadOp)
 	}
 	if (e.op.ID == "source" || e.op.ID == "target") && (e.op.Key == "" || e.op.Key == e.op.ID) {
-		text, _, err := e.fragment("value", e.op.Value)
+		text, n, err := e.fragment("value", e.op.Value)
 		if err != nil {
 			return nil, err
+		}
+		if e.op.Index != nil {
+			// One endpoint of the list: the others stay as written.
+			if _, ok := n.(*Call); !ok {
+				return nil, fmt.Errorf("%w: a %s is a call such as NATS(\"subject\")", ErrInvalidValue, e.op.ID)
+			}
+			ep, err := e.endpoint()
+			if err != nil {
+				return nil, err
+			}
+			return []TextEdit{e.replaceValue(ep.Node, text)}, nil
 		}
 		if p := e.w.Block.Get(e.op.ID); p != nil {
 			return []TextEdit{e.replaceValue(p.Value, text)}, nil
 		}
 		return e.insertProperty(e.w.Block.Body, true, e.op.ID, text)
+	}
+	if (e.op.ID == "source" || e.op.ID == "target") && e.op.Key == "address" {
+		return e.setAddress()
 	}
 	if e.op.Key == "" {
 		return nil, fmt.Errorf("%w: set needs a key", ErrBadOp)
@@ -669,6 +721,25 @@ func (e *editor) unset() ([]TextEdit, error) {
 		return nil, err
 	}
 	parts := strings.Split(e.op.Key, ".")
+	if (e.op.ID == "source" || e.op.ID == "target") && parts[0] != "options" {
+		// As for set: a key of an endpoint lives in its options object. An
+		// options object left empty goes too.
+		call := c.(*Call)
+		for i, a := range call.Args {
+			o, ok := a.Value.(*Object)
+			if !ok || (a.Name != "" && a.Name != "options") {
+				continue
+			}
+			if len(parts) == 1 && len(o.Props) == 1 && o.Props[0].Key == parts[0] {
+				return e.removeItem(callSeq(call), i), nil
+			}
+			c, block = o, false
+			break
+		}
+		if c == Node(call) {
+			return nil, nil
+		}
+	}
 	for len(parts) > 1 {
 		var next Node
 		switch v := c.(type) {
