@@ -15,6 +15,7 @@ import (
 	"flag"
 	"log"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -53,6 +54,17 @@ func main() {
 		Emit:      emit,
 		Workspace: app.WorkspaceOptions{InitialPath: path},
 	})
+	var stopOnce sync.Once
+	shutdown := func() {
+		stopOnce.Do(func() {
+			windowCtx.Store(nil)
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			if err := services.Shutdown(ctx); err != nil {
+				log.Printf("shutdown: %v", err)
+			}
+		})
+	}
 
 	err := wails.Run(&options.App{
 		Title:            "Kumeo",
@@ -68,12 +80,16 @@ func main() {
 				go autorun(services, path, *input)
 			}
 		},
+		// Runs, watchers and their events stop while the window still
+		// exists: an event sent to a destroyed web view is an error in
+		// WebKit. OnShutdown covers the ways out that skip OnBeforeClose
+		// (a signal, the runtime's Quit); a second Shutdown does nothing.
+		OnBeforeClose: func(context.Context) bool {
+			shutdown()
+			return false
+		},
 		OnShutdown: func(context.Context) {
-			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-			defer cancel()
-			if err := services.Shutdown(ctx); err != nil {
-				log.Printf("shutdown: %v", err)
-			}
+			shutdown()
 		},
 		Bind: []any{services.Workspace, services.Runs},
 		Linux: &linux.Options{

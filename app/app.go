@@ -10,6 +10,7 @@ package app
 
 import (
 	"context"
+	"sync/atomic"
 )
 
 // Emitter sends a named event with its payload to the UI. Event names are
@@ -32,6 +33,8 @@ type Options struct {
 type App struct {
 	Workspace *Workspace
 	Runs      *Runs
+
+	quiet atomic.Bool
 }
 
 // New returns the services of the app.
@@ -42,12 +45,38 @@ func New(opts Options) *App {
 	if opts.Runs.Emit == nil {
 		opts.Runs.Emit = opts.Emit
 	}
+	a := &App{}
+	opts.Workspace.Emit = a.gate(opts.Workspace.Emit)
+	opts.Runs.Emit = a.gate(opts.Runs.Emit)
 	ws := NewWorkspace(opts.Workspace)
-	return &App{Workspace: ws, Runs: NewRuns(ws, opts.Runs)}
+	a.Workspace, a.Runs = ws, NewRuns(ws, opts.Runs)
+	return a
 }
 
-// Shutdown stops every run, the embedded bus and the file watcher.
+// gate returns an Emitter that passes events to emit until Quiet.
+func (a *App) gate(emit Emitter) Emitter {
+	if emit == nil {
+		return nil
+	}
+	return func(name string, data ...any) {
+		if !a.quiet.Load() {
+			emit(name, data...)
+		}
+	}
+}
+
+// Quiet stops every event of the services from reaching the window: call
+// it before the window goes away (an event sent to a destroyed window is
+// an error there). It cannot be undone.
+func (a *App) Quiet() {
+	a.quiet.Store(true)
+}
+
+// Shutdown stops every run, the embedded bus and the file watcher. It is
+// quiet first: nothing it stops reports to the window, which may be gone.
+// Calling it again does nothing more.
 func (a *App) Shutdown(ctx context.Context) error {
+	a.Quiet()
 	err := a.Runs.shutdown(ctx)
 	a.Workspace.shutdown()
 	return err

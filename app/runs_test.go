@@ -472,10 +472,11 @@ func TestRunsOwnBusAndTemplate(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	n := len(rec.all())
 	require.NoError(t, a.Shutdown(ctx))
 	done = true
 	assert.Equal(t, StateStopped, a.Runs.List()[0].State)
-	assert.Equal(t, StatusEvent{ID: info.ID, State: StateStopped}, rec.named(StatusEventName(info.ID))[1])
+	assert.Len(t, rec.all(), n, "the window may be gone: shutdown reports nothing")
 }
 
 // BenchmarkRunsStart measures starting (and stopping) a run of the card

@@ -215,6 +215,27 @@ func (w *Workspace) Update(path, text string) (Analysis, error) {
 	return d.analysis(), nil
 }
 
+// Analyze returns the language view of text as if it were the document at
+// path, without storing it: the document's text and version do not change.
+// The conflict dialog checks a merged text with it before it replaces the
+// document. While the text does not parse the graph is the partial one of
+// what did.
+func (w *Workspace) Analyze(path, text string) (Analysis, error) {
+	abs, err := w.abs(path)
+	if err != nil {
+		return Analysis{}, err
+	}
+	w.mu.Lock()
+	version := 0
+	if d := w.docs[abs]; d != nil {
+		version = d.version
+	}
+	w.mu.Unlock()
+	d := &document{path: abs, version: version}
+	d.setText([]byte(text))
+	return d.analysis(), nil
+}
+
 // Apply performs a canvas action, given as an edit operation in the JSON of
 // `kumeo edit --op`, on the current text. baseVersion is the version the UI
 // showed when the user acted: an edit made on an older text is refused, as
