@@ -131,6 +131,9 @@ type ConflictEvent struct {
 	Path   string `json:"path"`
 	Mine   string `json:"mine"`
 	Theirs string `json:"theirs"`
+	// Base is the file's content both started from: what the document
+	// last read or wrote, so a merge can tell whose change a line is.
+	Base string `json:"base"`
 }
 
 // convertGraph converts g, whose ranges index the text x was built from.

@@ -145,7 +145,7 @@ func (w *Workspace) checkDisk(path string) {
 		name, payload = EventReloaded, ReloadedEvent{Doc: d.dto()}
 	} else {
 		d.theirs = src
-		name, payload = EventConflict, ConflictEvent{Path: path, Mine: string(d.text), Theirs: string(src)}
+		name, payload = EventConflict, ConflictEvent{Path: path, Mine: string(d.text), Theirs: string(src), Base: string(d.disk)}
 	}
 	w.mu.Unlock()
 	w.emit(name, payload)

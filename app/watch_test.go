@@ -91,7 +91,7 @@ func TestWatchConflictWithLocalEdits(t *testing.T) {
 			theirs := flow + "// theirs\n"
 			replaceLikeAnEditor(t, path, theirs)
 			ev := rec.wait(t, EventConflict, nil).(ConflictEvent)
-			assert.Equal(t, ConflictEvent{Path: path, Mine: mine, Theirs: theirs}, ev)
+			assert.Equal(t, ConflictEvent{Path: path, Mine: mine, Theirs: theirs, Base: flow}, ev)
 			assert.Empty(t, rec.named(EventReloaded), "never a silent overwrite")
 
 			doc, err := ws.Open(path)

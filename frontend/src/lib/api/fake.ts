@@ -109,6 +109,12 @@ export function createFakeApi(opts: FakeOptions = {}) {
         texts.set(path, text);
         return analysis(path, text);
       },
+      analyze: async (path, text) => {
+        record('analyze', path, text);
+        await wait();
+        const a = analyze(text);
+        return { ...a, graph: a.parseOK ? a.graph : null, version };
+      },
       apply: async (path, op, baseVersion) => {
         record('apply', path, op, baseVersion);
         await wait();

@@ -13,6 +13,8 @@ export interface WorkspaceApi {
   initialPath(): Promise<string>;
   open(path: string): Promise<Doc>;
   update(path: string, text: string): Promise<Analysis>;
+  /** Diagnostics and graph of a text, without storing it (the merge check). */
+  analyze(path: string, text: string): Promise<Analysis>;
   apply(path: string, op: EditOp, baseVersion: number): Promise<Change>;
   format(path: string): Promise<Change>;
   save(path: string): Promise<void>;
@@ -100,6 +102,7 @@ export const wailsApi: Api = {
     initialPath: () => (has('Workspace', 'InitialPath') ? call('Workspace', 'InitialPath') : Promise.resolve('')),
     open: (path) => call('Workspace', 'Open', path),
     update: (path, text) => call('Workspace', 'Update', path, text),
+    analyze: (path, text) => call('Workspace', 'Analyze', path, text),
     apply: (path, op, baseVersion) => call('Workspace', 'Apply', path, JSON.stringify(op), baseVersion),
     format: (path) => call('Workspace', 'Format', path),
     save: (path) => call('Workspace', 'Save', path),

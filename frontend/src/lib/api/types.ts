@@ -253,4 +253,6 @@ export interface Conflict {
   path: string;
   mine: string;
   theirs: string;
+  /** The file's content both started from (absent from older senders). */
+  base?: string;
 }
