@@ -90,3 +90,52 @@ func BenchmarkRunCardScreening(b *testing.B) {
 		})
 	}
 }
+
+// fraudEvents are payments of the engine benchmark's workload
+// (examples/fraud_bench.kumeo), one of them with padded strings.
+var fraudEvents = [][]byte{
+	[]byte(`{"tx_id":"000000000000000001","amount":258.18,"currency":"EUR","merchant":"Metro Fuel","mcc":"5411","country":"IT","card_country":"IT","hour":21,"customer":"c-250426","channel":"pos","ts":1795453200}`),
+	[]byte(`{"tx_id":"000000000000000002","amount":4163.10,"currency":"EUR","merchant":"  Nordic Air ","mcc":"5816","country":"NL","card_country":"US","hour":21,"customer":"c-885253","channel":"ecom","ts":1795453200}`),
+	[]byte(`{"tx_id":"000000000000000003","amount":154.14,"currency":"USD","merchant":"Corner Books","mcc":"4121","country":"IT","card_country":"IT","hour":16,"customer":"c-608496","channel":"pos","ts":1795453200}`),
+	[]byte(`{"tx_id":"000000000000000004","amount":7687.25,"currency":"EUR","merchant":"Corner Books","mcc":"4121","country":"US","card_country":"PL","hour":5,"customer":"c-616902","channel":"pos","ts":1795453200}`),
+}
+
+// BenchmarkEnterFraud measures the engine's own work per event on the
+// benchmark workflow: decoding, the four chained agents, encoding and
+// publishing to a target (with no subscriber, so the server drops it). It
+// calls the subscription handler directly, leaving out the delivery of
+// source events, which is the bus's work.
+func BenchmarkEnterFraud(b *testing.B) {
+	src, err := os.ReadFile("../examples/fraud_bench.kumeo")
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, d := dsl.Parse("fraud_bench.kumeo", src)
+	if d.HasErrors() {
+		b.Fatal(d)
+	}
+	bs := bustest.Run(b)
+	// No sampled traces: they are bounded per second, not per event, and
+	// would make the cost per event depend on the benchmark's speed (under
+	// valgrind, every event would be sampled).
+	run, diags, err := Start(context.Background(), f, "", Options{Bus: bs, TraceRate: -1})
+	if err != nil {
+		b.Fatal(err, diags)
+	}
+	defer run.Stop(context.Background())
+	g := run.g.Load()
+	msgs := make([]*nats.Msg, len(fraudEvents))
+	for i, e := range fraudEvents {
+		msgs[i] = &nats.Msg{Subject: "payments.card.tx", Data: e}
+	}
+	b.ResetTimer()
+	m := cpumeter.Start(b)
+	for i := 0; i < b.N; i++ {
+		run.enter(g, "source", g.consumers["source"], msgs[i%len(msgs)], true)
+	}
+	m.Stop(b, 0)
+	b.StopTimer()
+	if l := run.Ledger(); l.Out != uint64(b.N) {
+		b.Fatalf("ledger %+v: every event must be delivered", l)
+	}
+}

@@ -493,8 +493,9 @@ func (r *Run) enter(g *graph, ch string, targets []*node, msg *nats.Msg, countRu
 		flags = fDead
 	} else {
 		ev := &flow.Event{Data: data, Raw: msg.Data, ID: span.EventID, TraceID: span.TraceID, Subject: msg.Subject}
-		sampled := r.sampler.take()
-		flags = r.dispatch(g, targets, ev, span, sampled)
+		now := metrics.Now()
+		sampled := r.sampler.take(now)
+		flags = r.dispatch(g, targets, ev, span, sampled, now)
 	}
 	if countRun {
 		r.finish(flags)
@@ -513,24 +514,29 @@ func (r *Run) finish(flags uint8) {
 }
 
 // dispatch hands an event to several consumers, copying it for all but
-// the last so branches cannot see each other's changes.
-func (r *Run) dispatch(g *graph, to []*node, ev *flow.Event, span trace.Span, sampled bool) uint8 {
+// the last so branches cannot see each other's changes. now is a recent
+// reading of metrics.Now, passed along the chain of agents so the clock is
+// read once per agent call.
+func (r *Run) dispatch(g *graph, to []*node, ev *flow.Event, span trace.Span, sampled bool, now int64) uint8 {
 	var flags uint8
 	for i, n := range to {
 		e := ev
 		if i < len(to)-1 {
 			e = cloneEvent(ev)
 		}
-		flags |= r.handle(g, n, e, span, sampled)
+		if i > 0 {
+			now = metrics.Now()
+		}
+		flags |= r.handle(g, n, e, span, sampled, now)
 	}
 	return flags
 }
 
-// handle runs one agent on one event and forwards the result.
-func (r *Run) handle(g *graph, n *node, ev *flow.Event, span trace.Span, sampled bool) uint8 {
+// handle runs one agent on one event, which reached it at start (a
+// reading of metrics.Now), and forwards the result.
+func (r *Run) handle(g *graph, n *node, ev *flow.Event, span trace.Span, sampled bool, start int64) uint8 {
 	ap := n.ap
 	n.m.Received()
-	start := time.Now()
 	if sampled {
 		r.observe(ap.ID, trace.In, span, ev.Data, nil)
 	}
@@ -539,13 +545,13 @@ func (r *Run) handle(g *graph, n *node, ev *flow.Event, span trace.Span, sampled
 		sub, err := selectField(ev.Data, ap.Field)
 		if err != nil {
 			n.m.Failed()
-			n.m.Latency.Since(start)
+			n.m.Latency.RecordSince(start)
 			return r.failed(g, n, ev, span, sampled, flow.Permanent(err))
 		}
 		in = &flow.Event{Data: sub, Raw: ev.Raw, ID: ev.ID, TraceID: ev.TraceID, Subject: ev.Subject}
 	}
 	out, err := r.execute(n, in)
-	n.m.Latency.Since(start)
+	now := n.m.Latency.RecordSince(start)
 	if err != nil {
 		return r.failed(g, n, ev, span, sampled, err)
 	}
@@ -571,20 +577,20 @@ func (r *Run) handle(g *graph, n *node, ev *flow.Event, span trace.Span, sampled
 		if out.Route < 0 || out.Route >= len(ap.Routes) {
 			return fFiltered
 		}
-		return r.deliver(g, ap.Routes[out.Route], in, child, sampled)
+		return r.deliver(g, ap.Routes[out.Route], in, child, sampled, now)
 	}
 	n.m.Emitted()
 	if sampled {
 		r.observe(ap.ID, trace.Out, child, in.Data, nil)
 	}
-	return r.emit(g, n, in, child, sampled)
+	return r.emit(g, n, in, child, sampled, now)
 }
 
 // emit sends an agent's output to its consumers or sinks.
-func (r *Run) emit(g *graph, n *node, ev *flow.Event, span trace.Span, sampled bool) uint8 {
+func (r *Run) emit(g *graph, n *node, ev *flow.Event, span trace.Span, sampled bool, now int64) uint8 {
 	ch := n.ap.Output
 	if len(g.plan.Consumers[ch]) > 0 {
-		return r.forward(g, ch, ev, span, sampled)
+		return r.forward(g, ch, ev, span, sampled, now)
 	}
 	var flags uint8
 	for i, d := range n.ap.Sink {
@@ -592,7 +598,7 @@ func (r *Run) emit(g *graph, n *node, ev *flow.Event, span trace.Span, sampled b
 		if i < len(n.ap.Sink)-1 && d.Target == nil {
 			e = cloneEvent(ev)
 		}
-		flags |= r.deliver(g, d, e, span, sampled)
+		flags |= r.deliver(g, d, e, span, sampled, now)
 	}
 	if len(n.ap.Sink) == 0 {
 		flags |= fDelivered
@@ -600,7 +606,7 @@ func (r *Run) emit(g *graph, n *node, ev *flow.Event, span trace.Span, sampled b
 	return flags
 }
 
-func (r *Run) deliver(g *graph, d Destination, ev *flow.Event, span trace.Span, sampled bool) uint8 {
+func (r *Run) deliver(g *graph, d Destination, ev *flow.Event, span trace.Span, sampled bool, now int64) uint8 {
 	if d.Target != nil {
 		if err := r.publish(d.Target.Subject, ev, span); err != nil {
 			r.log.Error("publish to target failed", "subject", d.Target.Subject, "err", err)
@@ -609,12 +615,12 @@ func (r *Run) deliver(g *graph, d Destination, ev *flow.Event, span trace.Span, 
 		}
 		return fDelivered
 	}
-	return r.forward(g, d.Channel, ev, span, sampled)
+	return r.forward(g, d.Channel, ev, span, sampled, now)
 }
 
 // forward passes an event on a channel to its local consumers in memory and
 // publishes it once for consumers running elsewhere.
-func (r *Run) forward(g *graph, ch string, ev *flow.Event, span trace.Span, sampled bool) uint8 {
+func (r *Run) forward(g *graph, ch string, ev *flow.Event, span trace.Span, sampled bool, now int64) uint8 {
 	local := g.consumers[ch]
 	var flags uint8
 	if g.remote[ch] || len(local) == 0 && len(g.plan.Consumers[ch]) == 0 {
@@ -627,9 +633,10 @@ func (r *Run) forward(g *graph, ch string, ev *flow.Event, span trace.Span, samp
 			return fDead
 		}
 		flags |= fDelivered
+		now = metrics.Now() // the local consumers get it after the publish
 	}
 	if len(local) > 0 {
-		flags |= r.dispatch(g, local, ev, span, sampled)
+		flags |= r.dispatch(g, local, ev, span, sampled, now)
 	}
 	return flags
 }
@@ -728,7 +735,7 @@ func (r *Run) failed(g *graph, n *node, ev *flow.Event, span trace.Span, sampled
 		}
 		if fb := g.nodes[id]; fb != nil && fb.local && fb != n {
 			n.m.Emitted() // handed to the fallback agent
-			return r.handle(g, fb, ev, span, sampled)
+			return r.handle(g, fb, ev, span, sampled, metrics.Now())
 		}
 	}
 	action, channel := ap.Failure.Action, ap.Failure.Channel
@@ -884,11 +891,13 @@ type sampler struct {
 
 func newSampler(rate int) *sampler { return &sampler{rate: int64(rate)} }
 
-func (s *sampler) take() bool {
+// take reports whether to sample an event arriving at now (a reading of
+// metrics.Now).
+func (s *sampler) take(now int64) bool {
 	if s.rate < 0 {
 		return false
 	}
-	sec := time.Now().Unix()
+	sec := now / int64(time.Second)
 	if w := s.window.Load(); w != sec && s.window.CompareAndSwap(w, sec) {
 		s.count.Store(0)
 	}

@@ -50,6 +50,11 @@ type DataProcessor struct {
 	rules     ruleSet
 	features  []feature
 	hasOutput bool // features were given: the output is a new object
+	// flat: every feature is a top-level field, so the output is made in
+	// place of the input object (which the agent owns) instead of a new
+	// one; kept maps each feature's name to whether it is a copied one.
+	flat bool
+	kept map[string]bool
 }
 
 type step uint8
@@ -95,6 +100,9 @@ func (a *DataProcessor) Process(_ context.Context, ev *flow.Event) (flow.Outcome
 			return flow.Outcome{}, err
 		}
 	}
+	if a.flat {
+		return a.project(data)
+	}
 	if a.hasOutput {
 		out := make(map[string]any, len(a.features))
 		for i := range a.features {
@@ -105,18 +113,63 @@ func (a *DataProcessor) Process(_ context.Context, ev *flow.Event) (flow.Outcome
 				}
 				continue
 			}
-			v, err := f.expr.Eval(data)
+			v, err := a.compute(f, data)
 			if err != nil {
-				return flow.Outcome{}, flow.Permanent(fmt.Errorf("%w: feature %q: %s", ErrInvalidEvent, f.out.name, firstLine(err.Error())))
-			}
-			if x, isFloat := v.(float64); isFloat && !finite(x) {
-				return flow.Outcome{}, flow.Permanent(fmt.Errorf("%w: feature %q: expression %q gave %g, which JSON cannot carry", ErrInvalidEvent, f.out.name, f.expr.Source, x))
+				return flow.Outcome{}, err
 			}
 			f.out.set(out, v)
 		}
 		ev.Data = out
 	}
 	return flow.Outcome{Action: flow.Emit}, nil
+}
+
+// project turns data into the output when every feature is top level:
+// the computed features are evaluated first (they see the input), then
+// every field that is not a feature, and every copied feature that is
+// absent or null, is deleted and the computed ones are set. The result is
+// what the general path builds as a new object.
+func (a *DataProcessor) project(data map[string]any) (flow.Outcome, error) {
+	var buf [16]any
+	vals := buf[:0]
+	if len(a.features) > len(buf) {
+		vals = make([]any, 0, len(a.features))
+	}
+	for i := range a.features {
+		f := &a.features[i]
+		if f.expr == nil {
+			vals = append(vals, nil)
+			continue
+		}
+		v, err := a.compute(f, data)
+		if err != nil {
+			return flow.Outcome{}, err
+		}
+		vals = append(vals, v)
+	}
+	for k, v := range data {
+		if copied, keep := a.kept[k]; !keep || copied && v == nil {
+			delete(data, k)
+		}
+	}
+	for i := range a.features {
+		if f := &a.features[i]; f.expr != nil {
+			data[f.out.name] = vals[i]
+		}
+	}
+	return flow.Outcome{Action: flow.Emit}, nil
+}
+
+// compute evaluates a computed feature on data.
+func (a *DataProcessor) compute(f *feature, data map[string]any) (any, error) {
+	v, err := f.expr.Eval(data)
+	if err != nil {
+		return nil, flow.Permanent(fmt.Errorf("%w: feature %q: %s", ErrInvalidEvent, f.out.name, firstLine(err.Error())))
+	}
+	if x, isFloat := v.(float64); isFloat && !finite(x) {
+		return nil, flow.Permanent(fmt.Errorf("%w: feature %q: expression %q gave %g, which JSON cannot carry", ErrInvalidEvent, f.out.name, f.expr.Source, x))
+	}
+	return v, nil
 }
 
 func (a *DataProcessor) clean(data map[string]any) {
@@ -353,6 +406,12 @@ func (p *params) dpFeatures(a *DataProcessor) error {
 		a.features = append(a.features, f)
 	}
 	a.hasOutput = true
+	a.flat = true
+	a.kept = make(map[string]bool, len(a.features))
+	for _, f := range a.features {
+		a.flat = a.flat && f.out.parts == nil
+		a.kept[f.out.name] = f.expr == nil
+	}
 	return nil
 }
 

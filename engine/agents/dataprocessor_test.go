@@ -215,6 +215,12 @@ func TestDataProcessorFeatures(t *testing.T) {
 			want:  map[string]any{"cur": "EUR", "a": 4.0, "b": "unset"},
 		},
 		{
+			name:  "a computed feature replacing an input field does not change what others see",
+			agent: `DataProcessor(id: "f", config: { features: ["amount: amount * 2", "orig: amount", "tx_id", "nulled"] })`,
+			in:    map[string]any{"amount": 3.0, "tx_id": "a", "nulled": nil, "other": "x"},
+			want:  map[string]any{"amount": 6.0, "orig": 3.0, "tx_id": "a"},
+		},
+		{
 			name:  "whitespace around name and colon",
 			agent: `DataProcessor(id: "f", config: { features: ["  spaced :  amount + 1", " plain  "] })`,
 			in:    map[string]any{"amount": 1.0, "plain": "p"},
@@ -314,6 +320,37 @@ func TestRemoveSpecialAllocatesOnlyOnChange(t *testing.T) {
 }
 
 func copyMap(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// Top-level features are made in place of the input; the result must be
+// what the general path (a new object) gives.
+func TestDataProcessorInPlaceMatchesNewObject(t *testing.T) {
+	agent := `DataProcessor(id: "f", config: { features: ["tx_id", "amount", "cur: currency ?? 'EUR'", "big: amount > 100", "amount_x2: amount * 2", "nulled"] })`
+	inputs := []map[string]any{
+		tx(),
+		{"tx_id": "a", "amount": 150.0, "currency": nil, "nulled": nil, "extra": []any{1.0}},
+		{"amount": 5.0, "big": "input field named like a feature", "amount_x2": 1.0},
+		{},
+	}
+	for i, in := range inputs {
+		flat := mustBuild(t, agent, "", "").(*DataProcessor)
+		general := mustBuild(t, agent, "", "").(*DataProcessor)
+		require.True(t, flat.flat)
+		general.flat = false
+		ev1, out1, err1 := process(t, flat, cloneData(in))
+		ev2, out2, err2 := process(t, general, cloneData(in))
+		assert.Equal(t, err2, err1, "input %d", i)
+		assert.Equal(t, out2, out1, "input %d", i)
+		assert.Equal(t, ev2.Data, ev1.Data, "input %d", i)
+	}
+}
+
+func cloneData(m map[string]any) map[string]any {
 	out := make(map[string]any, len(m))
 	for k, v := range m {
 		out[k] = v

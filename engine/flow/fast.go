@@ -23,20 +23,15 @@ func compileFast(n ast.Node) fastFn {
 	case *ast.NilNode:
 		return func(map[string]any) (any, bool) { return nil, true }
 	case *ast.IntegerNode:
-		v := x.Value
-		return func(map[string]any) (any, bool) { return v, true }
+		return constant(x.Value)
 	case *ast.FloatNode:
-		v := x.Value
-		return func(map[string]any) (any, bool) { return v, true }
+		return constant(x.Value)
 	case *ast.StringNode:
-		v := x.Value
-		return func(map[string]any) (any, bool) { return v, true }
+		return constant(x.Value)
 	case *ast.BoolNode:
-		v := x.Value
-		return func(map[string]any) (any, bool) { return v, true }
+		return constant(x.Value)
 	case *ast.ConstantNode:
-		v := x.Value
-		return func(map[string]any) (any, bool) { return v, true }
+		return constant(x.Value)
 	case *ast.IdentifierNode:
 		name := x.Value
 		if name == "$env" {
@@ -130,7 +125,71 @@ func compileFast(n ast.Node) fastFn {
 	return nil
 }
 
+// constant returns a closure yielding v, boxed once here rather than on
+// every call.
+func constant(v any) fastFn {
+	return func(map[string]any) (any, bool) { return v, true }
+}
+
+// constantList returns the elements of an array literal whose elements are
+// all literals, or false.
+func constantList(n ast.Node) ([]any, bool) {
+	arr, ok := n.(*ast.ArrayNode)
+	if !ok {
+		return nil, false
+	}
+	out := make([]any, len(arr.Nodes))
+	for i, e := range arr.Nodes {
+		switch c := e.(type) {
+		case *ast.IntegerNode:
+			out[i] = c.Value
+		case *ast.FloatNode:
+			out[i] = c.Value
+		case *ast.StringNode:
+			out[i] = c.Value
+		case *ast.BoolNode:
+			out[i] = c.Value
+		case *ast.NilNode:
+			out[i] = nil
+		default:
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+// member decides `a in list` for a list of numbers, strings, booleans and
+// nil.
+func member(a any, list []any) (any, bool) {
+	for _, e := range list {
+		eq, ok := fastEqual(a, e)
+		if !ok {
+			return nil, false
+		}
+		if eq {
+			return true, true
+		}
+	}
+	return false, true
+}
+
 func compileBinary(x *ast.BinaryNode) fastFn {
+	if x.Operator == "in" {
+		// A literal list is built once, not on every evaluation.
+		if list, ok := constantList(x.Right); ok {
+			l := compileFast(x.Left)
+			if l == nil {
+				return nil
+			}
+			return func(env map[string]any) (any, bool) {
+				a, ok := l(env)
+				if !ok {
+					return nil, false
+				}
+				return member(a, list)
+			}
+		}
+	}
 	l, r := compileFast(x.Left), compileFast(x.Right)
 	if l == nil || r == nil {
 		return nil
@@ -210,16 +269,7 @@ func compileBinary(x *ast.BinaryNode) fastFn {
 			}
 			switch list := b.(type) {
 			case []any:
-				for _, e := range list {
-					eq, ok := fastEqual(a, e)
-					if !ok {
-						return nil, false
-					}
-					if eq {
-						return true, true
-					}
-				}
-				return false, true
+				return member(a, list)
 			case map[string]any:
 				if k, ok := a.(string); ok {
 					_, found := list[k]

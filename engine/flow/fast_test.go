@@ -16,7 +16,7 @@ func TestFastPathAgreesWithVM(t *testing.T) {
 	exprs := []string{
 		"amount > 1000", "amount >= config.limits.review", "amount < 10 || amount > config.limits.block",
 		"hour >= 0 && hour < 6", "!(hour >= 0 && hour < 6)", "not large",
-		"currency in ['EUR', 'USD', 'GBP']", "currency in config.currencies", "n in [1, 2, 3]",
+		"currency in ['EUR', 'USD', 'GBP']", "currency in config.currencies", "n in [1, 2, 3]", "n in [1, 'a', true, nil]", "flag in [true]", "hour in [3, 2.5 + 0.5]",
 		"country != 'DE'", "country == nil", "missing == nil", "missing ?? 'x'", "(urgency ?? 'low') == 'high'",
 		"review?.decision == 'rejected'", "review.decision", "a.b.c > 1",
 		"amount / 10000", "amount * 2 + 1", "n % 2", "n / 0", "amount - -3", "-amount",

@@ -60,6 +60,11 @@ type keyValue struct {
 
 type encoder struct {
 	kvs   []keyValue // stack of the sorted entries of the maps being encoded
+	// order is the sorted key set of the last top-level object encoded.
+	// Events of one stream mostly share their keys: when the next object
+	// has exactly these keys, looking them up in order replaces iterating
+	// and sorting.
+	order []string
 	keys  []string   // stack of the sorted keys of map[string]string values
 	depth int
 	seen  map[seenKey]struct{}
@@ -88,7 +93,7 @@ func putEncoder(e *encoder) {
 	e.depth = 0
 	clear(e.seen)
 	e.fb.Reset()
-	if cap(e.kvs) > 1<<12 || cap(e.keys) > 1<<12 || cap(e.out) > 1<<16 || e.fb.Cap() > 1<<16 {
+	if cap(e.kvs) > 1<<12 || cap(e.order) > 1<<10 || cap(e.keys) > 1<<12 || cap(e.out) > 1<<16 || e.fb.Cap() > 1<<16 {
 		return // do not keep what one odd value grew
 	}
 	encoderPool.Put(e)
@@ -199,10 +204,18 @@ func (e *encoder) object(dst []byte, m map[string]any) ([]byte, error) {
 		return dst, cycleError(m)
 	}
 	base := len(e.kvs)
-	for k, v := range m {
-		e.kvs = append(e.kvs, keyValue{k, v})
+	if !e.inOrder(m) {
+		for k, v := range m {
+			e.kvs = append(e.kvs, keyValue{k, v})
+		}
+		sortByKey(e.kvs[base:])
+		if e.depth == 1 {
+			e.order = e.order[:0]
+			for _, kv := range e.kvs[base:] {
+				e.order = append(e.order, kv.k)
+			}
+		}
 	}
-	sortByKey(e.kvs[base:])
 	dst = append(dst, '{')
 	var err error
 	// e.kvs may be reallocated by nested maps: index it afresh each time.
@@ -223,6 +236,26 @@ func (e *encoder) object(dst []byte, m map[string]any) ([]byte, error) {
 		return dst, err
 	}
 	return append(dst, '}'), nil
+}
+
+// inOrder pushes the entries of a top-level m in the order of the last
+// top-level object when m has the same keys (same number, all present),
+// and reports whether it did.
+func (e *encoder) inOrder(m map[string]any) bool {
+	if e.depth != 1 || len(m) != len(e.order) || len(m) < 2 {
+		return false
+	}
+	base := len(e.kvs)
+	for _, k := range e.order {
+		v, ok := m[k]
+		if !ok {
+			clear(e.kvs[base:])
+			e.kvs = e.kvs[:base]
+			return false
+		}
+		e.kvs = append(e.kvs, keyValue{k, v})
+	}
+	return true
 }
 
 func (e *encoder) array(dst []byte, a []any) ([]byte, error) {

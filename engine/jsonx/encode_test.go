@@ -221,3 +221,32 @@ func TestAllocs(t *testing.T) {
 		t.Errorf("DecodeObject: %v allocations, want at most 8", n)
 	}
 }
+
+// Consecutive objects with the same keys, the same number of other keys,
+// and keys nested or missing: the remembered key order of the last object
+// must never leak into the next one.
+func TestMarshalKeyOrderAcrossObjects(t *testing.T) {
+	objects := []map[string]any{
+		{"b": 1.0, "a": 2.0, "c": map[string]any{"z": 1.0, "y": 2.0}},
+		{"c": 3.0, "b": 1.0, "a": 2.0},
+		{"a": 1.0, "b": 2.0, "d": 3.0},
+		{"x": 1.0, "y": 2.0, "z": 3.0},
+		{"z": map[string]any{"a": 1.0, "b": 2.0, "c": 3.0}, "y": 1.0, "x": 2.0},
+		{"x": 1.0, "y": 2.0},
+		{"x": 1.0, "y": 2.0, "z": 3.0, "w": 4.0},
+		{"a": 1.0},
+		{},
+	}
+	for round := 0; round < 3; round++ {
+		for i, m := range objects {
+			want, err := json.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := AppendObject(nil, m)
+			if err != nil || string(got) != string(want) {
+				t.Errorf("round %d object %d: got %s, %v; want %s", round, i, got, err, want)
+			}
+		}
+	}
+}

@@ -57,7 +57,13 @@ func NewEventID() string {
 // Root starts a new trace for an event entering the workflow at from (a
 // source).
 func Root(from string) Span {
-	return Span{TraceID: NewTraceID(), EventID: NewEventID(), From: from}
+	// Both ids from one string: one allocation instead of two.
+	var b [24]byte
+	binary.BigEndian.PutUint64(b[:8], rand.Uint64())
+	binary.BigEndian.PutUint64(b[8:16], rand.Uint64())
+	binary.BigEndian.PutUint64(b[16:], rand.Uint64())
+	ids := hex.EncodeToString(b[:])
+	return Span{TraceID: ids[:32], EventID: ids[32:], From: from}
 }
 
 // Child returns the span of an event that agent from emits while handling
