@@ -8,13 +8,14 @@ import {
 } from '@codemirror/language';
 import { lintGutter, lintKeymap } from '@codemirror/lint';
 import { highlightSelectionMatches, searchKeymap } from '@codemirror/search';
-import type { Extension } from '@codemirror/state';
+import { EditorSelection, type Extension } from '@codemirror/state';
 import {
   crosshairCursor, drawSelection, dropCursor, EditorView, highlightActiveLine, highlightActiveLineGutter,
   highlightSpecialChars, keymap, lineNumbers, rectangularSelection, type KeyBinding,
 } from '@codemirror/view';
 import { tags as t } from '@lezer/highlight';
 import { kumeoCompletion, type CompletionData } from './completion';
+import { definitionAt } from './definition';
 import { kumeoHover } from './hover';
 import { kumeoLanguage } from './kumeoLanguage';
 import { kumeoStructure } from './structure';
@@ -57,9 +58,40 @@ export interface EditorHooks {
   keys: readonly KeyBinding[];
 }
 
+/**
+ * Moves the cursor to the definition of the reference at pos (selecting it
+ * when it is short, like a key or an endpoint) and reports whether there
+ * was one.
+ */
+export function goToDefinition(view: EditorView, pos: number, graph: CompletionData['graph']): boolean {
+  const d = definitionAt(view.state.sliceDoc(), pos, graph);
+  if (!d) return false;
+  const range = d.to - d.from <= 80 ? EditorSelection.range(d.from, d.to) : EditorSelection.cursor(d.from);
+  view.dispatch({
+    selection: range,
+    effects: EditorView.scrollIntoView(d.from, { y: 'center' }),
+    userEvent: 'select.definition',
+  });
+  view.focus();
+  return true;
+}
+
 export function editorExtensions(hooks: EditorHooks): Extension {
+  const mac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform ?? '');
   return [
     keymap.of([...hooks.keys]),
+    keymap.of([{ key: 'F12', run: (view) => goToDefinition(view, view.state.selection.main.head, hooks.completion().graph), preventDefault: true }]),
+    // Ctrl-click (Cmd-click on macOS) on a reference goes to its definition;
+    // elsewhere the click keeps its usual meaning.
+    EditorView.domEventHandlers({
+      mousedown(e, view) {
+        if (e.button !== 0 || !(mac ? e.metaKey : e.ctrlKey) || e.altKey || e.shiftKey) return false;
+        const pos = view.posAtCoords({ x: e.clientX, y: e.clientY });
+        if (pos == null || !goToDefinition(view, pos, hooks.completion().graph)) return false;
+        e.preventDefault();
+        return true;
+      },
+    }),
     lineNumbers(),
     highlightActiveLineGutter(),
     highlightSpecialChars(),
