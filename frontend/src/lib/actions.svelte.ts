@@ -4,6 +4,8 @@
 import { workspace, dirname } from './stores/workspace.svelte';
 import { run } from './stores/run.svelte';
 import { ui } from './stores/ui.svelte';
+import { copyAgents, pasteOps, type CopiedAgent } from './canvas/clipboard';
+import { insertionPoint } from './canvas/actions';
 
 export interface DialogRequest {
   kind: 'confirm' | 'prompt';
@@ -18,6 +20,8 @@ export interface DialogRequest {
 
 class Actions {
   dialog = $state.raw<DialogRequest | null>(null);
+  /** Agents copied on the canvas (their text as written). */
+  clipboard = $state.raw<CopiedAgent[]>([]);
 
   ask(req: Omit<DialogRequest, 'resolve'>): Promise<{ choice: 'ok' | 'alt' | 'cancel'; value: string }> {
     return new Promise((resolve) => {
@@ -80,6 +84,34 @@ class Actions {
     if (!workspace.dirty) return;
     const a = await this.ask({ kind: 'confirm', title: 'Revert', message: 'Go back to the file on disk? You can undo this.', ok: 'Revert' });
     if (a.choice === 'ok') await workspace.revert();
+  }
+
+  /** Copies the selected agents; their text also goes to the system clipboard. */
+  copy(): boolean {
+    const copied = copyAgents(workspace.text, workspace.graph, ui.selectedNodes);
+    if (copied.length === 0) return false;
+    this.clipboard = copied;
+    void navigator.clipboard?.writeText(copied.map((c) => c.text).join(',\n')).catch(() => {});
+    return true;
+  }
+
+  /** Pastes the copied agents after the selected agent (else at the end of their workflow) and selects them. */
+  async paste(after?: { workflow: string; after?: string }): Promise<boolean> {
+    if (this.clipboard.length === 0) return false;
+    const at = after ?? insertionPoint(workspace.graph, ui.selectedNodes);
+    const workflow = at?.workflow ?? this.clipboard[0].workflow;
+    const known = workspace.graph?.nodes.some((n) => n.workflow === workflow);
+    const plan = pasteOps(this.clipboard, workspace.graph, known ? { workflow, after: at?.after } : {});
+    for (const op of plan.ops) if (!(await workspace.apply(op))) return false;
+    ui.select(plan.nodes);
+    return true;
+  }
+
+  /** Copies the selected agents and pastes the copies right after the last of them. */
+  async duplicate(): Promise<boolean> {
+    if (!this.copy()) return false;
+    const last = this.clipboard.at(-1)!;
+    return this.paste({ workflow: last.workflow, after: last.stage === 'preprocessors' ? undefined : last.id });
   }
 
   async startRun(): Promise<void> {
