@@ -372,18 +372,22 @@ func (e *editor) move() ([]TextEdit, error) {
 	rest := seq{open: s.open, close: s.close, defaultSep: s.defaultSep, spaced: s.spaced}
 	rest.items = append(append([]seqItem{}, s.items[:a.Index]...), s.items[a.Index+1:]...)
 	if e.multiline(s) {
-		text = reindentLeading(text, e.indent(it.start))
+		// insertItem indents every line after the first to the list's
+		// indentation: give it the node as at depth 0.
+		text = dedentRest(text, e.indent(it.start))
 	}
 	edits := e.removeItem(s, a.Index)
 	edits = append(edits, e.insertItem(rest, to, text, trail)...)
 	return edits, nil
 }
 
-// reindentLeading re-indents the comment lines carried with a moved node.
-func reindentLeading(text, ind string) string {
+// dedentRest removes the indentation ind from every line of text after the
+// first (the node and the comments carried with it keep their inner
+// indentation relative to it).
+func dedentRest(text, ind string) string {
 	lines := strings.Split(text, "\n")
 	for i := 1; i < len(lines); i++ {
-		lines[i] = ind + strings.TrimLeft(lines[i], " \t")
+		lines[i] = strings.TrimPrefix(lines[i], ind)
 	}
 	return strings.Join(lines, "\n")
 }
