@@ -221,3 +221,52 @@ describe('Kumeo UI', { skip }, () => {
     await page.close();
   });
 });
+
+describe('Inspector', { skip }, () => {
+  /** A fresh copy of the card screening example, opened from the sidebar. */
+  async function openCopy(name) {
+    const original = readFileSync(join(repo, 'examples', 'card_screening.kumeo'), 'utf8');
+    writeFileSync(join(work, `${name}.kumeo`), original);
+    return { page: await open(name), original };
+  }
+
+  it('edits a source address; only that string changes, comments stay', async () => {
+    const { page, original } = await openCopy('inspector');
+    await page.locator('[data-testid=source-node]').click();
+    const address = page.locator('[data-testid=inspector] [data-testid=inspector-address]');
+    assert.equal(await address.inputValue(), 'payments.card.tx');
+    await address.fill('payments.card.v2');
+    await address.press('Enter');
+    await page.waitForFunction(() => document.querySelector('[data-testid=editor]').kumeoText().includes('NATS("payments.card.v2")'));
+    assert.equal(await text(page), original.replace('NATS("payments.card.tx")', 'NATS("payments.card.v2")'));
+    // The inspector follows the source under its new address.
+    await page.waitForFunction(() => document.querySelector('[data-testid=inspector-address]')?.value === 'payments.card.v2');
+
+    // A value Go refuses: the reason shows inline and what was typed stays.
+    await page.locator('[data-testid=inspector] input[aria-label="New option name"]').fill('queue');
+    const value = page.locator('[data-testid=inspector] input[aria-label="New option value"]');
+    await value.fill('"unterminated');
+    await value.press('Enter');
+    await page.locator('[data-testid=inspector] [role=alert]').waitFor();
+    assert.equal(await value.inputValue(), '"unterminated');
+    assert.equal(await page.locator('[data-testid=error]').count(), 0, 'no window banner for a field error');
+    assert.equal(await text(page), original.replace('NATS("payments.card.tx")', 'NATS("payments.card.v2")'));
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  it('moves an agent up and down from the inspector', async () => {
+    const { page, original } = await openCopy('inspector-move');
+    await node(page, 'CardScreening/agent/policy').click();
+    await page.locator('[data-testid=inspector-move-up]').click();
+    await page.waitForFunction(() => {
+      const t = document.querySelector('[data-testid=editor]').kumeoText();
+      return t.indexOf('id: "policy"') < t.indexOf('id: "features"');
+    });
+    assert.match(await text(page), /\/\/ malformed events and missing fields go to the dead-letter subject/);
+    // Alt+↓ wherever the focus is in the inspector.
+    await page.locator('[data-testid=inspector-move-up]').press('Alt+ArrowDown');
+    await page.waitForFunction((o) => document.querySelector('[data-testid=editor]').kumeoText() === o, original);
+    await page.close();
+  });
+});

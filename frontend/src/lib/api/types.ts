@@ -96,8 +96,10 @@ export type EditOp =
   | { op: 'add_agent'; workflow?: string; after?: string | null; agent: string; stage?: string }
   | { op: 'remove_agent'; workflow?: string; id: string }
   | { op: 'rename_agent'; workflow?: string; id: string; to: string }
-  | { op: 'set'; workflow?: string; id: string; key: string; value: string }
-  | { op: 'unset'; workflow?: string; id: string; key: string }
+  // id: an agent id, 'workflow', or 'source' / 'target' with the endpoint's
+  // index; for an endpoint, no key sets the whole call, 'address' its address.
+  | { op: 'set'; workflow?: string; id: string; index?: number; key?: string; value: string }
+  | { op: 'unset'; workflow?: string; id: string; index?: number; key: string }
   | { op: 'connect'; workflow?: string; from: string; to: string }
   | { op: 'disconnect'; workflow?: string; from: string; to: string }
   | { op: 'move_agent'; workflow?: string; id: string; index: number }

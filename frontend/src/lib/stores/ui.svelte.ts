@@ -14,6 +14,18 @@ function stored<T extends string>(key: string, fallback: T, allowed: readonly T[
   }
 }
 
+function storedNumber(key: string, fallback: number, min: number, max: number): number {
+  try {
+    const v = Number(globalThis.localStorage?.getItem(key) ?? NaN);
+    return Number.isFinite(v) ? Math.min(max, Math.max(min, v)) : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+/** The bottom panel's height: a sensible default, and the bounds a drag keeps to. */
+export const BOTTOM_HEIGHT = { initial: 176, min: 96, maxShare: 0.6 };
+
 function save(key: string, value: string): void {
   try {
     globalThis.localStorage?.setItem(key, value);
@@ -31,6 +43,10 @@ export class UiStore {
   /** The node whose text holds the editor's cursor. */
   cursorNode = $state<string | null>(null);
   bottomOpen = $state(true);
+  /** The palette shows icons only, remembered between sessions. */
+  paletteCompact = $state(stored('kumeo.palette', 'full', ['full', 'compact']) === 'compact');
+  /** Height of the bottom panel in pixels, remembered between sessions. */
+  bottomHeight = $state(storedNumber('kumeo.bottomHeight', BOTTOM_HEIGHT.initial, BOTTOM_HEIGHT.min, 4000));
   bottomTab = $state<BottomTab>('problems');
   sidebarOpen = $state(true);
   helpOpen = $state(false);
@@ -51,15 +67,42 @@ export class UiStore {
     save('kumeo.theme', this.theme);
   }
 
+  /** The workflow whose own settings the inspector shows while no node is selected. */
+  settingsFor = $state<string | null>(null);
+
+  togglePalette(): void {
+    this.paletteCompact = !this.paletteCompact;
+    save('kumeo.palette', this.paletteCompact ? 'compact' : 'full');
+  }
+
   select(nodes: string[], edges: string[] = []): void {
     this.selectedNodes = nodes;
     this.selectedEdges = edges;
+    if (nodes.length > 0) this.settingsFor = null;
+  }
+
+  /** Shows a workflow's settings in the inspector (the selection is cleared). */
+  showSettings(workflow: string): void {
+    this.select([]);
+    this.settingsFor = workflow;
   }
 
   focusNode(id: string): void {
     this.selectedNodes = [id];
     this.selectedEdges = [];
+    this.settingsFor = null;
     this.focusRequest = { id, n: (this.focusRequest?.n ?? 0) + 1 };
+  }
+
+  /**
+   * Sets the bottom panel's height, kept between the minimum and a share of
+   * the window's height (available), and remembers it unless told not to
+   * (during a drag, only its end is saved).
+   */
+  setBottomHeight(px: number, available: number, remember = true): void {
+    const max = Math.max(BOTTOM_HEIGHT.min, Math.round(available * BOTTOM_HEIGHT.maxShare));
+    this.bottomHeight = Math.round(Math.min(max, Math.max(BOTTOM_HEIGHT.min, px)));
+    if (remember) save('kumeo.bottomHeight', String(this.bottomHeight));
   }
 
   showTab(tab: BottomTab): void {
