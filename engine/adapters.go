@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/kumeo/kumeo/dsl"
 	"github.com/kumeo/kumeo/engine/endpoints"
 )
 
@@ -36,6 +37,9 @@ func (r *Run) startAdapters(ctx context.Context, g, prev *graph) error {
 			}
 			if err := e.Adapter.Start(ctx, r.nc); err != nil {
 				return fmt.Errorf("engine: start %s: %w", e.Name, err)
+			}
+			if e.Role == dsl.RoleSource {
+				r.watchSource(e)
 			}
 		}
 		return nil

@@ -108,6 +108,8 @@ type Run struct {
 	aborted  atomic.Bool
 	inflight sync.WaitGroup
 	ledger   runLedger
+	fault     runFault
+	faultOnce sync.Once
 	ctx      context.Context
 	cancel   context.CancelFunc
 }
@@ -152,7 +154,7 @@ func Start(ctx context.Context, f *dsl.File, workflow string, opts Options) (*Ru
 	if opts.TraceRate == 0 {
 		opts.TraceRate = 200
 	}
-	r := &Run{opts: opts, log: opts.Logger, metrics: map[string]*metrics.Agent{}}
+	r := &Run{opts: opts, log: opts.Logger, metrics: map[string]*metrics.Agent{}, fault: runFault{ch: make(chan struct{})}}
 	listen := opts.HTTPListen
 	if listen == "" {
 		listen = "127.0.0.1:0"
@@ -161,6 +163,7 @@ func Start(ctx context.Context, f *dsl.File, workflow string, opts Options) (*Ru
 	if err != nil {
 		return nil, nil, err
 	}
+	srv.OnFail = func(err error) { r.fail(fmt.Errorf("engine: HTTP sources: %w", err)) }
 	r.http = srv
 	if err := r.connect(); err != nil {
 		return nil, nil, err
@@ -226,7 +229,7 @@ func (r *Run) connect() error {
 		r.nc = o.Conn
 		return nil
 	case o.NATSURL != "":
-		nc, err := nats.Connect(o.NATSURL, nats.Name("kumeo"), nats.MaxReconnects(-1))
+		nc, err := nats.Connect(o.NATSURL, nats.Name("kumeo"), nats.MaxReconnects(-1), nats.ClosedHandler(r.connClosed))
 		if err != nil {
 			return fmt.Errorf("engine: connect to %s: %w", o.NATSURL, err)
 		}
@@ -247,7 +250,7 @@ func (r *Run) connect() error {
 	default:
 		r.bus = o.Bus
 	}
-	nc, err := r.bus.Connect()
+	nc, err := r.bus.Connect(nats.ClosedHandler(r.connClosed))
 	if err != nil {
 		return err
 	}

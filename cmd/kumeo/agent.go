@@ -64,12 +64,18 @@ func cmdAgent(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	log.Info("agent running", "workflow", run.Plan().Name, "agent", *id, "nats", *url)
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-run.Fault(): // exit so the cluster restarts the agent
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	err = run.Stop(sctx)
 	for _, s := range run.Snapshots() {
 		log.Info("agent stopped", "agent", s.Agent, "in", s.EventsIn, "out", s.EventsOut, "filtered", s.Filtered, "dead_lettered", s.DeadLettered)
+	}
+	if ferr := run.Err(); ferr != nil {
+		return ferr
 	}
 	return err
 }

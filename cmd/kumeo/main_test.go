@@ -213,3 +213,22 @@ func TestRunRefusesModelAgents(t *testing.T) {
 	assert.Contains(t, stderr, "not available")
 	assert.Contains(t, stderr, "classify")
 }
+
+// A source that fails while the run is going (reading /proc/self/mem at
+// offset 0 fails) ends kumeo run with the error, not a hang or success.
+func TestRunFailsWhenASourceFails(t *testing.T) {
+	if _, err := os.Stat("/proc/self/mem"); err != nil {
+		t.Skip("no /proc/self/mem to read from")
+	}
+	file := filepath.Join(t.TempDir(), "f.kumeo")
+	require.NoError(t, os.WriteFile(file, []byte(`workflow F {
+  source: File("/proc/self/mem")
+  target: NATS("f.out")
+  agents: [ DataProcessor(id: "a", input: "source", config: { steps: ["trim"] }) ]
+}
+`), 0o644))
+	code, stdout, stderr := kumeo(t, "", "run", file, "--timeout", "30s")
+	assert.Equal(t, 1, code, "%s\n%s", stdout, stderr)
+	assert.Contains(t, stderr, "source")
+	assert.Contains(t, stderr, "/proc/self/mem")
+}

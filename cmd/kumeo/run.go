@@ -168,6 +168,8 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		select {
 		case <-ctx.Done():
 			drained = true
+		case <-run.Fault():
+			drained = true
 		case err := <-inputDone:
 			if err != nil {
 				fmt.Fprintf(stderr, "kumeo run: input: %v\n", err)
@@ -187,7 +189,7 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 				printTable(stdout, run.Snapshots(), run.Ledger())
 			}
 		}
-		if *input == "" && run.Done() == nil && ctx.Err() == nil {
+		if *input == "" && run.Done() == nil && ctx.Err() == nil && run.Err() == nil {
 			continue // serve until interrupted
 		}
 	}
@@ -202,6 +204,9 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stderr)
 	printTable(stderr, run.Snapshots(), run.Ledger())
+	if err := run.Err(); err != nil {
+		return err
+	}
 	l := run.Ledger()
 	if !l.Balanced() {
 		return fmt.Errorf("ledger out of balance: %+v", l)

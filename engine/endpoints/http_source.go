@@ -34,6 +34,10 @@ const publishTimeout = 5 * time.Second
 // source of a run. It listens on a loopback address when it has one, and
 // its Handler can be served by anyone else (the desktop app, httptest).
 type HTTPServer struct {
+	// OnFail, when set before Start, is called if the listener stops
+	// serving with an error (not by Shutdown).
+	OnFail func(error)
+
 	listen string
 	log    *slog.Logger
 
@@ -93,6 +97,9 @@ func (s *HTTPServer) Start() error {
 		defer close(serving)
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("HTTP source server stopped", "addr", ln.Addr().String(), "error", err)
+			if s.OnFail != nil {
+				s.OnFail(fmt.Errorf("listener on %s stopped: %w", ln.Addr(), err))
+			}
 		}
 	}()
 	return nil
