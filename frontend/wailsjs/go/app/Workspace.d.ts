@@ -3,6 +3,8 @@
 import {app} from '../models';
 import {dsl} from '../models';
 
+export function Analyze(arg1:string,arg2:string):Promise<app.Analysis>;
+
 export function Apply(arg1:string,arg2:string,arg3:number):Promise<app.Change>;
 
 export function Close(arg1:string):Promise<void>;
