@@ -270,3 +270,38 @@ describe('Inspector', { skip }, () => {
     await page.close();
   });
 });
+
+describe('Conflict merge', { skip }, () => {
+  it('merges my edit with a change on disk hunk by hunk, refusing a result that does not parse', async () => {
+    const original = readFileSync(join(repo, 'examples', 'card_screening.kumeo'), 'utf8');
+    const file = join(work, 'merge.kumeo');
+    writeFileSync(file, original);
+    const page = await open('merge');
+    await page.locator('.cm-content').first().click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('\n// mine');
+    await page.waitForTimeout(400);
+    writeFileSync(file, original.replace('NATS("payments.card.tx")', 'NATS("payments.card.rx")'));
+    const dialog = page.locator('[data-testid=conflict-dialog]');
+    await dialog.waitFor();
+    assert.equal(await dialog.locator('[data-testid=merge-hunk]').count(), 2);
+    await dialog.locator('[data-testid=merge-check]:has-text("Parses")').waitFor();
+
+    // A broken result is checked by Go and cannot be used.
+    await dialog.locator('[data-testid=merge-result]').click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('\n}}}');
+    await dialog.locator('[data-testid=merge-check]:has-text("Does not parse")').waitFor();
+    await dialog.locator('[data-testid=merge-diagnostics]').waitFor();
+    assert.equal(await dialog.locator('[data-testid=merge-apply]').isDisabled(), true);
+    await dialog.locator('button:has-text("Rebuild from the choices")').click();
+    await dialog.locator('[data-testid=merge-check]:has-text("Parses")').waitFor();
+
+    await dialog.locator('[data-testid=merge-apply]').click();
+    await dialog.waitFor({ state: 'detached' });
+    const merged = await text(page);
+    assert.equal(merged, original.replace('NATS("payments.card.tx")', 'NATS("payments.card.rx")') + '\n// mine');
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+});

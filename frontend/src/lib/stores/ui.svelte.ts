@@ -76,14 +76,14 @@ export class UiStore {
   }
 
   select(nodes: string[], edges: string[] = []): void {
+    // Another node selected: the inspector shows it instead of settings.
+    if (nodes.length > 0 && nodes.join('\n') !== this.selectedNodes.join('\n')) this.settingsFor = null;
     this.selectedNodes = nodes;
     this.selectedEdges = edges;
-    if (nodes.length > 0) this.settingsFor = null;
   }
 
-  /** Shows a workflow's settings in the inspector (the selection is cleared). */
+  /** Shows a workflow's settings in the inspector until another node is selected. */
   showSettings(workflow: string): void {
-    this.select([]);
     this.settingsFor = workflow;
   }
 

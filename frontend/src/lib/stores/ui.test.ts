@@ -45,18 +45,20 @@ describe('UiStore', () => {
     expect(new UiStore().bottomHeight).toBe(BOTTOM_HEIGHT.initial);
   });
 
-  it('shows a workflow’s settings until a node is selected', () => {
+  it('shows a workflow’s settings until another node is selected', () => {
     const ui = new UiStore();
     ui.select(['W/agent/a']);
     ui.showSettings('W');
-    expect(ui.selectedNodes).toEqual([]);
+    expect(ui.settingsFor).toBe('W');
+    // The canvas reporting the same selection again changes nothing.
+    ui.select(['W/agent/a']);
     expect(ui.settingsFor).toBe('W');
     ui.select([]);
     expect(ui.settingsFor).toBe('W');
-    ui.select(['W/agent/a']);
+    ui.select(['W/agent/b']);
     expect(ui.settingsFor).toBeNull();
     ui.showSettings('W');
-    ui.focusNode('W/agent/b');
+    ui.focusNode('W/agent/c');
     expect(ui.settingsFor).toBeNull();
   });
 });

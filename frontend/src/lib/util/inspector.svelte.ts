@@ -158,6 +158,19 @@ export function withType(callText: string, type: string): string {
   return m ? m[1] + type + callText.slice(m[0].length) : callText;
 }
 
+/**
+ * A multi-line value as written in the file, without the indentation its
+ * position gave its later lines (what the inspector shows and takes back).
+ */
+export function dedent(value: string): string {
+  const lines = value.split('\n');
+  if (lines.length < 2) return value;
+  const rest = lines.slice(1).filter((l) => l.trim() !== '');
+  const min = Math.min(...rest.map((l) => /^[ \t]*/.exec(l)![0].length));
+  if (!Number.isFinite(min) || min === 0) return value;
+  return [lines[0], ...lines.slice(1).map((l) => l.slice(Math.min(min, /^[ \t]*/.exec(l)![0].length)))].join('\n');
+}
+
 /** Kumeo source of a string value. */
 export function quote(s: string): string {
   return JSON.stringify(s);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Graph, GraphNode } from '../api/types';
-import { FieldDrafts, blockProps, endpointParts, moveOp, objectProps, quote, withType } from './inspector.svelte';
+import { FieldDrafts, blockProps, dedent, endpointParts, moveOp, objectProps, quote, withType } from './inspector.svelte';
 
 const text = `// header
 workflow W {
@@ -27,6 +27,12 @@ describe('blockProps', () => {
     expect(props[1].value).toBe('"nats://x:4222"');
     expect(props[2].value).toBe('{\n    limits: { block: 5000 },\n    // a comment inside\n    currencies: ["EUR"]\n  }');
     expect(text.slice(props[0].from, props[0].to)).toBe('NATS("in", { queue: "q", ack_wait: "30s" })');
+  });
+
+  it('shows multi-line values without the indentation of their place in the file', () => {
+    expect(dedent(blockProps(text, 'W')![2].value)).toBe('{\n  limits: { block: 5000 },\n  // a comment inside\n  currencies: ["EUR"]\n}');
+    expect(dedent('"one line"')).toBe('"one line"');
+    expect(dedent('[\n1\n]')).toBe('[\n1\n]');
   });
 
   it('finds subworkflows and answers null for an unknown block', () => {
