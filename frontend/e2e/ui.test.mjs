@@ -26,7 +26,7 @@ let browser;
 let work;
 
 // Each test works on its own copy of the example.
-const FILES = ['rename', 'palette', 'parse', 'layout', 'connect', 'run', 'conflict', 'fix', 'groups'];
+const FILES = ['rename', 'palette', 'parse', 'layout', 'connect', 'run', 'conflict', 'fix', 'groups', 'typing', 'undo-both', 'external', 'trace'];
 
 before(async () => {
   if (skip) return;
@@ -301,6 +301,170 @@ describe('Conflict merge', { skip }, () => {
     await dialog.waitFor({ state: 'detached' });
     const merged = await text(page);
     assert.equal(merged, original.replace('NATS("payments.card.tx")', 'NATS("payments.card.rx")') + '\n// mine');
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+});
+
+describe('Text and canvas together', { skip }, () => {
+  const example = (name) => readFileSync(join(repo, 'examples', name), 'utf8');
+  const original = () => example('card_screening.kumeo');
+  const edge = (page, from, to) => page.locator(`.svelte-flow__edge[data-id^="data:${from}->${to}#"]`);
+  /** Waits for a data edge from one node to another, fitting the graph in view (only what is in view is drawn). */
+  async function seeEdge(page, from, to, state = 'attached') {
+    for (let i = 0; ; i++) {
+      await page.keyboard.press('Control+0');
+      try {
+        return await edge(page, from, to).waitFor({ state, timeout: 2000 });
+      } catch (err) {
+        if (i === 5) throw err;
+      }
+    }
+  }
+  const waitText = (page, want) => page.waitForFunction((w) => document.querySelector('[data-testid=editor]').kumeoText() === w, want);
+
+  /** Puts the cursor at the start of the text on the first line containing s (after its indentation). */
+  async function cursorAtLine(page, s) {
+    await page.locator('.cm-line', { hasText: s }).first().click();
+    await page.keyboard.press('Home');
+  }
+
+  it('follows typing in the editor: a new agent appears, a changed input moves its edge', async () => {
+    const page = await open('typing');
+    await node(page, 'CardScreening/agent/route').waitFor();
+    assert.equal(await node(page, 'CardScreening/agent/typed').count(), 0);
+    await cursorAtLine(page, 'Router(');
+    await page.keyboard.type('DataProcessor(id: "typed", config: { steps: ["trim"] }), ');
+    await node(page, 'CardScreening/agent/typed').waitFor();
+    assert.equal(await text(page), original().replace('    Router(', '    DataProcessor(id: "typed", config: { steps: ["trim"] }), Router('));
+    await seeEdge(page, 'CardScreening/agent/typed', 'CardScreening/agent/route');
+    await seeEdge(page, 'CardScreening/agent/policy', 'CardScreening/agent/typed');
+
+    // policy reads from the source instead of the agent before it.
+    await seeEdge(page, 'CardScreening/agent/features', 'CardScreening/agent/policy');
+    await page.locator('.cm-line', { hasText: 'id: "policy",' }).click();
+    await page.keyboard.press('End');
+    await page.keyboard.type(' input: "source",');
+    await seeEdge(page, 'CardScreening/source/NATS:payments.card.tx', 'CardScreening/agent/policy');
+    await seeEdge(page, 'CardScreening/agent/features', 'CardScreening/agent/policy', 'detached');
+    assert.match(await text(page), /id: "policy", input: "source",\n/);
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  it('undoes a canvas edit from the editor and a text edit from the canvas', async () => {
+    const page = await open('undo-both');
+    const before = original();
+    // A canvas edit, undone with Ctrl+Z in the editor.
+    await node(page, 'CardScreening/agent/features').click();
+    await page.keyboard.press('Delete');
+    await node(page, 'CardScreening/agent/features').waitFor({ state: 'detached' });
+    assert.doesNotMatch(await text(page), /id: "features"/);
+    await page.locator('.cm-line', { hasText: 'id: "policy",' }).click();
+    await page.keyboard.press('Control+z');
+    await waitText(page, before);
+    await node(page, 'CardScreening/agent/features').waitFor();
+
+    // A text edit, undone with Ctrl+Z on the canvas.
+    await cursorAtLine(page, 'Router(');
+    await page.keyboard.type('Filter(id: "typed", condition: "amount > 0"), ');
+    await node(page, 'CardScreening/agent/typed').waitFor();
+    await page.locator('.svelte-flow__pane').click({ position: { x: 10, y: 10 } });
+    await page.keyboard.press('Control+z');
+    await node(page, 'CardScreening/agent/typed').waitFor({ state: 'detached' });
+    assert.equal(await text(page), before);
+
+    // And with the toolbar's undo.
+    await cursorAtLine(page, 'Router(');
+    await page.keyboard.type('Filter(id: "again", condition: "amount > 0"), ');
+    await node(page, 'CardScreening/agent/again').waitFor();
+    await page.locator('button[aria-label=Undo]').click();
+    await node(page, 'CardScreening/agent/again').waitFor({ state: 'detached' });
+    assert.equal(await text(page), before);
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  it('reloads a file changed on disk when there are no local edits', async () => {
+    const page = await open('external');
+    const theirs = original().replace('id: "features"', 'id: "enrich"').replace('// malformed events', '// bad events');
+    writeFileSync(join(work, 'external.kumeo'), theirs);
+    await node(page, 'CardScreening/agent/enrich').waitFor();
+    await waitText(page, theirs);
+    assert.equal(await node(page, 'CardScreening/agent/features').count(), 0);
+    assert.equal(await page.locator('[data-testid=conflict-dialog]').count(), 0, 'no prompt');
+    assert.equal(await page.locator('[data-testid=dirty]').count(), 0, 'not dirty');
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  it('shows the path of a clicked event through the workflow', async () => {
+    const page = await open('trace');
+    await page.locator('[data-testid=run]').click();
+    await page.waitForSelector('[data-testid=stop]');
+    await page.locator('button[role=tab]:has-text("Send event")').click();
+    await page.locator('[data-testid=send-json]').fill('{"tx_id":"t9","amount":20,"currency":"eur","merchant":"m","hour":12,"country":"de"}');
+    await page.locator('button.primary:has-text("Send")').click();
+    await page.locator('button[role=tab]:has-text("Events")').click();
+    // The last agent's record is there once the event went all the way.
+    const routed = page.locator('.events .list tr', { hasText: 'route' }).first();
+    await routed.waitFor();
+    await routed.click();
+    const path = () => page.locator('.events .path li button').allTextContents();
+    await page.waitForFunction(() => [...document.querySelectorAll('.events .path li button')].some((b) => b.textContent === 'route'));
+    const agents = (await path()).filter((a, i, all) => a !== all[i - 1]);
+    assert.deepEqual(agents, ['validate', 'features', 'policy', 'route']);
+    // A step of the path selects its agent on the canvas.
+    await page.locator('.events .path li button', { hasText: 'policy' }).first().click();
+    await page.waitForSelector('[data-testid=agent-node][data-id="CardScreening/agent/policy"].selected, .svelte-flow__node.selected [data-testid=agent-node][data-id="CardScreening/agent/policy"]');
+    await page.locator('[data-testid=stop]').click();
+    await page.waitForSelector('[data-testid=run]');
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  it('duplicates, copies and pastes agents with fresh ids and output channels', async () => {
+    const before = example('fraud_detection.kumeo');
+    writeFileSync(join(work, 'duplicate.kumeo'), before);
+    const page = await open('duplicate');
+    await canvasOnly(page);
+    await node(page, 'CardFraud/agent/validate').click();
+    await page.keyboard.press('Control+d');
+    await page.waitForFunction(() => document.querySelector('[data-testid=editor]').kumeoText().includes('id: "validate_2"'));
+    // The copy follows the original, as written, with a new id and a new
+    // output channel; nothing else changes (comments included).
+    const lines = before.split('\n');
+    const start = lines.findIndex((l) => l.includes('DataProcessor(')), end = lines.findIndex((l, i) => i > start && l === '    ),');
+    const copy = lines.slice(start, end + 1).map((l) => l.replace('"validate"', '"validate_2"').replace('"tx.valid"', '"tx.valid_2"'));
+    const want = [...lines.slice(0, end + 1), ...copy, ...lines.slice(end + 1)].join('\n');
+    assert.equal(await text(page), want);
+    await page.keyboard.press('Control+0');
+    await node(page, 'CardFraud/agent/validate_2').waitFor();
+
+    // Ctrl+C / Ctrl+V of another agent.
+    await node(page, 'CardFraud/agent/score').click();
+    await page.keyboard.press('Control+c');
+    await page.keyboard.press('Control+v');
+    await node(page, 'CardFraud/agent/score_2').waitFor();
+    const t = await text(page);
+    assert.match(t, /MLModel\(id: "score_2", input: "tx.features", output: "tx.scored_2", model: "models.scorer"\)/);
+    assert.equal(t.split('MLModel(id: "score", input: "tx.features", output: "tx.scored"').length, 2, 'the original stays');
+    assert.ok(t.startsWith(before.slice(0, before.indexOf('  agents: ['))), 'the header and its comment stay');
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  it('goes to the agent that outputs a channel with F12', async () => {
+    writeFileSync(join(work, 'definition.kumeo'), example('fraud_detection.kumeo'));
+    const page = await open('definition');
+    await page.locator('.cm-line', { hasText: 'input: "tx.scored",' }).locator('text=tx.scored').click();
+    assert.match(await page.locator('.cm-activeLine').textContent(), /input: "tx.scored"/);
+    await page.keyboard.press('F12');
+    await page.waitForFunction(() => /MLModel\(id: "score"/.test(document.querySelector('.cm-activeLine')?.textContent ?? ''));
+    // From the router's input to policy, several lines up.
+    await page.locator('.cm-line', { hasText: 'input: "tx.checked",' }).locator('text=tx.checked').click();
+    await page.keyboard.press('F12');
+    await page.waitForFunction(() => /DecisionMatrix\(/.test(document.querySelector('.cm-activeLine')?.textContent ?? ''));
     assert.deepEqual(page.errors, []);
     await page.close();
   });
