@@ -448,8 +448,10 @@ func (r *Runs) pruneLocked() {
 	}
 }
 
-// stream emits the run's metrics every Interval until it stops, and reports
-// a run whose connection went away as failed.
+// stream emits the run's metrics every Interval until it stops. A run
+// that cannot go on by itself (its connection closed, a source failed, its
+// HTTP listener stopped) is reported failed with the engine's reason, then
+// released.
 func (r *Runs) stream(x *run) {
 	defer close(x.done)
 	t := time.NewTicker(r.opts.Interval)
@@ -460,21 +462,36 @@ func (r *Runs) stream(x *run) {
 			return
 		case <-t.C:
 			r.emitMetrics(x)
-			if x.eng.Conn().IsClosed() {
-				const msg = "the connection to the embedded bus closed"
-				x.mu.Lock()
-				failed := x.state == StateRunning
-				if failed {
-					x.state, x.err, x.info.State = StateFailed, msg, StateFailed
-				}
-				x.mu.Unlock()
-				if failed {
-					r.emit(StatusEventName(x.id), StatusEvent{ID: x.id, State: StateFailed, Error: msg})
-					return
-				}
+		case <-x.eng.Fault():
+			r.emitMetrics(x)
+			if r.fail(x, x.eng.Err()) {
+				// Stop (once this returns) releases what the run still
+				// holds; the failed state and its reason stay.
+				go r.Stop(x.id)
 			}
+			return
 		}
 	}
+}
+
+// fail marks a running run failed and emits its status; it reports whether
+// the run was running.
+func (r *Runs) fail(x *run, err error) bool {
+	msg := "the run stopped by itself"
+	if err != nil {
+		msg = err.Error()
+	}
+	x.mu.Lock()
+	failed := x.state == StateRunning
+	if failed {
+		x.state, x.err, x.info.State = StateFailed, msg, StateFailed
+	}
+	x.mu.Unlock()
+	if failed {
+		r.opts.Logger.Error("run failed", "run", x.id, "error", msg)
+		r.emit(StatusEventName(x.id), StatusEvent{ID: x.id, State: StateFailed, Error: msg})
+	}
+	return failed
 }
 
 func (r *Runs) emitMetrics(x *run) {
@@ -558,6 +575,11 @@ func (r *Runs) stopRun(x *run) error {
 		err = fmt.Errorf("stop %s: %w", x.id, err)
 	}
 	x.mu.Lock()
+	if x.state == StateFailed {
+		// It failed by itself and was reported then: it keeps that reason.
+		x.mu.Unlock()
+		return err
+	}
 	x.state, x.err, x.info.State = st.State, st.Error, st.State
 	x.mu.Unlock()
 	r.emit(StatusEventName(x.id), st)

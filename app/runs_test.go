@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -524,4 +525,60 @@ func TestRunsFeedFile(t *testing.T) {
 	dead, err := h.runs.DeadLetters(info.ID)
 	require.NoError(t, err)
 	assert.Len(t, dead, 11)
+}
+
+// A run whose source fails fails by itself: the failed status carries the
+// engine's reason, once, and the run is released (a new run of the same
+// workflow can start).
+func TestRunsFailByThemselves(t *testing.T) {
+	if _, err := os.Stat("/proc/self/mem"); err != nil {
+		t.Skip("no /proc/self/mem to read from")
+	}
+	h := newRunsHarness(t)
+	// /proc/self/mem opens as a regular file and fails on its first read.
+	path := h.open(`workflow F { source: File("/proc/self/mem") target: NATS("f.out") agents: [ DataProcessor(id: "a") ] }`)
+	info := h.start(path)
+	st := h.rec.wait(t, StatusEventName(info.ID), func(p any) bool { return p.(StatusEvent).State != StateRunning }).(StatusEvent)
+	assert.Equal(t, StateFailed, st.State)
+	assert.Contains(t, st.Error, "/proc/self/mem")
+	assert.Contains(t, st.Error, "source")
+
+	eventually(t, func() bool {
+		runs := h.runs.List()
+		return len(runs) == 1 && runs[0].State == StateFailed
+	}, "the run is listed as failed")
+	_, err := h.runs.Send(info.ID, "", payment)
+	assert.ErrorIs(t, err, ErrNotRunning)
+
+	// Released: stopping it again changes nothing and a new run starts.
+	require.NoError(t, h.runs.Stop(info.ID))
+	var statuses []StatusEvent
+	for _, p := range h.rec.named(StatusEventName(info.ID)) {
+		statuses = append(statuses, p.(StatusEvent))
+	}
+	assert.Equal(t, []StatusEvent{{ID: info.ID, State: StateRunning}, st}, statuses, "one failed status, no stopped after it")
+	assert.Equal(t, StateFailed, h.runs.List()[0].State)
+	again, err := h.runs.Start(path)
+	require.NoError(t, err)
+	assert.NotEqual(t, info.ID, again.ID)
+}
+
+// The embedded bus going away under a run fails it too.
+func TestRunsFailWhenTheBusGoes(t *testing.T) {
+	b := bustest.Run(t)
+	rec := &recorder{}
+	a := New(Options{Emit: rec.emit, Workspace: WorkspaceOptions{ConfigDir: "-", Settle: 10 * time.Millisecond},
+		Runs: RunsOptions{Bus: b, Interval: time.Hour}})
+	t.Cleanup(func() { a.Shutdown(context.Background()) })
+	path := copyExample(t, t.TempDir(), "card_screening.kumeo")
+	_, err := a.Workspace.Open(path)
+	require.NoError(t, err)
+	info, err := a.Runs.Start(path)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, b.Shutdown(ctx))
+	st := rec.wait(t, StatusEventName(info.ID), func(p any) bool { return p.(StatusEvent).State != StateRunning }).(StatusEvent)
+	assert.Equal(t, StateFailed, st.State)
+	assert.Contains(t, st.Error, "connection")
 }

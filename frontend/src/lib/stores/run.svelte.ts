@@ -45,6 +45,8 @@ export class RunStore {
   info = $state.raw<RunInfo | null>(null);
   state = $state<RunState>('idle');
   error = $state<string | null>(null);
+  /** Why the last run failed by itself (a source failed, the bus went away); cleared by the next start. */
+  failure = $state<string | null>(null);
   /** Latest snapshot by node id. */
   snapshots = $state.raw<Map<string, Snapshot>>(new Map());
   metrics = $state.raw<Map<string, NodeMetrics>>(new Map());
@@ -74,6 +76,7 @@ export class RunStore {
     if (this.info) await this.stop();
     this.state = 'starting';
     this.error = null;
+    this.failure = null;
     try {
       const info = await this.api.runs.start(path);
       this.#attach(info);
@@ -176,6 +179,7 @@ export class RunStore {
   onStatus(s: RunStatus): void {
     this.state = s.state;
     this.error = s.error || null;
+    if (s.state === 'failed') this.failure = s.error || 'The run stopped by itself.';
     if (s.state === 'stopped' || s.state === 'failed') {
       for (const u of this.#unsubscribe) u();
       this.#unsubscribe = [];

@@ -38,6 +38,20 @@ describe('RunStore', () => {
     expect(fake.listenerCount('run:run1:metrics')).toBe(0);
   });
 
+  it('keeps why a run failed by itself until the next start', async () => {
+    const fake = createFakeApi();
+    const run = new RunStore(fake.api);
+    await run.start('/w/flow.kumeo');
+    fake.emit('run:run1:status', { id: 'run1', state: 'failed', error: 'engine: source File("/x"): read: input/output error' });
+    expect(run.state).toBe('failed');
+    expect(run.info).toBeNull();
+    run.error = null; // the banner dismissed
+    expect(run.failure).toMatch(/input\/output error/);
+    await run.start('/w/flow.kumeo');
+    expect(run.failure).toBeNull();
+    expect(run.state).toBe('running');
+  });
+
   it('stops the run and unsubscribes', async () => {
     const fake = createFakeApi();
     const run = new RunStore(fake.api);
