@@ -64,8 +64,8 @@ type WorkspaceOptions struct {
 	InitialPath string
 	// Dir resolves relative paths; empty means the working directory.
 	Dir string
-	// ConfigDir holds recent.json; empty means os.UserConfigDir()/kumeo.
-	// "-" keeps the recent list in memory only.
+	// ConfigDir holds recent.json and pins.json (pinned test events);
+	// empty means os.UserConfigDir()/kumeo. "-" keeps them in memory only.
 	ConfigDir string
 	// Emit receives the Workspace's events; nil drops them.
 	Emit Emitter
@@ -85,6 +85,7 @@ type Workspace struct {
 	opts   WorkspaceOptions
 	emit   Emitter
 	recent recentList
+	pins   pinStore
 
 	mu         sync.Mutex
 	docs       map[string]*document
@@ -128,9 +129,11 @@ func NewWorkspace(opts WorkspaceOptions) *Workspace {
 	case "":
 		if d, err := os.UserConfigDir(); err == nil {
 			w.recent.path = filepath.Join(d, "kumeo", "recent.json")
+			w.pins.path = filepath.Join(d, "kumeo", "pins.json")
 		}
 	default:
 		w.recent.path = filepath.Join(opts.ConfigDir, "recent.json")
+		w.pins.path = filepath.Join(opts.ConfigDir, "pins.json")
 	}
 	w.recentList = w.recent.load()
 	return w

@@ -26,7 +26,7 @@ let browser;
 let work;
 
 // Each test works on its own copy of the example.
-const FILES = ['rename', 'palette', 'parse', 'layout', 'connect', 'run', 'conflict', 'fix', 'groups', 'typing', 'undo-both', 'external', 'trace'];
+const FILES = ['rename', 'palette', 'parse', 'layout', 'connect', 'run', 'conflict', 'fix', 'groups', 'typing', 'undo-both', 'external', 'trace', 'send-pins'];
 
 before(async () => {
   if (skip) return;
@@ -465,6 +465,56 @@ describe('Text and canvas together', { skip }, () => {
     await page.locator('.cm-line', { hasText: 'input: "tx.checked",' }).locator('text=tx.checked').click();
     await page.keyboard.press('F12');
     await page.waitForFunction(() => /DecisionMatrix\(/.test(document.querySelector('.cm-activeLine')?.textContent ?? ''));
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  it('edits the test event as JSON, shows where it does not parse, and keeps pinned events', async () => {
+    const page = await open('send-pins');
+    await page.locator('[data-testid=run]').click();
+    await page.waitForSelector('[data-testid=stop]');
+    await page.locator('button[role=tab]:has-text("Send event")').click();
+    const editor = page.locator('[data-testid=send-json]');
+    await editor.click();
+    await page.keyboard.press('Control+a');
+    await page.keyboard.type('{"tx_id": "p1", "amount": 12,, "currency": "eur"');
+    await page.locator('[data-testid=send-json-error]').waitFor();
+    assert.equal(await page.locator('button.primary:has-text("Send")').isDisabled(), true);
+    await page.locator('.bottom .cm-lintRange-error').waitFor();
+    // Fixed by typing: the error goes.
+    await page.keyboard.press('Control+a');
+    await page.keyboard.type('{"tx_id": "pinned-one", "amount": 12, "currency": "eur", "merchant": "m", "hour": 3, "country": "fr"');
+    await page.locator('[data-testid=send-json-error]').waitFor({ state: 'detached' });
+    await page.keyboard.press('Control+Enter');
+    await page.locator('[data-testid=sent-event]', { hasText: 'pinned-one' }).waitFor();
+    await page.locator('[data-testid=sent-event]', { hasText: 'pinned-one' }).locator('[data-testid=pin]').click();
+    await page.locator('[data-testid=pinned-event]', { hasText: 'pinned-one' }).waitFor();
+
+    // More sends than the history keeps: the pin stays first.
+    for (let i = 0; i < 21; i++) {
+      await editor.fill(`{"tx_id": "later-${i}", "amount": 1, "currency": "eur", "merchant": "m", "hour": 12, "country": "de"}`);
+      await page.locator('button.primary:has-text("Send")').click();
+      await page.locator('[data-testid=sent-event]', { hasText: `later-${i}"` }).waitFor();
+    }
+    const rows = page.locator('[data-testid=send-history] li');
+    assert.equal(await rows.count(), 21, 'one pinned and the last 20 sent');
+    assert.match(await rows.first().textContent(), /pinned-one/);
+    assert.equal(await page.locator('[data-testid=sent-event]', { hasText: 'pinned-one' }).count(), 0);
+
+    // A pinned payload fills the editor; it survives a reload of the window.
+    await page.reload();
+    await page.waitForSelector('[data-testid=agent-node]');
+    await page.locator('[data-testid=sidebar] button:has-text("send-pins.kumeo")').first().click();
+    await page.waitForSelector('[data-testid=stop]');
+    await page.locator('button[role=tab]:has-text("Send event")').click();
+    const pinned = page.locator('[data-testid=pinned-event]', { hasText: 'pinned-one' });
+    await pinned.waitFor();
+    await pinned.locator('button.use').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=send-json]')?.textContent?.includes('"pinned-one"'));
+    await pinned.locator('[data-testid=unpin]').click();
+    await page.locator('[data-testid=pinned-event]').waitFor({ state: 'detached' });
+    await page.locator('[data-testid=stop]').click();
+    await page.waitForSelector('[data-testid=run]');
     assert.deepEqual(page.errors, []);
     await page.close();
   });

@@ -51,6 +51,8 @@ class Actions {
       ui.select([]);
       ui.fitRequest++;
       void this.refreshFiles();
+      // Its run may be going already (started before the window reloaded).
+      void run.pickUp();
     }
   }
 

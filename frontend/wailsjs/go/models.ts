@@ -380,6 +380,20 @@ export namespace app {
 	}
 	
 	
+	export class Pin {
+	    payload: string;
+	    ts: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Pin(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.payload = source["payload"];
+	        this.ts = source["ts"];
+	    }
+	}
 	
 	export class ReloadResult {
 	    kept: string[];

@@ -3,7 +3,7 @@
 // version counter, and answers operations through a handler the test gives.
 
 import type { Api, Unsubscribe } from './index';
-import type { Analysis, Change, Doc, EditOp, Graph, Layout, RunInfo, Sent, TextEdit, TraceRecord, TypeSpec } from './types';
+import type { Analysis, Change, Doc, EditOp, Graph, Layout, Pin, RunInfo, Sent, TextEdit, TraceRecord, TypeSpec } from './types';
 
 export interface FakeOptions {
   files?: Record<string, string>;
@@ -62,6 +62,8 @@ export function createFakeApi(opts: FakeOptions = {}) {
   const started: RunInfo[] = [];
   let runs = 0;
   const sent: Sent[] = [];
+  const pins = new Map<string, Pin[]>();
+  const pinKey = (path: string, source: string) => `${path}\n${source}`;
   const records: TraceRecord[] = opts.records ?? [];
   let version = 0;
   const analyze = opts.analyze ?? lineGraph;
@@ -166,6 +168,20 @@ export function createFakeApi(opts: FakeOptions = {}) {
         if (choice === 'theirs') texts.set(path, files.get(path)!);
         if (choice === 'merge') texts.set(path, merged);
         return doc(path);
+      },
+      pins: async (path, source) => [...(pins.get(pinKey(path, source)) ?? [])],
+      pin: async (path, source, payload) => {
+        record('pin', path, source, payload);
+        JSON.parse(payload);
+        const list = [{ payload, ts: Date.now() }, ...(pins.get(pinKey(path, source)) ?? []).filter((p) => p.payload !== payload)];
+        pins.set(pinKey(path, source), list);
+        return [...list];
+      },
+      unpin: async (path, source, payload) => {
+        record('unpin', path, source, payload);
+        const list = (pins.get(pinKey(path, source)) ?? []).filter((p) => p.payload !== payload);
+        pins.set(pinKey(path, source), list);
+        return [...list];
       },
     },
     runs: {

@@ -4,7 +4,7 @@
 
 import type {
   Analysis, Change, Conflict, DeadLetter, Diagnostic, DirEntry, Doc, EditOp, Layout, MetricsEvent,
-  ReloadResult, RunInfo, RunStatus, Sent, SendResult, TraceRecord, TypeSpec,
+  Pin, ReloadResult, RunInfo, RunStatus, Sent, SendResult, TraceRecord, TypeSpec,
 } from './types';
 
 export type * from './types';
@@ -27,6 +27,10 @@ export interface WorkspaceApi {
   newFromTemplate(dir: string, name: string): Promise<Doc>;
   close(path: string): Promise<void>;
   resolveConflict(path: string, choice: 'mine' | 'theirs' | 'merge', mergedText: string): Promise<Doc>;
+  /** Test events pinned for a source of a workflow file, most recently pinned first. */
+  pins(path: string, source: string): Promise<Pin[]>;
+  pin(path: string, source: string, payload: string): Promise<Pin[]>;
+  unpin(path: string, source: string, payload: string): Promise<Pin[]>;
 }
 
 export interface RunsApi {
@@ -115,6 +119,9 @@ export const wailsApi: Api = {
     newFromTemplate: (dir, name) => call('Workspace', 'NewFromTemplate', dir, name),
     close: (path) => call('Workspace', 'Close', path),
     resolveConflict: (path, choice, mergedText) => call('Workspace', 'ResolveConflict', path, choice, mergedText),
+    pins: (path, source) => call('Workspace', 'Pins', path, source),
+    pin: (path, source, payload) => call('Workspace', 'Pin', path, source, payload),
+    unpin: (path, source, payload) => call('Workspace', 'Unpin', path, source, payload),
   },
   runs: {
     start: (path) => call('Runs', 'Start', path),

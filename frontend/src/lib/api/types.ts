@@ -213,6 +213,12 @@ export interface Sent {
   ts: number;
 }
 
+/** A test event payload pinned for a source of a workflow file, kept across runs and restarts. */
+export interface Pin {
+  payload: string;
+  ts: number;
+}
+
 export interface RunStatus {
   id?: string;
   state: string;

@@ -22,7 +22,7 @@ import { kumeoStructure } from './structure';
 import type { TypeSpec } from '../api/types';
 
 /** Token colours from CSS variables, so light and dark themes share one style. */
-const highlight = HighlightStyle.define([
+export const highlight = HighlightStyle.define([
   { tag: t.comment, color: 'var(--tok-comment)', fontStyle: 'italic' },
   { tag: t.string, color: 'var(--tok-string)' },
   { tag: t.number, color: 'var(--tok-number)' },

@@ -4,7 +4,7 @@
 
 import {
   Events, errorMessage, wailsApi,
-  type Api, type DeadLetter, type MetricsEvent, type ReloadResult, type RunInfo, type RunReloadedEvent, type RunStatus,
+  type Api, type DeadLetter, type MetricsEvent, type Pin, type ReloadResult, type RunInfo, type RunReloadedEvent, type RunStatus,
   type Sent, type SendResult, type Snapshot, type TraceRecord, type Unsubscribe,
 } from '../api';
 import type { NodeMetrics } from '../graph/project';
@@ -41,6 +41,32 @@ export function foldMetrics(prev: ReadonlyMap<string, NodeMetrics>, snapshots: r
   return next;
 }
 
+/** One line of the send tab's list: a pinned payload, or a recently sent one. */
+export interface SendEntry {
+  payload: string;
+  pinned: boolean;
+  /** The event and trace of a sent entry. */
+  eventID?: string;
+  traceID?: string;
+}
+
+/**
+ * The send tab's list: pinned payloads first (most recently pinned first),
+ * then the sent ones, most recent first, without the pinned ones (a payload
+ * shows once).
+ */
+export function sendEntries(pins: readonly Pin[], sent: readonly Sent[]): SendEntry[] {
+  const pinned = new Set(pins.map((p) => p.payload));
+  const out: SendEntry[] = pins.map((p) => ({ payload: p.payload, pinned: true }));
+  const seen = new Set<string>();
+  for (const s of sent) {
+    if (pinned.has(s.payload) || seen.has(s.payload)) continue;
+    seen.add(s.payload);
+    out.push({ payload: s.payload, pinned: false, eventID: s.eventID, traceID: s.traceID });
+  }
+  return out;
+}
+
 export class RunStore {
   info = $state.raw<RunInfo | null>(null);
   state = $state<RunState>('idle');
@@ -57,6 +83,8 @@ export class RunStore {
   traceID = $state<string | null>(null);
   deadLetters = $state.raw<DeadLetter[]>([]);
   sentHistory = $state.raw<Sent[]>([]);
+  /** Payloads pinned for the source shown in the send tab (kept by Go per file and source). */
+  pins = $state.raw<Pin[]>([]);
   /** What the last hot reload changed, shown briefly in the toolbar. */
   lastReload = $state.raw<ReloadResult | null>(null);
   lastSent = $state.raw<SendResult | null>(null);
@@ -128,14 +156,34 @@ export class RunStore {
     const off = this.api.events.on<RunInfo>(Events.runStarted, (info) => {
       if (mine(info) && (!this.info || this.state !== 'starting')) this.#attach(info);
     });
-    this.api.runs.list().then(
-      (list) => {
-        const live = (list ?? []).filter((r) => (!r.state || r.state === 'running') && mine(r)).at(-1);
-        if (live && !this.info) this.#attach(live);
-      },
-      () => {},
-    );
-    return off;
+    this.#currentPath = currentPath;
+    void this.pickUp();
+    return () => {
+      off();
+      if (this.#currentPath === currentPath) this.#currentPath = null;
+    };
+  }
+
+  #currentPath: (() => string | null) | null = null;
+
+  /**
+   * Attaches to a run already going for the open file, when none is
+   * followed: call it when a file opens (its run may have been started
+   * before the window reloaded).
+   */
+  async pickUp(): Promise<void> {
+    const current = this.#currentPath;
+    if (!current || this.info) return;
+    const path = current();
+    let list: RunInfo[];
+    try {
+      list = (await this.api.runs.list()) ?? [];
+    } catch {
+      return;
+    }
+    if (this.info || current() !== path) return;
+    const live = list.filter((r) => (!r.state || r.state === 'running') && (!r.path || r.path === path)).at(-1);
+    if (live) this.#attach(live);
   }
 
   async stop(): Promise<void> {
@@ -209,11 +257,42 @@ export class RunStore {
 
   async loadSentHistory(source: string): Promise<void> {
     if (!this.info) return;
+    const path = this.info.path;
     try {
       // Most recent first.
       this.sentHistory = ((await this.api.runs.sentHistory(this.info.id, source)) ?? []).slice(0, 20);
     } catch {
       this.sentHistory = [];
+    }
+    try {
+      this.pins = path ? ((await this.api.workspace.pins(path, source)) ?? []) : [];
+    } catch {
+      this.pins = [];
+    }
+  }
+
+  /** Pins a payload for the run's file and source: it stays at the top of the list until unpinned. */
+  async pin(source: string, payload: string): Promise<boolean> {
+    const path = this.info?.path;
+    if (!path) return false;
+    try {
+      this.pins = (await this.api.workspace.pin(path, source, payload)) ?? [];
+      return true;
+    } catch (err) {
+      this.error = errorMessage(err);
+      return false;
+    }
+  }
+
+  async unpin(source: string, payload: string): Promise<boolean> {
+    const path = this.info?.path;
+    if (!path) return false;
+    try {
+      this.pins = (await this.api.workspace.unpin(path, source, payload)) ?? [];
+      return true;
+    } catch (err) {
+      this.error = errorMessage(err);
+      return false;
     }
   }
 

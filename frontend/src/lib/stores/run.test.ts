@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Snapshot } from '../api/types';
 import { createFakeApi } from '../api/fake';
-import { foldMetrics, nodeIdOf, RunStore, SERIES_LENGTH } from './run.svelte';
+import { foldMetrics, nodeIdOf, RunStore, SERIES_LENGTH, sendEntries } from './run.svelte';
 
 function snap(agent: string, rate: number, extra: Partial<Snapshot> = {}): Snapshot {
   return {
@@ -123,5 +123,66 @@ describe('RunStore.follow', () => {
     run.follow(() => '/w/flow.kumeo');
     await new Promise((r) => setTimeout(r, 0));
     expect(run.info?.id).toBe(info.id);
+  });
+
+  it('picks up a run of a file when that file is opened later', async () => {
+    const fake = createFakeApi();
+    const info = fake.startElsewhere('/w/flow.kumeo');
+    const run = new RunStore(fake.api);
+    let path = '/w/other.kumeo';
+    const off = run.follow(() => path);
+    await run.pickUp();
+    expect(run.info).toBeNull();
+    path = '/w/flow.kumeo';
+    await run.pickUp();
+    expect(run.info?.id).toBe(info.id);
+    off();
+    // Not following any more: nothing to pick up.
+    const other = new RunStore(fake.api);
+    await other.pickUp();
+    expect(other.info).toBeNull();
+  });
+});
+
+describe('sendEntries', () => {
+  const sent = (payload: string, n: number) => ({ eventID: `e${n}`, traceID: `t${n}`, payload, ts: n });
+  it('puts the pinned payloads first and shows each payload once', () => {
+    const list = sendEntries(
+      [{ payload: '{"p":2}', ts: 2 }, { payload: '{"p":1}', ts: 1 }],
+      [sent('{"s":3}', 3), sent('{"p":1}', 2), sent('{"s":3}', 1), sent('{"s":0}', 0)],
+    );
+    expect(list.map((e) => [e.payload, e.pinned])).toEqual([
+      ['{"p":2}', true], ['{"p":1}', true], ['{"s":3}', false], ['{"s":0}', false],
+    ]);
+    expect(list[2].eventID).toBe('e3');
+  });
+});
+
+describe('RunStore pins', () => {
+  it('pins and unpins payloads for the run file and source, and loads them with the history', async () => {
+    const fake = createFakeApi();
+    const run = new RunStore(fake.api);
+    await run.start('/w/flow.kumeo');
+    run.info = { ...run.info!, path: '/w/flow.kumeo' };
+    await run.send('in', '{"a":1}');
+    expect(await run.pin('in', '{"a":1}')).toBe(true);
+    expect(fake.callsTo('pin')[0].args).toEqual(['/w/flow.kumeo', 'in', '{"a":1}']);
+    await run.pin('in', '{"b":2}');
+    expect(run.pins.map((p) => p.payload)).toEqual(['{"b":2}', '{"a":1}']);
+
+    // Another store (the app restarted) finds them with the history.
+    const again = new RunStore(fake.api);
+    await again.start('/w/flow.kumeo');
+    again.info = { ...again.info!, path: '/w/flow.kumeo' };
+    await again.loadSentHistory('in');
+    expect(again.pins.map((p) => p.payload)).toEqual(['{"b":2}', '{"a":1}']);
+    await again.loadSentHistory('other');
+    expect(again.pins).toEqual([]);
+
+    await again.loadSentHistory('in');
+    await again.unpin('in', '{"b":2}');
+    expect(again.pins.map((p) => p.payload)).toEqual(['{"a":1}']);
+    expect(await again.pin('in', '{oops')).toBe(false);
+    expect(again.error).toBeTruthy();
   });
 });

@@ -19,6 +19,10 @@ export function NewFromTemplate(arg1:string,arg2:string):Promise<app.Doc>;
 
 export function Open(arg1:string):Promise<app.Doc>;
 
+export function Pin(arg1:string,arg2:string,arg3:string):Promise<Array<app.Pin>>;
+
+export function Pins(arg1:string,arg2:string):Promise<Array<app.Pin>>;
+
 export function Recent():Promise<Array<string>>;
 
 export function ResolveConflict(arg1:string,arg2:string,arg3:string):Promise<app.Doc>;
@@ -32,5 +36,7 @@ export function SaveAs(arg1:string,arg2:string):Promise<void>;
 export function SetLayout(arg1:string,arg2:Record<string, app.Pos>):Promise<void>;
 
 export function Specs():Promise<Array<dsl.TypeSpec>>;
+
+export function Unpin(arg1:string,arg2:string,arg3:string):Promise<Array<app.Pin>>;
 
 export function Update(arg1:string,arg2:string):Promise<app.Analysis>;

@@ -34,6 +34,14 @@ export function Open(arg1) {
   return window['go']['app']['Workspace']['Open'](arg1);
 }
 
+export function Pin(arg1, arg2, arg3) {
+  return window['go']['app']['Workspace']['Pin'](arg1, arg2, arg3);
+}
+
+export function Pins(arg1, arg2) {
+  return window['go']['app']['Workspace']['Pins'](arg1, arg2);
+}
+
 export function Recent() {
   return window['go']['app']['Workspace']['Recent']();
 }
@@ -60,6 +68,10 @@ export function SetLayout(arg1, arg2) {
 
 export function Specs() {
   return window['go']['app']['Workspace']['Specs']();
+}
+
+export function Unpin(arg1, arg2, arg3) {
+  return window['go']['app']['Workspace']['Unpin'](arg1, arg2, arg3);
 }
 
 export function Update(arg1, arg2) {
