@@ -52,7 +52,7 @@ help:
 	@echo "make test-desktop  start the built app under Xvfb and check a screenshot ($(SMOKE_SHOT))"
 	@echo "make build   build the desktop app ($(DESKTOP_BIN))"
 	@echo "make cli     build the headless CLI ($(CLI_BIN), no cgo)"
-	@echo "make bench   run the Go benchmarks"
+	@echo "make bench   run the Go benchmarks, then the UI benchmark (make bench-ui)"
 	@echo "make clean   remove build outputs"
 
 ## ---- tests ---------------------------------------------------------------
@@ -72,6 +72,7 @@ test-frontend: frontend-deps
 test-e2e: frontend-deps browser-deps
 	cd frontend && npm run build
 	cd frontend && npm run e2e
+	cd frontend && node --test --test-concurrency=1 e2e/big.test.mjs
 
 # Desktop smoke test: the real binary runs $(SMOKE_WORKFLOW) on $(SMOKE_INPUT)
 # under xvfb-run; internal/smoke takes screenshots until one shows the window
@@ -89,17 +90,18 @@ test-desktop: build xvfb-deps screenshot-deps
 	./$(SMOKE_BIN) -out $(SMOKE_SHOT) -screen $(SMOKE_SCREEN) -timeout $(SMOKE_TIMEOUT) -- \
 		./$(DESKTOP_BIN) --run --input $(SMOKE_INPUT) $(SMOKE_WORKFLOW)
 
-# bench: the language and engine micro benchmarks (100 ms each), then the
-# engine comparison. Its last line is one JSON object (kumeo_eps,
-# kumeo_durable_eps, baseline_nats_json_eps, node_red_eps,
-# kumeo_p99_ms_light, ratios, p50/p99/RSS per variant). Pass options to the
-# comparison with BENCH_FLAGS, e.g. BENCH_FLAGS="-repeat 3 -out bench.json"
-# (bin/enginebench -h lists them).
+# bench: the language and engine micro benchmarks (100 ms each), the engine
+# comparison, then the UI benchmark (bench-ui). The engine comparison ends
+# with one JSON object (kumeo_eps, kumeo_durable_eps, baseline_nats_json_eps,
+# node_red_eps, kumeo_p99_ms_light, ratios, p50/p99/RSS per variant). Pass
+# options to the comparison with BENCH_FLAGS, e.g. BENCH_FLAGS="-repeat 3 -out bench.json"
+# (bin/enginebench -h lists them). bench-ui prints its own JSON line last.
 bench:
 	@$(MAKE) --no-print-directory bench-micro
 	@$(MAKE) --no-print-directory bench-engine
+	@$(MAKE) --no-print-directory bench-ui
 
-.PHONY: bench-micro bench-engine bench-nodered
+.PHONY: bench-micro bench-engine bench-nodered bench-ui
 
 bench-micro:
 	go test -run '^$$' -bench . -benchtime 100ms ./dsl/... ./engine/...
@@ -112,6 +114,16 @@ bench-engine:
 
 bench-nodered:
 	@go run ./bench/cmd/enginebench -install-only
+
+# The desktop UI in Chromium against the real Go services (the e2e harness):
+# canvas edit and keystroke to screen on a generated 500-agent workflow,
+# frames per second panning and dragging on a 2,000-agent one. Its last line
+# is one JSON object (ui_edit_ms_p50/p95, ui_typing_ms_p50/p95, ui_pan_fps,
+# ui_drag_fps, targets_met, ...); frontend/e2e/README.md explains the method.
+# Options with BENCH_UI_FLAGS, e.g. BENCH_UI_FLAGS="--rounds 5 --json ui.json".
+bench-ui: frontend-deps browser-deps
+	cd frontend && npm run build
+	@cd frontend && node e2e/bench.mjs $(BENCH_UI_FLAGS)
 
 ## ---- desktop app ---------------------------------------------------------
 

@@ -92,6 +92,9 @@ async function canvasOnly(page) {
 describe('Kumeo UI', { skip }, () => {
   it('renames an agent inline and undoes it from the canvas', async () => {
     const page = await open('rename');
+    // Selecting opens the inspector, which narrows the canvas.
+    await node(page, 'CardScreening/agent/features').locator('.label').click();
+    await page.waitForTimeout(200);
     await node(page, 'CardScreening/agent/features').locator('.label').dblclick();
     await page.keyboard.press('Control+a');
     await page.keyboard.type('feats');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Graph, Layout } from '../api/types';
 import { sizeOf } from './geometry';
-import { autoLayout, elkGraph, elkLayout, placeUnplaced } from './layout';
+import { autoLayout, carryLayout, elkGraph, elkLayout, ELK_MAX_NODES, layeredLayout, placeNear, placeUnplaced } from './layout';
 import fraud from '../testdata/fraud_detection.json';
 import risk from '../testdata/risk_subworkflow.json';
 
@@ -107,5 +107,66 @@ describe('autoLayout', () => {
     const out = await autoLayout(fraudGraph, stored);
     expect(out['CardFraud/agent/score']).toBeUndefined();
     expect(Object.keys(out)).toHaveLength(fraudGraph.nodes.length - 1);
+  });
+});
+
+describe('layeredLayout', () => {
+  const chain = (n: number): Graph => ({
+    nodes: [
+      { id: 'src', kind: 'source', label: 'src', workflow: 'W', known: true } as Graph['nodes'][number],
+      ...Array.from({ length: n }, (_, i) => ({ id: `W/agent/a${i}`, kind: 'agent', label: `a${i}`, workflow: 'W', known: true }) as Graph['nodes'][number]),
+      { id: 'sink', kind: 'target', label: 'sink', workflow: 'W', known: true } as Graph['nodes'][number],
+    ],
+    edges: [
+      { id: 'e0', from: 'src', to: 'W/agent/a0', kind: 'data' },
+      ...Array.from({ length: n - 1 }, (_, i) => ({ id: `e${i + 1}`, from: `W/agent/a${i}`, to: `W/agent/a${i + 1}`, kind: 'data' })),
+      // Every agent also reports to the sink: long edges.
+      ...Array.from({ length: n }, (_, i) => ({ id: `s${i}`, from: `W/agent/a${i}`, to: 'sink', kind: 'route' })),
+    ] as Graph['edges'],
+  });
+
+  it('puts each node right of its producers, without overlaps, for any size', () => {
+    for (const g of [fraudGraph, riskGraph, chain(2000)]) {
+      const pos = layeredLayout(g);
+      expect(Object.keys(pos).length).toBe(g.nodes.length);
+      const byId = new Map(g.nodes.map((n) => [n.id, n]));
+      const container = (id: string) => {
+        const n = byId.get(id)!;
+        return n.kind !== 'subworkflow' && n.parent && byId.get(n.parent)?.kind === 'subworkflow' ? n.parent : '';
+      };
+      expect(overlaps(g, pos, container)).toEqual([]);
+      for (const e of g.edges) {
+        if (container(e.from) !== container(e.to) || e.from === e.to) continue;
+        expect(pos[e.to].x, `${e.from} > ${e.to}`).toBeGreaterThan(pos[e.from].x);
+      }
+    }
+  });
+
+  it('is what elkLayout uses for a big graph', async () => {
+    const g = chain(ELK_MAX_NODES + 10);
+    expect(await elkLayout(g)).toEqual(layeredLayout(g));
+  });
+});
+
+describe('carryLayout and placeNear', () => {
+  it('keeps positions, hands a renamed node the old position and places new ones beside a producer', () => {
+    const g = fraudGraph;
+    const auto = placeUnplaced(g, {}, Object.fromEntries(g.nodes.map((n, i) => [n.id, { x: i * 300, y: 0 }])));
+    const agent = g.nodes.findIndex((n) => n.kind === 'agent');
+    const old = g.nodes[agent];
+    const renamed: Graph = { ...g, nodes: g.nodes.map((n, i) => (i === agent ? { ...n, id: `${n.id}_x` } : n)) };
+    const carried = carryLayout(renamed, {}, g, auto);
+    expect(carried.missing).toEqual([]);
+    expect(carried.auto[`${old.id}_x`]).toEqual(auto[old.id]);
+
+    const added: Graph = {
+      nodes: [...g.nodes, { ...old, id: 'W/agent/new', label: 'new' }],
+      edges: [...g.edges, { id: 'new-edge', from: old.id, to: 'W/agent/new', kind: 'data' } as Graph['edges'][number]],
+    };
+    const c = carryLayout(added, {}, g, auto);
+    expect(c.missing).toEqual(['W/agent/new']);
+    const placed = placeNear(added, c.auto, c.missing);
+    expect(placed['W/agent/new'].x).toBeGreaterThan(auto[old.id].x);
+    expect(overlaps(added, { ...c.auto, ...placed }, () => '')).toEqual([]);
   });
 });

@@ -142,3 +142,27 @@ describe('keepMeasured', () => {
     expect(keepMeasured<{ id: string; measured?: unknown }>(next, prev)).toEqual([{ id: 'a', measured: { width: 10, height: 5 } }, { id: 'c' }]);
   });
 });
+
+describe('edge labels', () => {
+  it('slide apart or hide when they would cover each other', () => {
+    // Three edges from one node to three nodes stacked at the same place: one label fits the middle.
+    const g: Graph = {
+      nodes: [
+        { id: 'a', kind: 'agent', label: 'a', workflow: 'W', known: true },
+        { id: 'b', kind: 'agent', label: 'b', workflow: 'W', known: true },
+        { id: 'c', kind: 'agent', label: 'c', workflow: 'W', known: true },
+      ] as Graph['nodes'],
+      edges: [
+        { id: 'ab', from: 'a', to: 'b', kind: 'route', channel: 'a.to.b.channel' },
+        { id: 'ac', from: 'a', to: 'c', kind: 'route', channel: 'a.to.c.channel' },
+        { id: 'ab2', from: 'a', to: 'b', kind: 'route', channel: 'a.again.channel' },
+      ] as Graph['edges'],
+    };
+    const layout = { a: { x: 0, y: 0 }, b: { x: 600, y: 0 }, c: { x: 600, y: 0 } };
+    const { edges } = project({ graph: g, layout });
+    const at = edges.map((e) => e.data.labelAt);
+    expect(at[0]).toBe(0.5);
+    expect(new Set(at.filter((x) => x !== null)).size).toBe(at.filter((x) => x !== null).length);
+    expect(edges.every((e) => e.type === 'kumeo')).toBe(true);
+  });
+});

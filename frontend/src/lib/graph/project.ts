@@ -5,6 +5,7 @@
 
 import type { Diagnostic, Graph, GraphEdge, GraphNode, Layout, NodeKind, Point, Severity } from '../api/types';
 import { GROUP_MIN, GROUP_PAD, rangeOf, sizeOf } from './geometry';
+import { placeLabels } from './labels';
 
 /** Live numbers shown on a node during a run. */
 export interface NodeMetrics {
@@ -46,6 +47,12 @@ export interface KumeoNodeData extends Record<string, unknown> {
 export interface KumeoEdgeData extends Record<string, unknown> {
   kind: GraphEdge['kind'];
   channel: string;
+  /**
+   * Where along the edge its label sits (0 at the source, 1 at the target),
+   * or null when it would cover another label: then it shows only while the
+   * edge is hovered or selected.
+   */
+  labelAt: number | null;
 }
 
 export interface FlowNode {
@@ -56,6 +63,9 @@ export interface FlowNode {
   parentId?: string;
   width?: number;
   height?: number;
+  /** The drawn size before the node is measured (culling, fitting). */
+  initialWidth?: number;
+  initialHeight?: number;
   selected?: boolean;
   class?: string;
   zIndex?: number;
@@ -65,6 +75,7 @@ export interface FlowNode {
 
 export interface FlowEdge {
   id: string;
+  type: 'kumeo';
   source: string;
   target: string;
   sourceHandle: string;
@@ -88,6 +99,8 @@ export interface ProjectInput {
   diagnostics?: readonly Diagnostic[] | null;
   running?: boolean;
   selected?: ReadonlySet<string> | null;
+  /** Nodes an event trace passed through (highlighted). */
+  traced?: ReadonlySet<string> | null;
 }
 
 export interface Projection {
@@ -108,6 +121,7 @@ export function project(input: ProjectInput): Projection {
   const layout = input.layout ?? {};
   const auto = input.auto ?? {};
   const selected = input.selected ?? new Set<string>();
+  const traced = input.traced ?? null;
   const running = !!input.running;
 
   const byId = new Map<string, GraphNode>();
@@ -162,6 +176,9 @@ export function project(input: ProjectInput): Projection {
     const inGroup = !!(n.parent && byId.get(n.parent)?.kind === 'subworkflow');
     const node = base(n, positionOf(n, slot.get(n.id)!), problems, input.metrics, running, selected);
     if (inGroup) node.parentId = n.parent;
+    const size = sizeOf(n.kind);
+    node.initialWidth = size.width;
+    node.initialHeight = size.height;
     nodes.push(node);
   }
 
@@ -179,6 +196,7 @@ export function project(input: ProjectInput): Projection {
     const label = inner ? undefined : e.label || e.channel || undefined;
     edges.push({
       id: e.id,
+      type: 'kumeo',
       source: e.from,
       target: e.to,
       sourceHandle,
@@ -186,12 +204,14 @@ export function project(input: ProjectInput): Projection {
       ...(label ? { label } : {}),
       animated: running && (rate > 0 || from.kind === 'source'),
       class: `kumeo-edge kumeo-edge-${e.kind}${running && rate > 0 ? ' kumeo-edge-live' : ''}`,
-      data: { kind: e.kind, channel: e.channel ?? '' },
+      data: { kind: e.kind, channel: e.channel ?? '', labelAt: label ? 0.5 : null },
       selected: selected.has(e.id),
       // Only channel connections map to a disconnect operation.
       deletable: e.kind === 'data' && from.kind !== 'subworkflow' && to.kind === 'agent',
     });
   }
+  if (traced?.size) for (const n of nodes) if (traced.has(n.id)) n.class += ' traced';
+  placeLabels(nodes, edges);
   return { nodes, edges };
 }
 

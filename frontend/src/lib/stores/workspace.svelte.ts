@@ -38,7 +38,11 @@ export interface TextView {
 }
 
 export interface WorkspaceOptions {
-  /** Delay between the last keystroke and Update; at most 100 ms. */
+  /**
+   * Delay between the last keystroke of a burst and Update; at most 100 ms.
+   * A keystroke after a pause at least this long, with no Update under
+   * way, is sent at once.
+   */
   debounceMs?: number;
 }
 
@@ -86,6 +90,8 @@ export class WorkspaceStore {
   /** The text Go last received or produced. */
   #known: Text | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
+  /** When the last local change was scheduled (Date.now()). */
+  #lastInput = -Infinity;
   #updateSeq = 0;
   #updating: Promise<void> | null = null;
   #queue: Promise<unknown> = Promise.resolve();
@@ -330,11 +336,17 @@ export class WorkspaceStore {
 
   #scheduleUpdate(): void {
     if (!this.path) return;
+    const now = Date.now();
+    // Debounced within a burst of typing or while an Update is under way;
+    // the first change after a pause goes at once (after the current task,
+    // so changes dispatched together are sent together).
+    const burst = this.#timer !== null || this.#updating !== null || now - this.#lastInput < this.#debounceMs;
+    this.#lastInput = now;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = null;
       void this.#sendUpdate();
-    }, this.#debounceMs);
+    }, burst ? this.#debounceMs : 0);
   }
 
   async #sendUpdate(): Promise<void> {

@@ -1,0 +1,76 @@
+// Browser tests of big generated workflows (the UI benchmark's setup, see
+// bench.mjs): they open, are laid out, draw only what is in view at a
+// readable zoom, and take an edit. Nothing here is timed.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { launchBrowser, removeDir, skipReason, startHarness, workspaceDir } from './harness.mjs';
+
+const skip = skipReason();
+let harness;
+let browser;
+let work;
+
+before(async () => {
+  if (skip) return;
+  work = workspaceDir();
+  harness = await startHarness(work, { generate: 'big500.kumeo=500,big2000.kumeo=2000', open: join(work, 'big500.kumeo') });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  harness?.stop();
+  removeDir(work);
+});
+
+async function open(file) {
+  const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.errors = errors;
+  await page.goto(harness.url);
+  await page.locator(`[data-testid=sidebar] button:has-text("${file}")`).click();
+  await page.waitForFunction((n) => document.querySelector('[data-testid=file-name]')?.textContent?.startsWith(n), file);
+  await page.waitForSelector('.flow[data-layout=ready] [data-testid=agent-node]', { timeout: 60000 });
+  await page.waitForTimeout(500);
+  return page;
+}
+
+const counts = (page) =>
+  page.evaluate(() => ({
+    total: Number(document.querySelector('.flow').dataset.nodes),
+    drawn: document.querySelectorAll('.svelte-flow__node').length,
+    zoom: Number(/scale\(([\d.]+)\)/.exec(document.querySelector('.svelte-flow__viewport').style.transform)?.[1]),
+  }));
+
+describe('Big workflows', { skip }, () => {
+  for (const [file, agents] of [['big500.kumeo', 500], ['big2000.kumeo', 2000]]) {
+    it(`opens ${file} at a readable zoom, drawing only the nodes in view`, async () => {
+      const page = await open(file);
+      const c = await counts(page);
+      assert.ok(c.total > agents, `${c.total} nodes projected`);
+      assert.ok(c.drawn > 0 && c.drawn < c.total / 4, `${c.drawn} of ${c.total} nodes drawn`);
+      assert.ok(c.zoom >= 0.6, `zoom ${c.zoom}`);
+      await page.waitForSelector('[data-testid=source-node]');
+      assert.deepEqual(page.errors, []);
+      await page.close();
+    });
+  }
+
+  it('renames an agent of the 500-agent workflow from the canvas; nothing else moves', async () => {
+    const page = await open('big500.kumeo');
+    const node = (id) => page.locator(`[data-testid=agent-node][data-id="GeneratedFraud/agent/${id}"]`);
+    const before = await node('policy_0').boundingBox();
+    await node('prep_0').locator('.label').dblclick();
+    await page.keyboard.press('Control+a');
+    await page.keyboard.type('first');
+    await page.keyboard.press('Enter');
+    await node('first').waitFor();
+    assert.match(await page.evaluate(() => document.querySelector('[data-testid=editor]').kumeoText()), /id: "first"/);
+    assert.deepEqual(await node('policy_0').boundingBox(), before);
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+});
