@@ -74,7 +74,9 @@ type RunsOptions struct {
 	// Emit receives the run events; nil drops them.
 	Emit Emitter
 	// Bus is the embedded server runs use. Nil starts one on the first
-	// Start, shared by every run and shut down by App.Shutdown.
+	// Start, shared by every run and shut down by App.Shutdown, with an
+	// MQTT listener on a random loopback port so MQTT sources and targets
+	// run (RunInfo.MQTTAddr says where).
 	Bus *bus.Bus
 	// Interval between metrics events; zero means 400 ms.
 	Interval time.Duration
@@ -131,7 +133,10 @@ type RunInfo struct {
 	Agents   []string     `json:"agents"` // agent ids in pipeline order
 	Sources  []SourceInfo `json:"sources"`
 	HTTPURL  string       `json:"httpURL"` // base URL of HTTP sources, "" when none
-	State    string       `json:"state"`
+	// MQTTAddr is the host:port MQTT clients publish to when the workflow
+	// has MQTT endpoints, "" otherwise.
+	MQTTAddr string `json:"mqttAddr"`
+	State    string `json:"state"`
 	// StartMS is how long Start took, the bus start included when it was
 	// the first run.
 	StartMS float64 `json:"startMs"`
@@ -267,7 +272,7 @@ func (r *Runs) conn() (*bus.Bus, *nats.Conn, error) {
 	}
 	b := r.opts.Bus
 	if b == nil {
-		nb, err := bus.New(bus.Options{Logger: nil})
+		nb, err := bus.New(bus.Options{MQTTListen: "127.0.0.1:0"})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -321,7 +326,7 @@ func (r *Runs) Check(path string) ([]Diag, error) {
 	if !src.ok {
 		return convertDiags(src.diags.Errors(), src.index), nil
 	}
-	plan, diags := engine.Compile(src.file, "", engine.PlanOptions{Dir: dirOf(src.path)})
+	plan, diags := engine.Compile(src.file, "", engine.PlanOptions{Dir: dirOf(src.path), Endpoints: endpoints.Options{MQTTEnabled: r.mqttEnabled()}})
 	if plan != nil {
 		for _, ap := range plan.Agents {
 			if c, ok := ap.Agent.(interface{ Close() error }); ok {
@@ -393,7 +398,7 @@ func (r *Runs) Start(path string) (RunInfo, error) {
 		return RunInfo{}, fmt.Errorf("start %s: %w", src.path, err)
 	}
 	x.eng = eng
-	x.info = runInfo(id, src.path, eng)
+	x.info = runInfo(id, src.path, eng, b.MQTTAddr())
 	x.info.StartMS = float64(time.Since(t0).Microseconds()) / 1000
 	info := x.info
 
@@ -410,14 +415,22 @@ func (r *Runs) Start(path string) (RunInfo, error) {
 }
 
 // runInfo describes eng's current plan.
-func runInfo(id, path string, eng *engine.Run) RunInfo {
+func runInfo(id, path string, eng *engine.Run, mqttAddr string) RunInfo {
 	p := eng.Plan()
 	info := RunInfo{ID: id, Path: path, Workflow: p.Name, Agents: []string{}, Sources: []SourceInfo{}, HTTPURL: eng.HTTPURL(), State: StateRunning}
 	for _, ap := range p.Agents {
 		info.Agents = append(info.Agents, ap.ID)
 	}
+	mqtt := false
 	for _, s := range p.Sources {
 		info.Sources = append(info.Sources, SourceInfo{Address: address(s), Type: s.Type, Subject: s.Subject})
+		mqtt = mqtt || s.Type == "MQTT"
+	}
+	for _, t := range p.Targets {
+		mqtt = mqtt || t.Type == "MQTT"
+	}
+	if mqtt {
+		info.MQTTAddr = mqttAddr
 	}
 	return info
 }
@@ -633,7 +646,7 @@ func (r *Runs) Reload(id string) (ReloadResult, error) {
 		}
 		return ReloadResult{}, fmt.Errorf("reload %s: %w", id, err)
 	}
-	info := runInfo(id, x.path, x.eng)
+	info := runInfo(id, x.path, x.eng, r.mqttAddr())
 	x.mu.Lock()
 	info.StartMS, info.State = x.info.StartMS, x.state
 	x.info = info
@@ -714,6 +727,28 @@ func (x *run) source(addr string) (*endpoints.Endpoint, error) {
 		return nil, fmt.Errorf("run %s: %w: no source with a literal subject", x.id, ErrNoSource)
 	}
 	return nil, fmt.Errorf("run %s: %w %q", x.id, ErrNoSource, addr)
+}
+
+// mqttEnabled says whether runs get an MQTT listener: the bus Runs starts
+// has one; a bus given in RunsOptions may.
+func (r *Runs) mqttEnabled() bool {
+	r.mu.Lock()
+	b := r.bus
+	r.mu.Unlock()
+	if b == nil {
+		b = r.opts.Bus
+	}
+	return b == nil || b.MQTTAddr() != ""
+}
+
+// mqttAddr is the bus's MQTT listener, "" without one.
+func (r *Runs) mqttAddr() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.bus == nil {
+		return ""
+	}
+	return r.bus.MQTTAddr()
 }
 
 func (r *Runs) publish(m *nats.Msg) error {

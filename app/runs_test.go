@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	mqtt "github.com/eclipse/paho.mqtt.golang"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -581,4 +582,54 @@ func TestRunsFailWhenTheBusGoes(t *testing.T) {
 	st := rec.wait(t, StatusEventName(info.ID), func(p any) bool { return p.(StatusEvent).State != StateRunning }).(StatusEvent)
 	assert.Equal(t, StateFailed, st.State)
 	assert.Contains(t, st.Error, "connection")
+}
+
+// The app's own bus has an MQTT listener: a workflow with an MQTT source
+// runs, and a real MQTT client's messages reach its agents.
+func TestRunsMQTTOnTheAppBus(t *testing.T) {
+	rec := &recorder{}
+	a := New(Options{Emit: rec.emit, Workspace: WorkspaceOptions{ConfigDir: "-", Settle: 10 * time.Millisecond},
+		Runs: RunsOptions{Interval: 50 * time.Millisecond}})
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		assert.NoError(t, a.Shutdown(ctx))
+	})
+	path := writeFile(t, t.TempDir(), "mqtt.kumeo", `workflow Plant {
+  source: MQTT("plant/+/telemetry")
+  target: NATS("plant.checked")
+  agents: [ DataProcessor(id: "check") ]
+}`)
+	_, err := a.Workspace.Open(path)
+	require.NoError(t, err)
+	diags, err := a.Runs.Check(path)
+	require.NoError(t, err)
+	assert.Empty(t, diags, "the workflow can run on the app's bus")
+	info, err := a.Runs.Start(path)
+	require.NoError(t, err)
+	require.NotEmpty(t, info.MQTTAddr, "the run says where MQTT clients connect")
+	require.Len(t, info.Sources, 1)
+	assert.Equal(t, "MQTT", info.Sources[0].Type)
+
+	o := mqtt.NewClientOptions().AddBroker("tcp://" + info.MQTTAddr).SetClientID("kumeo-app-test").SetConnectTimeout(10 * time.Second)
+	c := mqtt.NewClient(o)
+	tok := c.Connect()
+	require.True(t, tok.WaitTimeout(10*time.Second), "connect timed out")
+	require.NoError(t, tok.Error())
+	t.Cleanup(func() { c.Disconnect(100) })
+	tok = c.Publish("plant/p7/telemetry", 1, false, `{"temp": 71.5}`)
+	require.True(t, tok.WaitTimeout(10*time.Second), "publish timed out")
+	require.NoError(t, tok.Error())
+
+	rec.wait(t, MetricsEventName(info.ID), func(p any) bool {
+		in, out := snapshot(p.(MetricsEvent), "check")
+		return in == 1 && out == 1
+	})
+	// A run of a workflow without MQTT does not advertise the listener.
+	other := writeFile(t, t.TempDir(), "nats.kumeo", `workflow N { source: NATS("n.in") target: NATS("n.out") agents: [ DataProcessor(id: "a") ] }`)
+	_, err = a.Workspace.Open(other)
+	require.NoError(t, err)
+	plain, err := a.Runs.Start(other)
+	require.NoError(t, err)
+	assert.Empty(t, plain.MQTTAddr)
 }

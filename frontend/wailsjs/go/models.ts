@@ -436,6 +436,7 @@ export namespace app {
 	    agents: string[];
 	    sources: SourceInfo[];
 	    httpURL: string;
+	    mqttAddr: string;
 	    state: string;
 	    startMs: number;
 	
@@ -451,6 +452,7 @@ export namespace app {
 	        this.agents = source["agents"];
 	        this.sources = this.convertValues(source["sources"], SourceInfo);
 	        this.httpURL = source["httpURL"];
+	        this.mqttAddr = source["mqttAddr"];
 	        this.state = source["state"];
 	        this.startMs = source["startMs"];
 	    }

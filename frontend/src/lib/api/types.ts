@@ -185,6 +185,8 @@ export interface RunInfo {
   agents: string[];
   sources: RunSource[];
   httpURL?: string;
+  /** host:port of the MQTT listener when the workflow has MQTT endpoints. */
+  mqttAddr?: string;
   state?: string;
   startMs?: number;
 }
