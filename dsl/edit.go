@@ -360,25 +360,52 @@ func (e *editor) move() ([]TextEdit, error) {
 	if to == a.Index {
 		return nil, nil
 	}
-	// Carry the node with the comments that document it: remove it, and
-	// insert its text where it goes in the list without it. Both edits
-	// are against the original text, at item boundaries, so they never
-	// overlap.
+	// Carry the node with the comments that document it (above it, and
+	// after it on its line): remove it, then insert its text where it goes
+	// in the list as it reads without it. The insertion is placed against
+	// the re-parsed text without the node, so its neighbours' separators,
+	// comments and line layout are the ones it will sit between (a trailing
+	// comment does not end up on a neighbour's line, the new last item gets
+	// no separator the list did not have).
 	lo, _ := e.leading(s, a.Index)
 	it := s.items[a.Index]
 	hi, withComment := e.trailing(s, a.Index)
 	text := string(e.src[lo:it.end])
 	trail := strings.TrimSpace(string(e.src[hi:withComment]))
-	rest := seq{open: s.open, close: s.close, defaultSep: s.defaultSep, spaced: s.spaced}
-	rest.items = append(append([]seqItem{}, s.items[:a.Index]...), s.items[a.Index+1:]...)
 	if e.multiline(s) {
 		// insertItem indents every line after the first to the list's
 		// indentation: give it the node as at depth 0.
 		text = dedentRest(text, e.indent(it.start))
 	}
-	edits := e.removeItem(s, a.Index)
-	edits = append(edits, e.insertItem(rest, to, text, trail)...)
-	return edits, nil
+	removal := e.removeItem(s, a.Index)
+	if last := len(s.items) - 1; a.Index == last && it.sep.Empty() {
+		// The list ends without a separator: so does it once the node has
+		// gone (removing it alone leaves the previous one's).
+		if prev := s.items[last-1]; !prev.sep.Empty() && removal[0].Start > prev.sep.Start.Offset {
+			removal = append(removal, TextEdit{Start: prev.sep.Start.Offset, End: prev.sep.End.Offset})
+		}
+	}
+	mid := ApplyEdits(e.src, removal)
+	mf, diags := Parse(e.f.Filename, mid)
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("%w: move_agent: the text without %q does not parse: %s", ErrBadOp, a.ID, diags.Errors()[0].Message())
+	}
+	block := -1
+	for i, b := range e.f.Blocks {
+		if b == e.w.Block {
+			block = i
+		}
+	}
+	if block < 0 || block >= len(mf.Blocks) {
+		return nil, fmt.Errorf("%w: move_agent: the workflow block moved", ErrBadOp)
+	}
+	m := &editor{textView: textView{f: mf, src: mid}, op: e.op, w: mf.workflowOf(mf.Blocks[block])}
+	rest := m.list(a.Stage)
+	if rest == nil {
+		return nil, fmt.Errorf("%w: move_agent: the %s list went away", ErrBadOp, a.Stage)
+	}
+	out := ApplyEdits(mid, m.insertItem(arraySeq(rest), to, text, trail))
+	return diffEdit(e.src, out), nil
 }
 
 // dedentRest removes the indentation ind from every line of text after the
