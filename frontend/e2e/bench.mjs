@@ -9,7 +9,8 @@
 //           first frame painted after both the editor text and the canvas
 //           show the new graph;
 //   typing  one keystroke in the editor that renames an agent, to the first
-//           frame painted with the canvas showing it (debounce included);
+//           frame painted with the canvas showing it (debounce included;
+//           at least 20 keystrokes whatever --reps says);
 //   fps     a generated 2,000-agent workflow; frame times from
 //           requestAnimationFrame while panning the pane with the mouse and
 //           while dragging a node, at the zoom the file opens with and with
@@ -121,10 +122,15 @@ function installProbe() {
     holds,
     arm(trigger, expect, timeoutMs = 15000) {
       return new Promise((resolve, reject) => {
+        const never = setTimeout(() => {
+          document.removeEventListener(trigger.type, on, true);
+          reject(new Error(`no ${trigger.type} event ${JSON.stringify(trigger)}`));
+        }, timeoutMs);
         const on = (e) => {
           if (trigger.key && e.key !== trigger.key) return;
           if (trigger.selector && !e.target.closest?.(trigger.selector)) return;
           document.removeEventListener(trigger.type, on, true);
+          clearTimeout(never);
           // The event's timestamp is when the input happened, on the clock of performance.now().
           const t0 = e.timeStamp;
           painted(expect, timeoutMs).then((t1) => resolve(t1 - t0), reject);
@@ -164,13 +170,15 @@ async function measure(page, trigger, expect, act) {
 // ---- pages ----------------------------------------------------------------
 
 async function openPage(browser, url, file) {
+  if (process.env.KUMEO_BENCH_VERBOSE) console.log(`open ${file}`);
   const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.errors = errors;
   await page.goto(url);
   await page.waitForSelector(`[data-testid=sidebar] button:has-text("${file}")`);
-  await page.locator(`[data-testid=sidebar] button:has-text("${file}")`).click();
+  // The file list and the recent files may both name it.
+  await page.locator(`[data-testid=sidebar] button:has-text("${file}")`).first().click();
   const discard = page.locator('[role=dialog] button:has-text("Don’t save")');
   if (await discard.isVisible({ timeout: 300 }).catch(() => false)) await discard.click();
   await page.waitForFunction((n) => document.querySelector('[data-testid=file-name]')?.textContent?.startsWith(n), file);
@@ -215,7 +223,7 @@ async function selectNode(page, id) {
 
 async function benchEdit(browser, url) {
   const page = await openPage(browser, url, 'big500.kumeo');
-  const visible = (await visibleAgents(page)).filter((id) => /\/prep_\d+$/.test(id));
+  const visible = await visibleAgents(page);
   if (visible.length === 0) throw new Error('no agent visible on the canvas');
   const target = visible[0];
   const base = target.split('/').pop();
@@ -256,7 +264,8 @@ async function benchEdit(browser, url) {
 
 async function benchTyping(browser, url) {
   const page = await openPage(browser, url, 'big500.kumeo');
-  const id = (await visibleAgents(page)).find((x) => /\/prep_\d+$/.test(x));
+  const id = (await visibleAgents(page))[0];
+  if (!id) throw new Error('no agent visible on the canvas');
   const base = id.split('/').pop();
   // Alt+click reveals the node's text in the editor; put the cursor at the
   // end of its id string ("prep_N|").
@@ -268,7 +277,7 @@ async function benchTyping(browser, url) {
   await page.keyboard.press('ArrowLeft');
   await page.keyboard.press('ArrowLeft');
   const out = [];
-  for (let i = 0; i < opts.reps; i++) {
+  for (let i = 0; i < Math.max(opts.reps, 20); i++) {
     const typing = i % 2 === 0;
     const to = typing ? `${base}x` : base;
     const from = typing ? base : `${base}x`;
@@ -326,6 +335,8 @@ async function wiggle(page, x, y, seconds, radius) {
     await page.mouse.move(x + Math.sin(a) * radius, y + Math.sin(a * 0.7) * radius * 0.6);
   }
   const times = await page.evaluate(() => window.__bench.frames.stop());
+  // Back where it started, so the view (or the node) ends where it was.
+  await page.mouse.move(x, y, { steps: 4 });
   await page.mouse.up();
   return frameStats(times);
 }
@@ -345,6 +356,7 @@ async function benchFps(browser, url) {
     const b = await nodeLoc(page, id).boundingBox();
     return wiggle(page, b.x + 40, b.y + 12, opts.seconds, 120);
   };
+  if (process.env.KUMEO_BENCH_VERBOSE) console.log('pan, drag');
   out.pan = await pan();
   out.drag = await drag();
   // The whole graph in view: every node drawn.

@@ -31,7 +31,7 @@ async function open(file) {
   page.on('pageerror', (e) => errors.push(e.message));
   page.errors = errors;
   await page.goto(harness.url);
-  await page.locator(`[data-testid=sidebar] button:has-text("${file}")`).click();
+  await page.locator(`[data-testid=sidebar] button:has-text("${file}")`).first().click();
   await page.waitForFunction((n) => document.querySelector('[data-testid=file-name]')?.textContent?.startsWith(n), file);
   await page.waitForSelector('.flow[data-layout=ready] [data-testid=agent-node]', { timeout: 60000 });
   await page.waitForTimeout(500);
