@@ -16,8 +16,15 @@ export interface Token {
 }
 
 export function tokenize(text: string, end = text.length): Token[] {
-  const out: Token[] = [];
-  let i = 0;
+  return [...tokens(text, 0, end)];
+}
+
+/**
+ * The tokens of text from `from` (which must not be inside a string or
+ * comment) until end, lazily: a caller that stops early scans no further.
+ */
+export function* tokens(text: string, from = 0, end = text.length): Generator<Token> {
+  let i = from;
   while (i < end) {
     const c = text[i];
     if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
@@ -28,20 +35,20 @@ export function tokenize(text: string, end = text.length): Token[] {
     if (c === '/' && text[i + 1] === '/') {
       const nl = text.indexOf('\n', i);
       i = nl < 0 ? text.length : nl;
-      out.push({ type: 'comment', from: start, to: i, value: '' });
+      yield { type: 'comment', from: start, to: i, value: '' };
       continue;
     }
     if (c === '/' && text[i + 1] === '*') {
       const close = text.indexOf('*/', i + 2);
       i = close < 0 ? text.length : close + 2;
-      out.push({ type: 'comment', from: start, to: i, value: '' });
+      yield { type: 'comment', from: start, to: i, value: '' };
       continue;
     }
     if (c === '"' && text.startsWith('"""', i)) {
       const close = text.indexOf('"""', i + 3);
       const open = close < 0;
       i = open ? text.length : close + 3;
-      out.push({ type: 'string', from: start, to: i, value: text.slice(start + 3, open ? i : i - 3), open });
+      yield { type: 'string', from: start, to: i, value: text.slice(start + 3, open ? i : i - 3), open };
       continue;
     }
     if (c === '"' || c === "'") {
@@ -65,26 +72,25 @@ export function tokenize(text: string, end = text.length): Token[] {
         j++;
       }
       i = j;
-      out.push({ type: 'string', from: start, to: i, value, open });
+      yield { type: 'string', from: start, to: i, value, open };
       continue;
     }
     if (/[A-Za-z_]/.test(c)) {
       let j = i + 1;
       while (j < text.length && /[A-Za-z0-9_]/.test(text[j])) j++;
-      out.push({ type: 'ident', from: start, to: j, value: text.slice(start, j) });
+      yield { type: 'ident', from: start, to: j, value: text.slice(start, j) };
       i = j;
       continue;
     }
     const num = /^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(i, i + 40));
     if (num && (c !== '-' || /[0-9]/.test(text[i + 1] ?? ''))) {
       i += num[0].length;
-      out.push({ type: 'number', from: start, to: i, value: num[0] });
+      yield { type: 'number', from: start, to: i, value: num[0] };
       continue;
     }
     i++;
-    out.push({ type: 'punct', from: start, to: i, value: c });
+    yield { type: 'punct', from: start, to: i, value: c };
   }
-  return out;
 }
 
 export type FrameKind = 'block' | 'call' | 'object' | 'array' | 'paren';

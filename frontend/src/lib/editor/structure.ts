@@ -3,7 +3,7 @@
 
 import { foldService, indentService, type IndentContext } from '@codemirror/language';
 import type { EditorState, Text } from '@codemirror/state';
-import { tokenize } from './scan';
+import { tokenize, tokens } from './scan';
 
 const OPEN = new Set(['{', '[', '(']);
 const CLOSE = new Set(['}', ']', ')']);
@@ -20,10 +20,15 @@ export function openBrackets(text: string, pos: number): number[] {
   return stack;
 }
 
-/** The position of the bracket closing the one at `open`, or -1. */
-export function closingBracket(text: string, open: number): number {
+/**
+ * The position of the bracket closing the one at `open`, or -1. The scan
+ * starts at `from` (default: the start of the text; the fold service passes
+ * the start of open's line, so folding a small block in a large file reads
+ * only that block) and stops at the match.
+ */
+export function closingBracket(text: string, open: number, from = 0): number {
   let depth = 0;
-  for (const t of tokenize(text)) {
+  for (const t of tokens(text, from)) {
     if (t.to <= open || t.type !== 'punct') continue;
     if (OPEN.has(t.value)) depth++;
     else if (CLOSE.has(t.value) && --depth === 0) return t.from;
@@ -43,27 +48,35 @@ export function indentAt(text: string, pos: number, unit: number): number {
   return rest && CLOSE.has(rest) ? base : base + unit;
 }
 
-/** Pairs of matching brackets (open position -> close position), per document. */
-const pairsCache = new WeakMap<Text, Map<number, number>>();
+/**
+ * Closing positions found so far, per document and opening bracket: the
+ * fold gutter asks about the visible lines only, and each answer scans just
+ * the block it folds, so an edit in a large file costs no whole-text scan.
+ */
+const closeCache = new WeakMap<Text, Map<number, number>>();
 
-export function bracketPairs(text: string): Map<number, number> {
-  const pairs = new Map<number, number>();
-  const stack: number[] = [];
-  for (const t of tokenize(text)) {
-    if (t.type !== 'punct') continue;
-    if (OPEN.has(t.value)) stack.push(t.from);
-    else if (CLOSE.has(t.value) && stack.length) pairs.set(stack.pop()!, t.from);
+function closeOf(state: EditorState, lineStart: number, open: number): number {
+  let m = closeCache.get(state.doc);
+  if (!m) closeCache.set(state.doc, (m = new Map()));
+  let close = m.get(open);
+  if (close === undefined) {
+    // Starting at the line start assumes the line does not begin inside a
+    // multi-line string or comment; then the match may be off, which only
+    // affects where a fold ends.
+    // Growing windows of text: a match is never a false one (a window cut
+    // inside a string or comment leaves it open to the end), only missed.
+    const len = state.doc.length;
+    for (let size = 4096; ; size *= 16) {
+      const end = Math.min(len, lineStart + size);
+      const c = closingBracket(state.sliceDoc(lineStart, end), open - lineStart);
+      if (c >= 0 || end === len) {
+        close = c < 0 ? -1 : c + lineStart;
+        break;
+      }
+    }
+    m.set(open, close);
   }
-  return pairs;
-}
-
-function pairsOf(state: EditorState): Map<number, number> {
-  let p = pairsCache.get(state.doc);
-  if (!p) {
-    p = bracketPairs(state.sliceDoc());
-    pairsCache.set(state.doc, p);
-  }
-  return p;
+  return close;
 }
 
 export const kumeoStructure = [
@@ -73,7 +86,7 @@ export const kumeoStructure = [
     const m = /([{[(])\s*(\/\/.*)?$/.exec(line);
     if (!m) return null;
     const open = lineStart + m.index;
-    const close = pairsOf(state).get(open) ?? -1;
+    const close = closeOf(state, lineStart, open);
     if (close < 0 || state.doc.lineAt(close).number === state.doc.lineAt(open).number) return null;
     return { from: open + 1, to: close };
   }),
