@@ -8,19 +8,13 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, appendFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { copyFileSync, readFileSync, appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { launchBrowser, removeDir, repo, skipReason, startHarness, workspaceDir } from './harness.mjs';
 
-const frontend = dirname(dirname(fileURLToPath(import.meta.url)));
-const repo = dirname(frontend);
-const browserPath = process.env.CHROMIUM || '/usr/bin/chromium';
-const skip = !existsSync(browserPath) ? `no browser at ${browserPath}` : !existsSync(join(frontend, 'dist', 'index.html')) ? 'no frontend build' : false;
+const skip = skipReason();
 
-let server;
+let harness;
 let url = process.env.KUMEO_E2E_URL;
 let browser;
 let work;
@@ -30,34 +24,21 @@ const FILES = ['rename', 'palette', 'parse', 'layout', 'connect', 'run', 'confli
 
 before(async () => {
   if (skip) return;
-  work = mkdtempSync(join(tmpdir(), 'kumeo-e2e-'));
+  work = workspaceDir();
   for (const f of FILES) copyFileSync(join(repo, 'examples', f === 'groups' ? 'risk_subworkflow.kumeo' : 'card_screening.kumeo'), join(work, `${f}.kumeo`));
   // A misspelled agent type for the quick-fix test.
   writeFileSync(join(work, 'fix.kumeo'), readFileSync(join(work, 'fix.kumeo'), 'utf8').replace('Router(', 'Routr('));
   if (!url) {
-    const bin = join(work, 'serve');
-    execFileSync('go', ['build', '-o', bin, './internal/e2e/cmd/serve'], { cwd: repo, stdio: 'inherit' });
-    server = spawn(bin, ['-dist', join(frontend, 'dist'), '-workspace', work, '-open', join(work, 'rename.kumeo'), '-listen', '127.0.0.1:0', '-metrics-interval', '250ms'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    url = await new Promise((resolve, reject) => {
-      let out = '';
-      server.stdout.on('data', (d) => {
-        out += d;
-        const line = out.split('\n').find((l) => l.startsWith('http'));
-        if (line) resolve(line.trim());
-      });
-      server.on('exit', (code) => reject(new Error(`harness exited with ${code}`)));
-    });
+    harness = await startHarness(work, { open: join(work, 'rename.kumeo'), metricsInterval: '250ms' });
+    url = harness.url;
   }
-  browser = await chromium.launch({
-    executablePath: browserPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
-  if (work) rmSync(work, { recursive: true, force: true });
+  harness?.stop();
+  removeDir(work);
 });
 
 /** A page with the named copy open, canvas and text side by side. */
