@@ -99,19 +99,19 @@ type Run struct {
 	rec     *trace.Recorder
 	sampler *sampler
 
-	mu       sync.Mutex // guards reloads and the fields below
-	g        atomic.Pointer[graph]
-	metrics  map[string]*metrics.Agent
-	inputs   *inputs
-	http     *endpoints.HTTPServer
-	stopped  atomic.Bool
-	aborted  atomic.Bool
-	inflight sync.WaitGroup
-	ledger   runLedger
+	mu        sync.Mutex // guards reloads and the fields below
+	g         atomic.Pointer[graph]
+	metrics   map[string]*metrics.Agent
+	inputs    *inputs
+	http      *endpoints.HTTPServer
+	stopped   atomic.Bool
+	aborted   atomic.Bool
+	inflight  sync.WaitGroup
+	ledger    runLedger
 	fault     runFault
 	faultOnce sync.Once
-	ctx      context.Context
-	cancel   context.CancelFunc
+	ctx       context.Context
+	cancel    context.CancelFunc
 }
 
 // runLedger is the ledger of the whole run, counted per source event:

@@ -59,13 +59,13 @@ type keyValue struct {
 }
 
 type encoder struct {
-	kvs   []keyValue // stack of the sorted entries of the maps being encoded
+	kvs []keyValue // stack of the sorted entries of the maps being encoded
 	// order is the sorted key set of the last top-level object encoded.
 	// Events of one stream mostly share their keys: when the next object
 	// has exactly these keys, looking them up in order replaces iterating
 	// and sorting.
 	order []string
-	keys  []string   // stack of the sorted keys of map[string]string values
+	keys  []string // stack of the sorted keys of map[string]string values
 	depth int
 	seen  map[seenKey]struct{}
 	out   []byte // Marshal's scratch output
