@@ -22,16 +22,7 @@ export type HeldEdge = Omit<FlowEdge, 'data'> & { data?: KumeoEdgeData | Record<
  * pointer. When nothing changed the held array itself comes back.
  */
 export function stableNodes<T extends HeldNode>(next: readonly FlowNode[], held: readonly T[]): T[] {
-  const old = new Map<string, T>();
-  for (const n of held) old.set(n.id, n);
-  let same = next.length === held.length;
-  const out = next.map((n, i) => {
-    const o = old.get(n.id);
-    if (o && sameNode(n, o)) {
-      if (held[i] !== o) same = false;
-      return o;
-    }
-    same = false;
+  return reuse(next, held, sameNode, (n, o) => {
     const fresh = { ...n } as unknown as T;
     if (o?.measured) fresh.measured = o.measured;
     if (o?.dragging) {
@@ -40,24 +31,34 @@ export function stableNodes<T extends HeldNode>(next: readonly FlowNode[], held:
     }
     return fresh;
   });
-  return same ? (held as T[]) : out;
 }
 
 /** The edges to hand to Svelte Flow, reusing every unchanged held edge. */
 export function stableEdges<T extends HeldEdge>(next: readonly FlowEdge[], held: readonly T[]): T[] {
+  return reuse(next, held, sameEdge, (e) => e as unknown as T);
+}
+
+/**
+ * next with each item equal (by same) to the held one of its id replaced by
+ * the held object, the others made by fresh; the held array itself when
+ * nothing changed.
+ */
+function reuse<N extends { id: string }, T extends { id: string }>(
+  next: readonly N[], held: readonly T[], same: (n: N, o: T) => boolean, fresh: (n: N, o: T | undefined) => T,
+): T[] {
   const old = new Map<string, T>();
-  for (const e of held) old.set(e.id, e);
-  let same = next.length === held.length;
-  const out = next.map((e, i) => {
-    const o = old.get(e.id);
-    if (o && sameEdge(e, o)) {
-      if (held[i] !== o) same = false;
+  for (const h of held) old.set(h.id, h);
+  let unchanged = next.length === held.length;
+  const out = next.map((n, i) => {
+    const o = old.get(n.id);
+    if (o && same(n, o)) {
+      if (held[i] !== o) unchanged = false;
       return o;
     }
-    same = false;
-    return e as unknown as T;
+    unchanged = false;
+    return fresh(n, o);
   });
-  return same ? (held as T[]) : out;
+  return unchanged ? (held as T[]) : out;
 }
 
 function sameNode(n: FlowNode, o: HeldNode): boolean {

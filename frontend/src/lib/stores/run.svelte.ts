@@ -272,23 +272,19 @@ export class RunStore {
   }
 
   /** Pins a payload for the run's file and source: it stays at the top of the list until unpinned. */
-  async pin(source: string, payload: string): Promise<boolean> {
-    const path = this.info?.path;
-    if (!path) return false;
-    try {
-      this.pins = (await this.api.workspace.pin(path, source, payload)) ?? [];
-      return true;
-    } catch (err) {
-      this.error = errorMessage(err);
-      return false;
-    }
+  pin(source: string, payload: string): Promise<boolean> {
+    return this.#setPins((path) => this.api.workspace.pin(path, source, payload));
   }
 
-  async unpin(source: string, payload: string): Promise<boolean> {
+  unpin(source: string, payload: string): Promise<boolean> {
+    return this.#setPins((path) => this.api.workspace.unpin(path, source, payload));
+  }
+
+  async #setPins(call: (path: string) => Promise<Pin[] | null>): Promise<boolean> {
     const path = this.info?.path;
     if (!path) return false;
     try {
-      this.pins = (await this.api.workspace.unpin(path, source, payload)) ?? [];
+      this.pins = (await call(path)) ?? [];
       return true;
     } catch (err) {
       this.error = errorMessage(err);
