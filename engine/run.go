@@ -636,7 +636,9 @@ func (r *Run) forward(g *graph, ch string, ev *flow.Event, span trace.Span, samp
 			return fDead
 		}
 		flags |= fDelivered
-		now = metrics.Now() // the local consumers get it after the publish
+		if len(local) > 0 {
+			now = metrics.Now() // the local consumers get it after the publish
+		}
 	}
 	if len(local) > 0 {
 		flags |= r.dispatch(g, local, ev, span, sampled, now)
