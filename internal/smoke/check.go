@@ -18,6 +18,7 @@ const (
 	minRunBadge            = 200      // sky-blue pixels of the "Running" badge in the title bar
 	minCanvasW, minCanvasH = 150, 150 // size of the canvas pane
 	minNodeTeal            = 100      // teal pixels (node borders, icons, handles) on the canvas
+	maxCanvasRowGap        = 120      // rows of a canvas covered edge to edge by nodes and edges
 	minSparkline           = 20       // faint sky-blue pixels of the node metric sparklines
 	minEditorInk           = 1500     // text pixels in the editor pane
 	minSyntaxHues          = 3        // syntax colours (30-degree hue buckets) in the editor
@@ -148,18 +149,27 @@ func dominant(h map[rgb]int) (rgb, int) {
 // longestRun returns the longest run [from, to) of indexes in [0, n) for
 // which ok holds.
 func longestRun(n int, ok func(int) bool) (from, to int) {
-	start := -1
+	return longestRunGaps(n, 0, ok)
+}
+
+// longestRunGaps is longestRun where a run may go on over up to maxGap
+// consecutive indexes that fail ok; a run neither starts nor ends on one.
+func longestRunGaps(n, maxGap int, ok func(int) bool) (from, to int) {
+	start, last := -1, -1
 	for i := 0; i <= n; i++ {
 		if i < n && ok(i) {
 			if start < 0 {
 				start = i
 			}
+			last = i
 			continue
 		}
-		if start >= 0 && i-start > to-from {
-			from, to = start, i
+		if start >= 0 && (i == n || i-last > maxGap) {
+			if last+1-start > to-from {
+				from, to = start, last+1
+			}
+			start = -1
 		}
-		start = -1
 	}
 	return from, to
 }
@@ -278,7 +288,9 @@ func Analyze(img image.Image) *Result {
 			x := body.Min.X + i
 			return s.count(image.Rect(x, body.Min.Y, x+1, body.Max.Y), isBg)*5 >= body.Dy()*2
 		})
-		y0, y1 := longestRun(body.Dy(), func(i int) bool {
+		// A row of nodes with the edges between them can hide the
+		// background of a few rows across the whole pane.
+		y0, y1 := longestRunGaps(body.Dy(), maxCanvasRowGap, func(i int) bool {
 			y := body.Min.Y + i
 			return s.count(image.Rect(body.Min.X+x0, y, body.Min.X+x1, y+1), isBg)*10 >= x1-x0
 		})

@@ -26,6 +26,9 @@ func fill(img *image.RGBA, r image.Rectangle, c color.Color) {
 
 type layout struct {
 	badge, nodes, metrics, text bool
+	// band draws a grey edge across the whole canvas between the nodes'
+	// title and their metrics, so no row there shows the background.
+	band bool
 }
 
 // screen draws a 1280x900 screen with an 1280x860 window in the app's layout:
@@ -54,6 +57,9 @@ func screen(l layout) *image.RGBA {
 				fill(img, image.Rect(x+50, 380, x+66, 382), faintSky)
 			}
 		}
+	}
+	if l.band {
+		fill(img, image.Rect(305, 366, 832, 372), color.RGBA{0x9a, 0xa3, 0xa0, 255})
 	}
 	fill(img, image.Rect(832, 55, 838, 655), color.RGBA{0xe2, 0xe4, 0xe3, 255})
 	fill(img, image.Rect(838, 55, 1280, 655), white)
@@ -118,6 +124,18 @@ func TestAnalyzeFails(t *testing.T) {
 	}
 }
 
+// A row where nodes and edges cover the canvas from edge to edge does not cut
+// the canvas in two (the metrics under it were missed that way).
+func TestAnalyzeCanvasCrossedByEdges(t *testing.T) {
+	res := Analyze(screen(layout{badge: true, nodes: true, metrics: true, text: true, band: true}))
+	if !res.OK() {
+		t.Fatalf("want a pass, got %v: %v", res, res.Problems)
+	}
+	if want := image.Rect(305, 55, 832, 655); res.Canvas != want {
+		t.Errorf("canvas %v, want %v", res.Canvas, want)
+	}
+}
+
 func TestLongestRun(t *testing.T) {
 	ok := func(i int) bool { return i == 1 || i == 2 || (i >= 5 && i < 9) }
 	if from, to := longestRun(10, ok); from != 5 || to != 9 {
@@ -125,5 +143,12 @@ func TestLongestRun(t *testing.T) {
 	}
 	if from, to := longestRun(3, func(int) bool { return true }); from != 0 || to != 3 {
 		t.Errorf("longestRun(all) = %d, %d; want 0, 3", from, to)
+	}
+	// 1-2 and 5-8 join over a gap of two; a longer gap splits them.
+	if from, to := longestRunGaps(10, 2, ok); from != 1 || to != 9 {
+		t.Errorf("longestRunGaps(2) = %d, %d; want 1, 9", from, to)
+	}
+	if from, to := longestRunGaps(10, 1, ok); from != 5 || to != 9 {
+		t.Errorf("longestRunGaps(1) = %d, %d; want 5, 9", from, to)
 	}
 }
