@@ -453,6 +453,35 @@ describe('Text and canvas together', { skip }, () => {
     await page.close();
   });
 
+  it('folds and unfolds a block from the fold gutter', async () => {
+    writeFileSync(join(work, 'folding.kumeo'), example('fraud_detection.kumeo'));
+    const page = await open('folding');
+    // The first agent's line, right under `agents: [`, is on screen.
+    const inside = page.locator('.cm-line', { hasText: 'reject malformed events before any model sees them' });
+    await inside.waitFor();
+    // The marker of the `agents: [` line folds the whole list.
+    const row = await page.locator('.cm-line', { hasText: /^\s*agents: \[\s*$/ }).boundingBox();
+    const marker = page.locator('.cm-foldGutter span[title="Fold line"]');
+    let clicked = false;
+    for (const m of await marker.all()) {
+      const b = await m.boundingBox();
+      if (b && Math.abs(b.y + b.height / 2 - (row.y + row.height / 2)) < row.height / 2) {
+        await m.click();
+        clicked = true;
+        break;
+      }
+    }
+    assert.ok(clicked, 'the agents line has a fold marker');
+    await page.locator('.cm-foldPlaceholder').waitFor();
+    await inside.waitFor({ state: 'detached' });
+    assert.equal(await text(page), example('fraud_detection.kumeo'), 'folding leaves the text as it was');
+    await page.locator('.cm-foldGutter span[title="Unfold line"]:visible').click();
+    await page.locator('.cm-foldPlaceholder').waitFor({ state: 'detached' });
+    await inside.waitFor();
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
   it('edits the test event as JSON, shows where it does not parse, and keeps pinned events', async () => {
     const page = await open('send-pins');
     await page.locator('[data-testid=run]').click();

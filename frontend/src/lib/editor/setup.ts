@@ -4,7 +4,7 @@
 import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap } from '@codemirror/autocomplete';
 import { defaultKeymap, historyKeymap, indentWithTab } from '@codemirror/commands';
 import {
-  bracketMatching, foldGutter, foldKeymap, HighlightStyle, indentOnInput, indentUnit, syntaxHighlighting,
+  bracketMatching, foldKeymap, HighlightStyle, indentOnInput, indentUnit, syntaxHighlighting,
 } from '@codemirror/language';
 import { lintGutter, lintKeymap } from '@codemirror/lint';
 import { highlightSelectionMatches, searchKeymap } from '@codemirror/search';
@@ -18,7 +18,7 @@ import { kumeoCompletion, type CompletionData } from './completion';
 import { definitionAt } from './definition';
 import { kumeoHover } from './hover';
 import { kumeoLanguage } from './kumeoLanguage';
-import { kumeoStructure } from './structure';
+import { kumeoFoldGutter, kumeoStructure } from './structure';
 import type { TypeSpec } from '../api/types';
 
 /** Token colours from CSS variables, so light and dark themes share one style. */
@@ -95,7 +95,7 @@ export function editorExtensions(hooks: EditorHooks): Extension {
     lineNumbers(),
     highlightActiveLineGutter(),
     highlightSpecialChars(),
-    foldGutter(),
+    kumeoFoldGutter,
     drawSelection(),
     dropCursor(),
     EditorView.lineWrapping,

@@ -1,8 +1,11 @@
 // Folding and indentation from brackets: the stream tokenizer gives no
 // tree, so both come from the scanner's view of { [ ( and their partners.
 
-import { foldService, indentService, type IndentContext } from '@codemirror/language';
-import type { EditorState, Text } from '@codemirror/state';
+import {
+  codeFolding, foldable, foldedRanges, foldEffect, foldService, indentService, unfoldEffect, type IndentContext,
+} from '@codemirror/language';
+import { RangeSetBuilder, type EditorState, type Text } from '@codemirror/state';
+import { gutter, GutterMarker, ViewPlugin, type EditorView, type ViewUpdate } from '@codemirror/view';
 import { tokenize, tokens } from './scan';
 
 const OPEN = new Set(['{', '[', '(']);
@@ -79,15 +82,100 @@ function closeOf(state: EditorState, lineStart: number, open: number): number {
   return close;
 }
 
+/** A line that ends by opening a bracket (a comment may follow): a fold starts there. */
+const OPENS_BLOCK = /([{[(])\s*(\/\/.*)?$/;
+
 export const kumeoStructure = [
   indentService.of((cx: IndentContext, pos: number) => indentAt(cx.state.sliceDoc(), pos, cx.unit)),
   foldService.of((state: EditorState, lineStart: number, lineEnd: number) => {
     const line = state.sliceDoc(lineStart, lineEnd);
-    const m = /([{[(])\s*(\/\/.*)?$/.exec(line);
+    const m = OPENS_BLOCK.exec(line);
     if (!m) return null;
     const open = lineStart + m.index;
     const close = closeOf(state, lineStart, open);
     if (close < 0 || state.doc.lineAt(close).number === state.doc.lineAt(open).number) return null;
     return { from: open + 1, to: close };
   }),
+];
+
+class FoldMarker extends GutterMarker {
+  constructor(readonly open: boolean) {
+    super();
+  }
+  eq(other: FoldMarker): boolean {
+    return this.open === other.open;
+  }
+  toDOM(view: EditorView): Node {
+    const span = document.createElement('span');
+    span.textContent = this.open ? '⌄' : '›';
+    span.title = view.state.phrase(this.open ? 'Fold line' : 'Unfold line');
+    return span;
+  }
+}
+
+const canFold = new FoldMarker(true);
+const canUnfold = new FoldMarker(false);
+
+/** The fold that starts on the line [from, to], if one is folded. */
+function foldAt(state: EditorState, from: number, to: number): { from: number; to: number } | null {
+  let found: { from: number; to: number } | null = null;
+  foldedRanges(state).between(from, to, (a, b) => {
+    if (!found || found.from > a) found = { from: a, to: b };
+  });
+  return found;
+}
+
+/**
+ * The fold gutter. CodeMirror's own asks the fold service for the whole
+ * range of every visible line on each change, which for a line opening a
+ * large block (a workflow's `agents: [`) means reading the block to its
+ * end on every keystroke. A line ending in an opening bracket closes on a
+ * later line or not at all, so the marker needs only the line; the range
+ * is found when the marker is clicked.
+ */
+const foldMarkers = ViewPlugin.fromClass(
+  class {
+    markers;
+    constructor(view: EditorView) {
+      this.markers = this.build(view);
+    }
+    update(u: ViewUpdate) {
+      if (u.docChanged || u.viewportChanged || foldedRanges(u.startState) !== foldedRanges(u.state)) this.markers = this.build(u.view);
+    }
+    build(view: EditorView) {
+      const b = new RangeSetBuilder<FoldMarker>();
+      for (const line of view.viewportLineBlocks) {
+        const mark = foldAt(view.state, line.from, line.to)
+          ? canUnfold
+          : OPENS_BLOCK.test(view.state.sliceDoc(line.from, line.to))
+            ? canFold
+            : null;
+        if (mark) b.add(line.from, line.from, mark);
+      }
+      return b.finish();
+    }
+  },
+);
+
+export const kumeoFoldGutter = [
+  foldMarkers,
+  gutter({
+    class: 'cm-foldGutter',
+    markers: (view) => view.plugin(foldMarkers)?.markers ?? new RangeSetBuilder<FoldMarker>().finish(),
+    initialSpacer: () => canUnfold,
+    domEventHandlers: {
+      click(view, line) {
+        const folded = foldAt(view.state, line.from, line.to);
+        if (folded) {
+          view.dispatch({ effects: unfoldEffect.of(folded) });
+          return true;
+        }
+        const range = foldable(view.state, line.from, line.to);
+        if (!range) return false;
+        view.dispatch({ effects: foldEffect.of(range) });
+        return true;
+      },
+    },
+  }),
+  codeFolding(),
 ];
