@@ -59,6 +59,31 @@ describe('Big workflows', { skip }, () => {
     });
   }
 
+  it('draws the edges as one path when zoomed far out, and one by one again when zoomed in', async () => {
+    const page = await open('big500.kumeo');
+    const edgeEls = () => page.evaluate(() => [...document.querySelectorAll('.svelte-flow__edge-wrapper')].filter((e) => getComputedStyle(e).display !== 'none').length);
+    assert.ok((await edgeEls()) > 0, 'edges drawn one by one at the opening zoom');
+    assert.equal(await page.locator('[data-testid=overview-edges]').count(), 0);
+    await page.locator('.svelte-flow__controls-fitview').click();
+    await page.locator('[data-testid=overview-edges]').waitFor();
+    const { segments, zoom } = await page.evaluate(() => ({
+      segments: (document.querySelector('[data-testid=overview-edges] path').getAttribute('d').match(/M/g) ?? []).length,
+      zoom: Number(/scale\(([\d.]+)\)/.exec(document.querySelector('.svelte-flow__viewport').style.transform)?.[1]),
+    }));
+    assert.ok(zoom < 0.3, `zoom ${zoom}`);
+    // Every edge of the graph, drawn or not: 500 agents have more than 500 connections.
+    assert.ok(segments > 500, `${segments} edges in the overview path`);
+    assert.equal(await edgeEls(), 0, 'no per-edge elements shown in the overview');
+    // Zooming in on a node brings the edges back.
+    await page.keyboard.press('Control+k');
+    await page.keyboard.type('prep_3');
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid=overview-edges]').waitFor({ state: 'detached' });
+    assert.ok((await edgeEls()) > 0, 'edges drawn one by one again');
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
   it('renames an agent of the 500-agent workflow from the canvas; nothing else moves', async () => {
     const page = await open('big500.kumeo');
     const node = (id) => page.locator(`[data-testid=agent-node][data-id="GeneratedFraud/agent/${id}"]`);
