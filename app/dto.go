@@ -101,8 +101,13 @@ type TextChange struct {
 // new text, the smallest changes that turn the previous text into it, and the
 // language view of the new text.
 type Change struct {
-	Version     int          `json:"version"`
-	Text        string       `json:"text"`
+	Version int `json:"version"`
+	// Text is the new text. It stays out of the reply: the window has the
+	// previous text and Edits, and checks the result against Length; a
+	// large workflow would otherwise cross the bridge twice per edit.
+	Text string `json:"-"`
+	// Length is the new text's length in UTF-16 code units.
+	Length      int          `json:"length"`
 	Edits       []TextChange `json:"edits"`
 	Graph       Graph        `json:"graph"`
 	Diagnostics []Diag       `json:"diagnostics"`

@@ -720,7 +720,7 @@ func (d *document) change(edits []TextChange) Change {
 		edits = []TextChange{}
 	}
 	a := d.analysis()
-	return Change{Version: d.version, Text: string(d.text), Edits: edits,
+	return Change{Version: d.version, Text: string(d.text), Length: d.index.utf16(len(d.text)), Edits: edits,
 		Graph: a.Graph, Diagnostics: a.Diagnostics, ParseOK: a.ParseOK}
 }
 

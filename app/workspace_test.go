@@ -271,6 +271,10 @@ func TestWorkspaceApply(t *testing.T) {
 			require.NotEmpty(t, c.Edits)
 			assert.Equal(t, c.Text, applyChanges(t, doc.Text, c.Edits), "UTF-16 edits against the previous text give the new text")
 			assert.True(t, strings.HasPrefix(c.Text, "// Prüfung ✓ — 😀\n"), "untouched bytes stay")
+			assert.Equal(t, u16(c.Text), c.Length, "the length the window checks its result against")
+			wire, err := json.Marshal(c)
+			require.NoError(t, err)
+			assert.NotContains(t, string(wire), `"text"`, "the reply carries edits, not the whole text")
 			tc.check(t, c)
 
 			// The file on disk is untouched until Save.

@@ -88,7 +88,7 @@ export function createFakeApi(opts: FakeOptions = {}) {
   const change = (path: string, edits: TextEdit[]): Change => {
     const text = applyEdits(texts.get(path)!, edits);
     texts.set(path, text);
-    return { ...analysis(path, text), text, edits };
+    return { ...analysis(path, text), length: text.length, edits };
   };
   const need = (path: string) => {
     if (!texts.has(path)) throw new Error(`${path} is not open`);
@@ -100,6 +100,8 @@ export function createFakeApi(opts: FakeOptions = {}) {
       open: async (path) => {
         record('open', path);
         await wait();
+        // As in Go: an open document comes back as it is, unsaved edits included.
+        if (texts.has(path)) return doc(path);
         if (!files.has(path)) throw new Error(`open workflow: ${path}: no such file or directory`);
         texts.set(path, files.get(path)!);
         return doc(path);

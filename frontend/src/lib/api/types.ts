@@ -87,7 +87,11 @@ export interface TextEdit {
 }
 
 export interface Change extends Analysis {
-  text: string;
+  /**
+   * The new text's length in UTF-16 code units: the edits applied to the
+   * previous text must give a text this long (Go does not send the text).
+   */
+  length: number;
   edits: TextEdit[] | null;
 }
 

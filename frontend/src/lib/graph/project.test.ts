@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic, Graph } from '../api/types';
-import { assignProblems, HANDLE_INNER_IN, HANDLE_INNER_OUT, keepMeasured, project, type NodeMetrics } from './project';
+import { assignProblems, HANDLE_INNER_IN, HANDLE_INNER_OUT, keepMeasured, project, withSelection, type NodeMetrics } from './project';
 import fraud from '../testdata/fraud_detection.json';
 import risk from '../testdata/risk_subworkflow.json';
 
@@ -126,6 +126,20 @@ describe('project', () => {
     const { nodes, edges } = project({ graph: fraudGraph, selected: new Set(['CardFraud/agent/score', fraudGraph.edges[0].id]) });
     expect(nodes.filter((n) => n.selected).map((n) => n.id)).toEqual(['CardFraud/agent/score']);
     expect(edges.filter((e) => e.selected).map((e) => e.id)).toEqual([fraudGraph.edges[0].id]);
+  });
+
+  it('selects on a projection by copying only the nodes and edges whose flag changes', () => {
+    const p = project({ graph: fraudGraph });
+    const pick = new Set(['CardFraud/agent/score', fraudGraph.edges[0].id]);
+    const s = withSelection(p, pick);
+    expect(s.nodes).toEqual(project({ graph: fraudGraph, selected: pick }).nodes);
+    expect(s.edges).toEqual(project({ graph: fraudGraph, selected: pick }).edges);
+    const changed = s.nodes.filter((n, i) => n !== p.nodes[i]).map((n) => n.id);
+    expect(changed).toEqual(['CardFraud/agent/score']);
+    expect(s.edges.filter((e, i) => e !== p.edges[i])).toHaveLength(1);
+    // Nothing to change: the same projection comes back.
+    expect(withSelection(s, pick)).toBe(s);
+    expect(withSelection(p, new Set())).toBe(p);
   });
 
   it('only lets agents, sources and targets be deleted', () => {

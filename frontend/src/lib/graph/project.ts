@@ -215,6 +215,28 @@ export function project(input: ProjectInput): Projection {
   return { nodes, edges };
 }
 
+/**
+ * p with the selection set: nodes and edges whose selected flag changes are
+ * copied, the others stay the same objects, so selecting costs no new
+ * projection of the whole graph.
+ */
+export function withSelection(p: Projection, selected: ReadonlySet<string>): Projection {
+  const flip = <T extends { id: string; selected?: boolean }>(xs: T[]): T[] => {
+    let out: T[] | null = null;
+    for (let i = 0; i < xs.length; i++) {
+      const x = xs[i];
+      const want = selected.has(x.id);
+      if (!!x.selected === want) continue;
+      out ??= xs.slice();
+      out[i] = { ...x, selected: want };
+    }
+    return out ?? xs;
+  };
+  const nodes = flip(p.nodes);
+  const edges = flip(p.edges);
+  return nodes === p.nodes && edges === p.edges ? p : { nodes, edges };
+}
+
 function base(
   n: GraphNode,
   position: Point,

@@ -438,15 +438,13 @@ export class WorkspaceStore {
 
   /** Dispatches the text change Go answered with, mapped over anything typed meanwhile. */
   #applyChange(ch: Change, base: Text, what: string): void {
-    const m = mapperOf(base, this.#sep);
-    let changes: ChangeSet;
+    // No edits: Go's text is the text the operation was made on.
+    let changes = ChangeSet.empty(base.length);
     const edits = [...(ch.edits ?? [])].sort((a, b) => a.from - b.from || a.to - b.to);
     if (edits.length > 0) {
+      const m = mapperOf(base, this.#sep);
       const specs: ChangeSpec[] = edits.map((e) => ({ from: m.toPos(e.from), to: m.toPos(e.to), insert: e.insert }));
       changes = ChangeSet.of(specs, base.length, this.#sep);
-    } else {
-      const d = minimalChange(base.sliceString(0, base.length, this.#sep), ch.text);
-      changes = d ? ChangeSet.of([{ from: m.toPos(d.from), to: m.toPos(d.to), insert: d.insert }], base.length, this.#sep) : ChangeSet.empty(base.length);
     }
     const typedMeanwhile = this.#tracked && !this.#tracked.empty ? this.#tracked : null;
     if (typedMeanwhile) changes = changes.map(typedMeanwhile);
@@ -457,12 +455,11 @@ export class WorkspaceStore {
       });
     }
     this.version = ch.version;
-    const text = this.#state.sliceDoc();
-    if (!typedMeanwhile && text !== ch.text) {
+    if (!typedMeanwhile && this.#length() !== ch.length) {
       // The edits did not produce Go's text (should not happen): take Go's text.
-      const d = minimalChange(text, ch.text)!;
-      const mm = mapperOf(this.#state.doc, this.#sep);
-      this.#dispatch({ changes: { from: mm.toPos(d.from), to: mm.toPos(d.to), insert: d.insert }, annotations: fromGo.of(true) });
+      this.#known = null;
+      void this.#resync();
+      return;
     }
     if (typedMeanwhile) {
       this.#known = null;
@@ -554,6 +551,24 @@ export class WorkspaceStore {
     } catch (err) {
       this.error = errorMessage(err);
       return false;
+    }
+  }
+
+  /** The text's length in UTF-16 code units, line separators as in the file. */
+  #length(): number {
+    const doc = this.#state.doc;
+    return doc.length + (this.#sep === '\r\n' ? doc.lines - 1 : 0);
+  }
+
+  /** Takes Go's copy of the open document's text (undoable). */
+  async #resync(): Promise<void> {
+    const path = this.path;
+    if (!path) return;
+    try {
+      const doc = await this.api.workspace.open(path);
+      if (path === this.path) this.#replaceText(doc, true);
+    } catch (err) {
+      this.error = errorMessage(err);
     }
   }
 

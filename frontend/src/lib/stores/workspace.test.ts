@@ -183,6 +183,20 @@ describe('WorkspaceStore', () => {
     expect(store.canUndo).toBe(false);
   });
 
+  it('takes Go\'s text when the edits it answered do not give a text of the length it reports', async () => {
+    const { fake, store } = await setup();
+    const apply = fake.api.workspace.apply;
+    // Go's copy gains a line the edits leave out.
+    fake.api.workspace.apply = async (path, op, version) => {
+      const ch = await apply(path, op, version);
+      await fake.api.workspace.update(path, TEXT + 'agent c\n// note\n');
+      return { ...ch, length: ch.length + '// note\n'.length };
+    };
+    expect(await store.apply({ op: 'add_agent', agent: 'c' })).toBe(true);
+    await vi.waitFor(() => expect(store.text).toBe(TEXT + 'agent c\n// note\n'));
+    expect(store.canUndo).toBe(true);
+  });
+
   it('resends the text and retries once when Go says the version is stale', async () => {
     const { fake, store } = await setup();
     // Go's copy moves on behind the store's back.
