@@ -107,11 +107,13 @@ type Change struct {
 	// large workflow would otherwise cross the bridge twice per edit.
 	Text string `json:"-"`
 	// Length is the new text's length in UTF-16 code units.
-	Length      int          `json:"length"`
-	Edits       []TextChange `json:"edits"`
-	Graph       Graph        `json:"graph"`
-	Diagnostics []Diag       `json:"diagnostics"`
-	ParseOK     bool         `json:"parseOK"`
+	Length int          `json:"length"`
+	Edits  []TextChange `json:"edits"`
+	// delta, when set, is sent in place of Graph (see MarshalJSON).
+	delta       *GraphDelta
+	Graph       Graph  `json:"graph"`
+	Diagnostics []Diag `json:"diagnostics"`
+	ParseOK     bool   `json:"parseOK"`
 }
 
 // Entry is one item of a directory listing.

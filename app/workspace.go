@@ -277,9 +277,14 @@ func (w *Workspace) Apply(path string, opJSON string, baseVersion int) (Change, 
 	if op.Op == "rename_agent" {
 		w.carryLayout(d, op)
 	}
+	// The text parsed (checked above), so the window's graph is d.good's.
+	base, prev := d.version, convertGraph(d.good, d.goodIndex)
 	d.adopt(next)
 	d.version++
-	return d.change(convertEdits(res.Edits, oldIndex)), nil
+	edits := convertEdits(res.Edits, oldIndex)
+	ch := d.change(edits)
+	ch.delta = graphDelta(base, prev, ch.Graph, edits)
+	return ch, nil
 }
 
 // carryLayout moves a renamed agent's position to its new node id and

@@ -275,6 +275,7 @@ func TestWorkspaceApply(t *testing.T) {
 			wire, err := json.Marshal(c)
 			require.NoError(t, err)
 			assert.NotContains(t, string(wire), `"text"`, "the reply carries edits, not the whole text")
+			assert.Equal(t, c.Graph, rebuildGraph(t, doc.Graph, doc.Version, wire), "the graph delta against the previous graph gives the new graph")
 			tc.check(t, c)
 
 			// The file on disk is untouched until Save.

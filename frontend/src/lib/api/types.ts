@@ -86,6 +86,8 @@ export interface TextEdit {
   insert: string;
 }
 
+import type { GraphDelta } from '../graph/delta';
+
 export interface Change extends Analysis {
   /**
    * The new text's length in UTF-16 code units: the edits applied to the
@@ -93,6 +95,8 @@ export interface Change extends Analysis {
    */
   length: number;
   edits: TextEdit[] | null;
+  /** In place of graph: the graph as changes to the one of version base. */
+  graphDelta?: GraphDelta;
 }
 
 /** A round-trip edit operation (dsl.Op). */

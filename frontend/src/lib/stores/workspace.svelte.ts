@@ -22,6 +22,7 @@ import {
   type Graph, type Layout, type ReloadedEvent, type TypeSpec, type Unsubscribe,
 } from '../api';
 import { lineSeparatorOf, mapperOf, minimalChange } from '../util/text';
+import { applyGraphDelta } from '../graph/delta';
 
 export { errorMessage };
 
@@ -97,6 +98,8 @@ export class WorkspaceStore {
   #queue: Promise<unknown> = Promise.resolve();
   /** Local changes made while an operation was in flight, from its base text. */
   #tracked: ChangeSet | null = null;
+  /** The version whose text the graph is of; -1 while the text does not parse. */
+  #graphVersion = -1;
   #openSeq = 0;
   #unsubscribe: Unsubscribe[] = [];
 
@@ -318,6 +321,8 @@ export class WorkspaceStore {
   #setAnalysis(a: Analysis): void {
     this.version = a.version;
     if (a.graph || a.parseOK) this.graph = a.graph ?? { nodes: [], edges: [] };
+    // While the text does not parse the graph is an older text's.
+    this.#graphVersion = a.parseOK ? a.version : -1;
     this.parseOK = a.parseOK;
     this.diagnostics = this.#toEditor(a.diagnostics ?? []);
   }
@@ -464,6 +469,12 @@ export class WorkspaceStore {
     if (typedMeanwhile) {
       this.#known = null;
       this.#scheduleUpdate();
+    } else if (ch.graphDelta && !ch.graph) {
+      const graph = applyGraphDelta(this.graph, this.#graphVersion, ch.graphDelta, ch.edits ?? []);
+      this.#known = graph ? this.#state.doc : null;
+      // A delta about another graph than the one shown: ask for the whole graph.
+      if (graph) this.#setAnalysis({ ...ch, graph });
+      else void this.#sendUpdate();
     } else {
       this.#known = this.#state.doc;
       this.#setAnalysis(ch);

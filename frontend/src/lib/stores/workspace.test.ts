@@ -197,6 +197,27 @@ describe('WorkspaceStore', () => {
     expect(store.canUndo).toBe(true);
   });
 
+  it('builds the graph from a graph delta, and asks for the whole graph when the delta is about another one', async () => {
+    const { fake, store } = await setup();
+    const apply = fake.api.workspace.apply;
+    let base = 0;
+    fake.api.workspace.apply = async (path, op, version) => {
+      const ch = await apply(path, op, version);
+      // Unchanged nodes by index into the graph shown, new ones in full.
+      const before = store.graph!.nodes.map((n) => n.id);
+      const nodes = ch.graph!.nodes.map((n) => (before.includes(n.id) && n.id !== 'w/agent/b' ? before.indexOf(n.id) : n));
+      return { ...ch, graph: null, graphDelta: { base: base || version, nodes, edges: [] } };
+    };
+    expect(await store.apply({ op: 'add_agent', agent: 'c' })).toBe(true);
+    expect(store.graph?.nodes.map((n) => n.id)).toEqual(['w/agent/a', 'w/agent/b', 'w/agent/c']);
+    expect(fake.callsTo('update')).toHaveLength(0);
+    // A delta about a graph the store does not show: an Update brings the whole one.
+    base = 999;
+    expect(await store.apply({ op: 'add_agent', agent: 'd' })).toBe(true);
+    await vi.waitFor(() => expect(store.graph?.nodes.map((n) => n.id)).toEqual(['w/agent/a', 'w/agent/b', 'w/agent/c', 'w/agent/d']));
+    expect(fake.callsTo('update')).toHaveLength(1);
+  });
+
   it('resends the text and retries once when Go says the version is stale', async () => {
     const { fake, store } = await setup();
     // Go's copy moves on behind the store's back.

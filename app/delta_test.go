@@ -1,0 +1,117 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kumeo/kumeo/internal/workflowgen"
+)
+
+// rebuildGraph does what the window does with the reply wire to an edit made
+// on the document at version base, whose graph was prev: it takes each
+// unchanged node and edge from prev with its range moved through the edits.
+func rebuildGraph(t *testing.T, prev Graph, base int, wire []byte) Graph {
+	t.Helper()
+	var reply struct {
+		Graph *Graph `json:"graph"`
+		Edits []TextChange
+		Delta *struct {
+			Base  int               `json:"base"`
+			Nodes []json.RawMessage `json:"nodes"`
+			Edges []json.RawMessage `json:"edges"`
+		} `json:"graphDelta"`
+	}
+	require.NoError(t, json.Unmarshal(wire, &reply))
+	require.Nil(t, reply.Graph, "a delta replaces the graph")
+	require.NotNil(t, reply.Delta)
+	require.Equal(t, base, reply.Delta.Base)
+	out := Graph{Nodes: []Node{}, Edges: []Edge{}}
+	for _, raw := range reply.Delta.Nodes {
+		var i int
+		if json.Unmarshal(raw, &i) == nil {
+			n := prev.Nodes[i]
+			var ok bool
+			n.Range, ok = mapSpan(n.Range, reply.Edits)
+			require.True(t, ok, "an unchanged node's range has an image")
+			out.Nodes = append(out.Nodes, n)
+			continue
+		}
+		var n Node
+		require.NoError(t, json.Unmarshal(raw, &n))
+		out.Nodes = append(out.Nodes, n)
+	}
+	for _, raw := range reply.Delta.Edges {
+		var i int
+		if json.Unmarshal(raw, &i) == nil {
+			e := prev.Edges[i]
+			var ok bool
+			e.Range, ok = mapSpan(e.Range, reply.Edits)
+			require.True(t, ok, "an unchanged edge's range has an image")
+			out.Edges = append(out.Edges, e)
+			continue
+		}
+		var e Edge
+		require.NoError(t, json.Unmarshal(raw, &e))
+		out.Edges = append(out.Edges, e)
+	}
+	return out
+}
+
+func TestMapPos(t *testing.T) {
+	// "abcdef": replace "cd" (2..4) by "XYZ", insert "😀" (two units) at 5.
+	edits := []TextChange{{From: 2, To: 4, Insert: "XYZ"}, {From: 5, To: 5, Insert: "😀"}}
+	for _, tc := range []struct {
+		p, want int
+		ok      bool
+	}{
+		{0, 0, true}, {2, 2, true}, // at an edit's start: not moved
+		{3, 0, false}, // inside a replaced range: no image
+		{4, 5, true},  // at its end: moved by +1
+		{5, 6, true},  // at an insertion: stays before it
+		{6, 9, true},  // after both: +1 +2
+	} {
+		q, ok := mapPos(tc.p, edits)
+		assert.Equal(t, tc.ok, ok, "p=%d", tc.p)
+		if ok {
+			assert.Equal(t, tc.want, q, "p=%d", tc.p)
+		}
+	}
+}
+
+// A rename in a large workflow sends the few nodes and edges it changed, not
+// the graph.
+func TestApplySendsOnlyChangedNodes(t *testing.T) {
+	ws, _ := newTestWorkspace(t)
+	path := writeFile(t, t.TempDir(), "big.kumeo", string(workflowgen.Fraud(100)))
+	doc, err := ws.Open(path)
+	require.NoError(t, err)
+	c, err := ws.Apply(path, `{"op":"rename_agent","workflow":"GeneratedFraud","id":"prep_7","to":"prep_7x"}`, doc.Version)
+	require.NoError(t, err)
+	wire, err := json.Marshal(c)
+	require.NoError(t, err)
+	assert.Equal(t, c.Graph, rebuildGraph(t, doc.Graph, doc.Version, wire))
+	full := 0
+	for _, n := range c.delta.Nodes {
+		if _, ok := n.(Node); ok {
+			full++
+		}
+	}
+	for _, e := range c.delta.Edges {
+		if _, ok := e.(Edge); ok {
+			full++
+		}
+	}
+	// The renamed node and the whole-workflow node holding it, and the edges
+	// into and out of the renamed node.
+	assert.LessOrEqual(t, full, 8, "nodes and edges sent in full")
+	assert.Less(t, len(wire), 16<<10, fmt.Sprintf("reply of %d bytes", len(wire)))
+	a, err := ws.Update(path, c.Text)
+	require.NoError(t, err)
+	plain, err := json.Marshal(a)
+	require.NoError(t, err)
+	assert.Less(t, len(wire)*10, len(plain), "the delta is a small part of the full graph")
+}
