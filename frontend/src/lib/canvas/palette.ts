@@ -2,7 +2,7 @@
 // agent with a fresh id; sources and targets are appended. The drop point
 // becomes the new node's stored position.
 
-import type { Point } from '../api/types';
+import type { EditOp, Point } from '../api/types';
 import { workspace } from '../stores/workspace.svelte';
 import { ui } from '../stores/ui.svelte';
 import { agentSource, endpointSource, freshId, insertionPoint, mainWorkflow } from './actions';
@@ -19,6 +19,7 @@ export async function addFromPalette(item: PaletteItem, at?: Point): Promise<boo
   const graph = workspace.graph;
   if (!spec || !graph) return false;
   let nodeId: string;
+  let op: EditOp;
   if (item.role === 'agent') {
     const ins = insertionPoint(graph, ui.selectedNodes);
     if (!ins) {
@@ -26,8 +27,7 @@ export async function addFromPalette(item: PaletteItem, at?: Point): Promise<boo
       return false;
     }
     const id = freshId(spec.name, graph, ins.workflow);
-    const ok = await workspace.apply({ op: 'add_agent', workflow: ins.workflow, ...(ins.after ? { after: ins.after } : {}), agent: agentSource(spec, id) });
-    if (!ok) return false;
+    op = { op: 'add_agent', workflow: ins.workflow, ...(ins.after ? { after: ins.after } : {}), agent: agentSource(spec, id) };
     nodeId = `${ins.workflow}/agent/${id}`;
   } else {
     const wf = mainWorkflow(graph, ui.selectedNodes);
@@ -36,20 +36,22 @@ export async function addFromPalette(item: PaletteItem, at?: Point): Promise<boo
       return false;
     }
     const { value, address } = endpointSource(spec, item.role, graph);
-    const ok = await workspace.apply({ op: item.role === 'source' ? 'add_source' : 'add_target', workflow: wf, value });
-    if (!ok) return false;
+    op = { op: item.role === 'source' ? 'add_source' : 'add_target', workflow: wf, value };
     nodeId = `${wf}/${item.role}/${spec.name}:${address}`;
   }
-  const node = workspace.graph?.nodes.find((n) => n.id === nodeId);
-  if (at && node) {
-    // Inside a group, positions are relative to the group.
-    let p = at;
-    if (node.parent) {
-      const g = workspace.layout[node.parent];
-      if (g) p = { x: at.x - g.x, y: at.y - g.y };
+  // Placed and selected in the frame that shows it.
+  return workspace.apply(op, () => {
+    const node = workspace.graph?.nodes.find((n) => n.id === nodeId);
+    if (!node) return;
+    if (at) {
+      // Inside a group, positions are relative to the group.
+      let p = at;
+      if (node.parent) {
+        const g = workspace.layout[node.parent];
+        if (g) p = { x: at.x - g.x, y: at.y - g.y };
+      }
+      void workspace.setPositions({ [nodeId]: p });
     }
-    await workspace.setPositions({ [nodeId]: p });
-  }
-  if (node) ui.select([nodeId]);
-  return true;
+    ui.select([nodeId]);
+  });
 }

@@ -398,9 +398,14 @@ export class WorkspaceStore {
     return next;
   }
 
-  /** Performs a canvas action through Go; resolves to whether it succeeded. */
-  apply(op: EditOp): Promise<boolean> {
-    return this.#enqueue(() => this.#change((path) => this.api.workspace.apply(path, op, this.version), op.op));
+  /**
+   * Performs a canvas action through Go; resolves to whether it succeeded.
+   * applied runs right after the new text and graph are in place, in the
+   * same task, so what it changes (a selection, positions) shows in the
+   * same frame instead of one after.
+   */
+  apply(op: EditOp, applied?: () => void): Promise<boolean> {
+    return this.#enqueue(() => this.#change((path) => this.api.workspace.apply(path, op, this.version), op.op, applied));
   }
 
   /** Formats the whole file (Ctrl+Shift+F). */
@@ -408,7 +413,7 @@ export class WorkspaceStore {
     return this.#enqueue(() => this.#change((path) => this.api.workspace.format(path), 'format'));
   }
 
-  async #change(send: (path: string) => Promise<Change>, what: string, retried = false): Promise<boolean> {
+  async #change(send: (path: string) => Promise<Change>, what: string, applied?: () => void, retried = false): Promise<boolean> {
     const path = this.path;
     if (!path) return false;
     await this.flush();
@@ -425,6 +430,7 @@ export class WorkspaceStore {
       if (path !== this.path) return false;
       this.#applyChange(ch, base, what);
       this.error = null;
+      applied?.();
       return true;
     } catch (err) {
       const msg = errorMessage(err);
@@ -438,7 +444,7 @@ export class WorkspaceStore {
     if (!retry) return false;
     this.#known = null;
     await this.flush();
-    return this.#change(send, what, true);
+    return this.#change(send, what, applied, true);
   }
 
   /** Dispatches the text change Go answered with, mapped over anything typed meanwhile. */
@@ -494,10 +500,12 @@ export class WorkspaceStore {
     }
   }
 
-  /** Renames an agent; its stored position follows the new node id. */
-  async renameAgent(workflow: string, id: string, to: string): Promise<boolean> {
-    const ok = await this.apply({ op: 'rename_agent', workflow, id, to });
-    if (ok) {
+  /**
+   * Renames an agent; its stored position follows the new node id.
+   * applied runs as apply's does.
+   */
+  renameAgent(workflow: string, id: string, to: string, applied?: () => void): Promise<boolean> {
+    return this.apply({ op: 'rename_agent', workflow, id, to }, () => {
       const oldKey = `${workflow}/agent/${id}`;
       const at = this.layout[oldKey];
       if (at) {
@@ -506,8 +514,8 @@ export class WorkspaceStore {
         this.layout = next;
         if (this.path) this.api.workspace.setLayout(this.path, next).catch(() => {});
       }
-    }
-    return ok;
+      applied?.();
+    });
   }
 
   // ---- files --------------------------------------------------------------
