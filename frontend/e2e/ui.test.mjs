@@ -453,6 +453,31 @@ describe('Text and canvas together', { skip }, () => {
     await page.close();
   });
 
+  it('shows a problem in a route\'s rule on its edge', async () => {
+    writeFileSync(join(work, 'edge-problem.kumeo'), example('card_screening.kumeo').replace('"large || (night && foreign)"', '"large || (night && "'));
+    const page = await open('edge-problem');
+    // The router's edges in view.
+    await page.keyboard.press('Control+k');
+    await page.keyboard.type('route');
+    await page.keyboard.press('Enter');
+    const label = page.locator('[data-testid=edge-problem]');
+    await label.waitFor();
+    assert.match(await label.getAttribute('title'), /error K1019: Invalid Router rule/);
+    assert.match(await label.textContent(), /large \|\| \(night &&/);
+    assert.equal(await page.locator('.svelte-flow__edge.kumeo-edge-error').count(), 1);
+    // Fixed in the editor: the edge is plain again.
+    await page.locator('.cm-content').click();
+    await page.keyboard.press('Control+f');
+    await page.keyboard.type('(night && "');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.type('foreign)');
+    await label.waitFor({ state: 'detached' });
+    assert.equal(await page.locator('.svelte-flow__edge.kumeo-edge-error').count(), 0);
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
   it('folds and unfolds a block from the fold gutter', async () => {
     writeFileSync(join(work, 'folding.kumeo'), example('fraud_detection.kumeo'));
     const page = await open('folding');

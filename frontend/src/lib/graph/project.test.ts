@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Diagnostic, Graph } from '../api/types';
 import { assignProblems, HANDLE_INNER_IN, HANDLE_INNER_OUT, keepMeasured, project, withSelection, type NodeMetrics } from './project';
 import fraud from '../testdata/fraud_detection.json';
+import { rangeOf } from './geometry';
 import risk from '../testdata/risk_subworkflow.json';
 
 const fraudGraph = fraud as unknown as Graph;
@@ -96,6 +97,18 @@ describe('project', () => {
     expect(risk.data.problems.map((p) => p.severity)).toEqual(['error', 'warning']);
     // Not counted again on the group that contains the agent.
     expect(nodes.find((n) => n.id === 'RiskScore')!.data.errors).toBe(0);
+  });
+
+  it('marks an edge whose own text holds a diagnostic, and the node around it too', () => {
+    const route = fraudGraph.edges.find((e) => e.kind === 'route')!;
+    const r = rangeOf(route.range)!;
+    const d: Diagnostic = { severity: 'error', code: 'K1019', summary: 'Invalid Router rule', detail: '', from: r.from + 1, to: r.from + 2, line: 1, col: 1, suggestions: [] };
+    const { nodes, edges } = project({ graph: fraudGraph, diagnostics: [d] });
+    const e = edges.find((x) => x.id === route.id)!;
+    expect(e.class).toContain('kumeo-edge-error');
+    expect(e.data.problems).toEqual([{ severity: 'error', code: 'K1019', summary: 'Invalid Router rule' }]);
+    expect(edges.filter((x) => x.data.problems)).toHaveLength(1);
+    expect(nodes.find((n) => n.id === route.from)!.data.errors).toBe(1);
   });
 
   it('accepts {from,to} ranges', () => {

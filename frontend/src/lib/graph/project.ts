@@ -53,6 +53,8 @@ export interface KumeoEdgeData extends Record<string, unknown> {
    * edge is hovered or selected.
    */
   labelAt: number | null;
+  /** Diagnostics inside the edge's own text (a route's rule, say). */
+  problems?: Problem[];
 }
 
 export interface FlowNode {
@@ -182,6 +184,7 @@ export function project(input: ProjectInput): Projection {
     nodes.push(node);
   }
 
+  const edgeProblems = assignProblems(graph.edges ?? [], input.diagnostics ?? []);
   const edges: FlowEdge[] = [];
   for (const e of graph.edges ?? []) {
     if (!byId.has(e.from) || !byId.has(e.to)) continue;
@@ -194,6 +197,8 @@ export function project(input: ProjectInput): Projection {
     // Edges between a group and its own children stay short and unlabelled.
     const inner = sourceHandle === HANDLE_INNER_OUT || targetHandle === HANDLE_INNER_IN;
     const label = inner ? undefined : e.label || e.channel || undefined;
+    const problems = edgeProblems.get(e.id);
+    const flag = !problems ? '' : problems.some((p) => p.severity === 'error') ? ' kumeo-edge-error' : problems.some((p) => p.severity === 'warning') ? ' kumeo-edge-warning' : '';
     edges.push({
       id: e.id,
       type: 'kumeo',
@@ -203,8 +208,8 @@ export function project(input: ProjectInput): Projection {
       targetHandle,
       ...(label ? { label } : {}),
       animated: running && (rate > 0 || from.kind === 'source'),
-      class: `kumeo-edge kumeo-edge-${e.kind}${running && rate > 0 ? ' kumeo-edge-live' : ''}`,
-      data: { kind: e.kind, channel: e.channel ?? '', labelAt: label ? 0.5 : null },
+      class: `kumeo-edge kumeo-edge-${e.kind}${running && rate > 0 ? ' kumeo-edge-live' : ''}${flag}`,
+      data: { kind: e.kind, channel: e.channel ?? '', labelAt: label ? 0.5 : null, ...(problems ? { problems } : {}) },
       selected: selected.has(e.id),
       // Only channel connections map to a disconnect operation.
       deletable: e.kind === 'data' && from.kind !== 'subworkflow' && to.kind === 'agent',
@@ -281,7 +286,9 @@ function base(
  * Each diagnostic goes to the innermost node whose range contains the
  * diagnostic's range; diagnostics outside every node stay off the canvas.
  */
-export function assignProblems(nodes: readonly GraphNode[], diagnostics: readonly Diagnostic[]): Map<string, Problem[]> {
+export function assignProblems(
+  nodes: readonly { id: string; range?: GraphNode['range'] }[], diagnostics: readonly Diagnostic[],
+): Map<string, Problem[]> {
   const out = new Map<string, Problem[]>();
   const ranged = nodes
     .map((n) => ({ id: n.id, r: rangeOf(n.range) }))

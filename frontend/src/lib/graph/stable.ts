@@ -128,6 +128,7 @@ function sameEdge(e: FlowEdge, o: HeldEdge): boolean {
     !!d &&
     e.data.kind === d.kind &&
     e.data.channel === d.channel &&
-    e.data.labelAt === d.labelAt
+    e.data.labelAt === d.labelAt &&
+    sameProblems(e.data.problems ?? [], (d.problems as Problem[] | undefined) ?? [])
   );
 }
