@@ -453,6 +453,26 @@ describe('Text and canvas together', { skip }, () => {
     await page.close();
   });
 
+  it('opens a workflow too wide for the canvas at a readable zoom, sources in view', async () => {
+    writeFileSync(join(work, 'opening.kumeo'), example('card_screening.kumeo'));
+    const page = await open('opening');
+    const view = await page.evaluate(() => {
+      const pane = document.querySelector('.svelte-flow').getBoundingClientRect();
+      const src = document.querySelector('[data-testid=source-node]')?.getBoundingClientRect();
+      return {
+        zoom: Number(/scale\(([\d.]+)\)/.exec(document.querySelector('.svelte-flow__viewport').style.transform)?.[1]),
+        width: pane.width,
+        source: src ? src.x >= pane.x && src.right <= pane.right : false,
+      };
+    });
+    // Seven nodes in a row do not fit at zoom 1: fitted on all of them the
+    // view zooms out (never below the readable 0.6), whatever was drawn first.
+    assert.ok(view.zoom < 1 && view.zoom >= 0.6, `zoom ${view.zoom} in a ${view.width}px canvas`);
+    assert.ok(view.source, 'the source is in view');
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
   it('shows a problem in a route\'s rule on its edge', async () => {
     writeFileSync(join(work, 'edge-problem.kumeo'), example('card_screening.kumeo').replace('"large || (night && foreign)"', '"large || (night && "'));
     const page = await open('edge-problem');
