@@ -222,7 +222,7 @@ export namespace app {
 	}
 	export class Change {
 	    version: number;
-	    text: string;
+	    length: number;
 	    edits: TextChange[];
 	    graph: Graph;
 	    diagnostics: Diag[];
@@ -235,7 +235,7 @@ export namespace app {
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.version = source["version"];
-	        this.text = source["text"];
+	        this.length = source["length"];
 	        this.edits = this.convertValues(source["edits"], TextChange);
 	        this.graph = this.convertValues(source["graph"], Graph);
 	        this.diagnostics = this.convertValues(source["diagnostics"], Diag);
