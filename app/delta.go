@@ -21,6 +21,9 @@ type GraphDelta struct {
 	Base  int   `json:"base"`
 	Nodes []any `json:"nodes"`
 	Edges []any `json:"edges"`
+	// Edits are the text changes ranges move through, when the reply does
+	// not carry them itself (an Update: the window sent the text).
+	Edits []TextChange `json:"edits,omitempty"`
 }
 
 // mapPos moves the UTF-16 offset p of the previous text through edits
@@ -113,9 +116,23 @@ func (c Change) MarshalJSON() ([]byte, error) {
 	if c.delta == nil {
 		return json.Marshal(plain(c))
 	}
+	// Graph here hides the embedded one; nil, it is left out.
 	return json.Marshal(struct {
 		plain
 		Graph *Graph      `json:"graph,omitempty"`
 		Delta *GraphDelta `json:"graphDelta"`
 	}{plain: plain(c), Delta: c.delta})
+}
+
+// MarshalJSON sends the graph delta in place of the graph when there is one.
+func (a Analysis) MarshalJSON() ([]byte, error) {
+	type plain Analysis // without this method
+	if a.delta == nil {
+		return json.Marshal(plain(a))
+	}
+	return json.Marshal(struct {
+		plain
+		Graph *Graph      `json:"graph,omitempty"`
+		Delta *GraphDelta `json:"graphDelta"`
+	}{plain: plain(a), Delta: a.delta})
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -23,12 +24,16 @@ func rebuildGraph(t *testing.T, prev Graph, base int, wire []byte) Graph {
 			Base  int               `json:"base"`
 			Nodes []json.RawMessage `json:"nodes"`
 			Edges []json.RawMessage `json:"edges"`
+			Edits []TextChange      `json:"edits"`
 		} `json:"graphDelta"`
 	}
 	require.NoError(t, json.Unmarshal(wire, &reply))
 	require.Nil(t, reply.Graph, "a delta replaces the graph")
 	require.NotNil(t, reply.Delta)
 	require.Equal(t, base, reply.Delta.Base)
+	if reply.Delta.Edits != nil {
+		reply.Edits = reply.Delta.Edits
+	}
 	out := Graph{Nodes: []Node{}, Edges: []Edge{}}
 	for _, raw := range reply.Delta.Nodes {
 		var i int
@@ -109,9 +114,39 @@ func TestApplySendsOnlyChangedNodes(t *testing.T) {
 	// into and out of the renamed node.
 	assert.LessOrEqual(t, full, 8, "nodes and edges sent in full")
 	assert.Less(t, len(wire), 16<<10, fmt.Sprintf("reply of %d bytes", len(wire)))
-	a, err := ws.Update(path, c.Text)
+	whole, err := json.Marshal(c.Graph)
 	require.NoError(t, err)
-	plain, err := json.Marshal(a)
+	assert.Less(t, len(wire)*10, len(whole), "the delta is a small part of the full graph")
+}
+
+// Typing answers with a delta too, carrying the text change it moved ranges
+// through; while the text does not parse, with the whole (last good) graph.
+func TestUpdateSendsGraphDelta(t *testing.T) {
+	ws, _ := newTestWorkspace(t)
+	src := "// Prüfung ✓ — 😀\n" + string(workflowgen.Fraud(20))
+	path := writeFile(t, t.TempDir(), "big.kumeo", src)
+	doc, err := ws.Open(path)
 	require.NoError(t, err)
-	assert.Less(t, len(wire)*10, len(plain), "the delta is a small part of the full graph")
+
+	typed := strings.Replace(src, `id: "prep_3"`, `id: "prep_3x"`, 1)
+	a, err := ws.Update(path, typed)
+	require.NoError(t, err)
+	wire, err := json.Marshal(a)
+	require.NoError(t, err)
+	assert.Equal(t, a.Graph, rebuildGraph(t, doc.Graph, doc.Version, wire))
+	node(t, a.Graph, "GeneratedFraud/agent/prep_3x")
+
+	// Broken, then fixed: no delta across a text that did not parse.
+	broken, err := ws.Update(path, typed+"{")
+	require.NoError(t, err)
+	require.False(t, broken.ParseOK)
+	wire, err = json.Marshal(broken)
+	require.NoError(t, err)
+	assert.NotContains(t, string(wire), "graphDelta")
+	fixed, err := ws.Update(path, src)
+	require.NoError(t, err)
+	wire, err = json.Marshal(fixed)
+	require.NoError(t, err)
+	assert.NotContains(t, string(wire), "graphDelta")
+	assert.Equal(t, doc.Graph, fixed.Graph)
 }

@@ -86,6 +86,8 @@ type Analysis struct {
 	Graph       Graph  `json:"graph"`
 	Diagnostics []Diag `json:"diagnostics"`
 	ParseOK     bool   `json:"parseOK"`
+	// delta, when set, is sent in place of Graph (see MarshalJSON).
+	delta *GraphDelta
 }
 
 // TextChange replaces [From, To) of the previous text with Insert; the

@@ -213,9 +213,22 @@ func (w *Workspace) Update(path, text string) (Analysis, error) {
 	if err != nil {
 		return Analysis{}, err
 	}
+	// Typing in a text that parses, and still does: the reply tells the
+	// graph as changes to the previous one.
+	prevOK, base, old, oldIndex := d.parseOK, d.version, d.text, d.index
+	var prev Graph
+	if prevOK {
+		prev = convertGraph(d.good, d.goodIndex)
+	}
 	d.setText([]byte(text))
 	d.version++
-	return d.analysis(), nil
+	a := d.analysis()
+	if prevOK && d.parseOK {
+		edits := convertEdits(appendEdit(nil, old, 0, len(old), d.text), oldIndex)
+		a.delta = graphDelta(base, prev, a.Graph, edits)
+		a.delta.Edits = edits
+	}
+	return a, nil
 }
 
 // Analyze returns the language view of text as if it were the document at

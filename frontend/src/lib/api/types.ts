@@ -2,6 +2,8 @@
 // Every text offset is a UTF-16 code unit offset, i.e. a CodeMirror
 // position.
 
+import type { GraphDelta } from '../graph/delta';
+
 export type NodeKind = 'source' | 'target' | 'context' | 'agent' | 'subworkflow' | 'deadletter';
 export type EdgeKind = 'data' | 'route' | 'sink' | 'fallback' | 'deadletter' | 'mapping';
 
@@ -78,6 +80,12 @@ export interface Analysis {
   graph: Graph | null;
   diagnostics: Diagnostic[] | null;
   parseOK: boolean;
+  /**
+   * In place of graph: the graph as changes to the one of version
+   * graphDelta.base, its ranges moved through graphDelta.edits (or, in a
+   * Change, through its edits).
+   */
+  graphDelta?: GraphDelta;
 }
 
 export interface TextEdit {
@@ -86,8 +94,6 @@ export interface TextEdit {
   insert: string;
 }
 
-import type { GraphDelta } from '../graph/delta';
-
 export interface Change extends Analysis {
   /**
    * The new text's length in UTF-16 code units: the edits applied to the
@@ -95,8 +101,6 @@ export interface Change extends Analysis {
    */
   length: number;
   edits: TextEdit[] | null;
-  /** In place of graph: the graph as changes to the one of version base. */
-  graphDelta?: GraphDelta;
 }
 
 /** A round-trip edit operation (dsl.Op). */

@@ -12,6 +12,8 @@ export interface GraphDelta {
   base: number;
   nodes: (number | GraphNode)[];
   edges: (number | GraphEdge)[];
+  /** The text changes ranges move through, when the reply has no edits of its own. */
+  edits?: TextEdit[];
 }
 
 /**

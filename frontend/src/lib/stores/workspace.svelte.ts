@@ -320,9 +320,16 @@ export class WorkspaceStore {
 
   #setAnalysis(a: Analysis): void {
     this.version = a.version;
-    if (a.graph || a.parseOK) this.graph = a.graph ?? { nodes: [], edges: [] };
+    let graph = a.graph;
+    if (!graph && a.graphDelta) {
+      const edits = a.graphDelta.edits ?? (a as Partial<Change>).edits ?? [];
+      graph = applyGraphDelta(this.graph, this.#graphVersion, a.graphDelta, edits);
+      // A delta about another graph than the one shown: ask for the whole one.
+      if (!graph) void this.#refetchGraph(a.version);
+    }
+    if (graph || (a.parseOK && !a.graphDelta)) this.graph = graph ?? { nodes: [], edges: [] };
     // While the text does not parse the graph is an older text's.
-    this.#graphVersion = a.parseOK ? a.version : -1;
+    this.#graphVersion = a.parseOK && (graph || !a.graphDelta) ? a.version : -1;
     this.parseOK = a.parseOK;
     this.diagnostics = this.#toEditor(a.diagnostics ?? []);
   }
@@ -475,12 +482,6 @@ export class WorkspaceStore {
     if (typedMeanwhile) {
       this.#known = null;
       this.#scheduleUpdate();
-    } else if (ch.graphDelta && !ch.graph) {
-      const graph = applyGraphDelta(this.graph, this.#graphVersion, ch.graphDelta, ch.edits ?? []);
-      this.#known = graph ? this.#state.doc : null;
-      // A delta about another graph than the one shown: ask for the whole graph.
-      if (graph) this.#setAnalysis({ ...ch, graph });
-      else void this.#sendUpdate();
     } else {
       this.#known = this.#state.doc;
       this.#setAnalysis(ch);
@@ -570,6 +571,20 @@ export class WorkspaceStore {
     } catch (err) {
       this.error = errorMessage(err);
       return false;
+    }
+  }
+
+  /** Asks Go for the whole graph of the text of version (which it holds). */
+  async #refetchGraph(version: number): Promise<void> {
+    const path = this.path;
+    if (!path) return;
+    try {
+      const a = await this.api.workspace.analyze(path, this.text);
+      if (path !== this.path || this.version !== version || !a.graph) return;
+      this.graph = a.graph;
+      this.#graphVersion = version;
+    } catch (err) {
+      this.error = errorMessage(err);
     }
   }
 

@@ -74,6 +74,25 @@ describe('WorkspaceStore', () => {
     expect(store.version).toBe(fake.version);
   });
 
+  it('builds the graph of typed text from a delta with the text change it carries', async () => {
+    const { fake, store } = await setup();
+    const update = fake.api.workspace.update;
+    const base = store.version;
+    const before = store.graph!;
+    fake.api.workspace.update = async (path, text) => {
+      const a = await update(path, text);
+      const ids = before.nodes.map((n) => n.id);
+      const nodes = a.graph!.nodes.map((n) => (ids.includes(n.id) ? ids.indexOf(n.id) : n));
+      const edits = [{ from: TEXT.length, to: TEXT.length, insert: 'agent c\n' }];
+      return { ...a, graph: null, graphDelta: { base, nodes, edges: [], edits } };
+    };
+    type(store, 'agent c\n');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(store.graph?.nodes.map((n) => n.id)).toEqual(['w/agent/a', 'w/agent/b', 'w/agent/c']);
+    expect(store.graph?.nodes[0]).toEqual(before.nodes[0]);
+    expect(fake.callsTo('analyze')).toHaveLength(0);
+  });
+
   it('keeps the last good graph and shows the error while the text does not parse', async () => {
     const { store } = await setup();
     type(store, 'agent !');
@@ -211,11 +230,17 @@ describe('WorkspaceStore', () => {
     expect(await store.apply({ op: 'add_agent', agent: 'c' })).toBe(true);
     expect(store.graph?.nodes.map((n) => n.id)).toEqual(['w/agent/a', 'w/agent/b', 'w/agent/c']);
     expect(fake.callsTo('update')).toHaveLength(0);
-    // A delta about a graph the store does not show: an Update brings the whole one.
+    // A delta about a graph the store does not show: the whole one is asked for.
     base = 999;
     expect(await store.apply({ op: 'add_agent', agent: 'd' })).toBe(true);
     await vi.waitFor(() => expect(store.graph?.nodes.map((n) => n.id)).toEqual(['w/agent/a', 'w/agent/b', 'w/agent/c', 'w/agent/d']));
-    expect(fake.callsTo('update')).toHaveLength(1);
+    expect(fake.callsTo('analyze')).toHaveLength(1);
+    expect(fake.callsTo('update')).toHaveLength(0);
+    // The next delta builds on that graph.
+    base = 0;
+    expect(await store.apply({ op: 'add_agent', agent: 'e' })).toBe(true);
+    expect(store.graph?.nodes.map((n) => n.id)).toEqual(['w/agent/a', 'w/agent/b', 'w/agent/c', 'w/agent/d', 'w/agent/e']);
+    expect(fake.callsTo('analyze')).toHaveLength(1);
   });
 
   it('resends the text and retries once when Go says the version is stale', async () => {
