@@ -109,6 +109,9 @@ type document struct {
 	// text's index; before any text parsed, the partial graph.
 	good      *dsl.Graph
 	goodIndex *textIndex
+	// goodDTO is good converted for the window (see goodGraph).
+	goodDTO   Graph
+	goodDTOOf *dsl.Graph
 
 	disk   []byte // the file's content as last read or written
 	theirs []byte // content on disk the user has not resolved yet
@@ -218,7 +221,7 @@ func (w *Workspace) Update(path, text string) (Analysis, error) {
 	prevOK, base, old, oldIndex := d.parseOK, d.version, d.text, d.index
 	var prev Graph
 	if prevOK {
-		prev = convertGraph(d.good, d.goodIndex)
+		prev = d.goodGraph()
 	}
 	d.setText([]byte(text))
 	d.version++
@@ -291,7 +294,7 @@ func (w *Workspace) Apply(path string, opJSON string, baseVersion int) (Change, 
 		w.carryLayout(d, op)
 	}
 	// The text parsed (checked above), so the window's graph is d.good's.
-	base, prev := d.version, convertGraph(d.good, d.goodIndex)
+	base, prev := d.version, d.goodGraph()
 	d.adopt(next)
 	d.version++
 	edits := convertEdits(res.Edits, oldIndex)
@@ -723,13 +726,13 @@ func (d *document) dto() Doc {
 	}
 	return Doc{
 		Path: d.path, Name: filepath.Base(d.path), Text: string(d.text), Version: d.version,
-		Graph: convertGraph(d.good, d.goodIndex), Diagnostics: convertDiags(d.diags, d.index),
+		Graph: d.goodGraph(), Diagnostics: convertDiags(d.diags, d.index),
 		Layout: layout, ParseOK: d.parseOK, Dirty: !bytes.Equal(d.text, d.disk),
 	}
 }
 
 func (d *document) analysis() Analysis {
-	return Analysis{Version: d.version, Graph: convertGraph(d.good, d.goodIndex),
+	return Analysis{Version: d.version, Graph: d.goodGraph(),
 		Diagnostics: convertDiags(d.diags, d.index), ParseOK: d.parseOK}
 }
 
@@ -740,6 +743,15 @@ func (d *document) change(edits []TextChange) Change {
 	a := d.analysis()
 	return Change{Version: d.version, Text: string(d.text), Length: d.index.utf16(len(d.text)), Edits: edits,
 		Graph: a.Graph, Diagnostics: a.Diagnostics, ParseOK: a.ParseOK}
+}
+
+// goodGraph is d.good as the window receives it, converted once per graph
+// (the reply to an edit needs the previous one too, for its delta).
+func (d *document) goodGraph() Graph {
+	if d.goodDTOOf != d.good || d.good == nil {
+		d.goodDTO, d.goodDTOOf = convertGraph(d.good, d.goodIndex), d.good
+	}
+	return d.goodDTO
 }
 
 // adopt takes the analyzed text of next.
