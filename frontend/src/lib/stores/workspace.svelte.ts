@@ -577,10 +577,13 @@ export class WorkspaceStore {
   /** Asks Go for the whole graph of the text of version (which it holds). */
   async #refetchGraph(version: number): Promise<void> {
     const path = this.path;
+    const doc = this.#state.doc;
     if (!path) return;
     try {
       const a = await this.api.workspace.analyze(path, this.text);
-      if (path !== this.path || this.version !== version || !a.graph) return;
+      // Typed since: the graph would be of a newer text than version's; the
+      // Update that follows the typing brings a delta, and a new request.
+      if (path !== this.path || this.version !== version || this.#state.doc !== doc || !a.graph) return;
       this.graph = a.graph;
       this.#graphVersion = version;
     } catch (err) {
