@@ -95,8 +95,8 @@ func graphDelta(base int, prev, next Graph, edits []TextChange) *GraphDelta {
 			continue
 		}
 		o := prev.Edges[j]
-		o.Range, _ = mapSpan(o.Range, edits)
-		if _, ok := mapSpan(prev.Edges[j].Range, edits); ok && o == e {
+		var ok bool
+		if o.Range, ok = mapSpan(o.Range, edits); ok && o == e {
 			d.Edges[i] = j
 		}
 	}
