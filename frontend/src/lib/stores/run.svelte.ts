@@ -149,22 +149,33 @@ export class RunStore {
 
   /**
    * Follows runs Go starts on its own (kumeo-desktop --run) for the open
-   * file, including one already running when the window opens.
+   * file, including one already running when the window opens. attached
+   * is called for each run taken up that way (not for Run-button starts).
    */
-  follow(currentPath: () => string | null): Unsubscribe {
+  follow(currentPath: () => string | null, attached?: (info: RunInfo) => void): Unsubscribe {
     const mine = (info: RunInfo) => !info.path || info.path === currentPath();
     const off = this.api.events.on<RunInfo>(Events.runStarted, (info) => {
-      if (mine(info) && (!this.info || this.state !== 'starting')) this.#attach(info);
+      // While start() waits for Go, the run announced is most likely its own.
+      const own = this.state === 'starting';
+      if (!mine(info) || (this.info && own)) return;
+      const known = this.info?.id === info.id;
+      this.#attach(info);
+      if (!known && !own) attached?.(info);
     });
     this.#currentPath = currentPath;
+    this.#attached = attached ?? null;
     void this.pickUp();
     return () => {
       off();
-      if (this.#currentPath === currentPath) this.#currentPath = null;
+      if (this.#currentPath === currentPath) {
+        this.#currentPath = null;
+        this.#attached = null;
+      }
     };
   }
 
   #currentPath: (() => string | null) | null = null;
+  #attached: ((info: RunInfo) => void) | null = null;
 
   /**
    * Attaches to a run already going for the open file, when none is
@@ -183,7 +194,9 @@ export class RunStore {
     }
     if (this.info || current() !== path) return;
     const live = list.filter((r) => (!r.state || r.state === 'running') && (!r.path || r.path === path)).at(-1);
-    if (live) this.#attach(live);
+    if (!live) return;
+    this.#attach(live);
+    this.#attached?.(live);
   }
 
   async stop(): Promise<void> {

@@ -103,16 +103,19 @@ describe('RunStore.follow', () => {
   it('follows a run Go started for the open file, once', async () => {
     const fake = createFakeApi();
     const run = new RunStore(fake.api);
-    const off = run.follow(() => '/w/flow.kumeo');
+    const attached: string[] = [];
+    const off = run.follow(() => '/w/flow.kumeo', (i) => attached.push(i.id));
     fake.startElsewhere('/w/other.kumeo');
     expect(run.info).toBeNull();
     const info = fake.startElsewhere('/w/flow.kumeo');
     expect(run.info?.id).toBe(info.id);
+    expect(attached).toEqual([info.id]);
     expect(run.running).toBe(true);
     expect(fake.listenerCount(`run:${info.id}:metrics`)).toBe(1);
     // Our own start announces itself too; it is followed once.
     await run.start('/w/flow.kumeo');
     expect(fake.listenerCount(`run:${run.info!.id}:metrics`)).toBe(1);
+    expect(attached, 'a Run-button start is not reported as taken up').toEqual([info.id]);
     off();
   });
 
@@ -120,9 +123,11 @@ describe('RunStore.follow', () => {
     const fake = createFakeApi();
     const info = fake.startElsewhere('/w/flow.kumeo');
     const run = new RunStore(fake.api);
-    run.follow(() => '/w/flow.kumeo');
+    const attached: string[] = [];
+    run.follow(() => '/w/flow.kumeo', (i) => attached.push(i.id));
     await new Promise((r) => setTimeout(r, 0));
     expect(run.info?.id).toBe(info.id);
+    expect(attached).toEqual([info.id]);
   });
 
   it('picks up a run of a file when that file is opened later', async () => {
