@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 	"maps"
+	"unicode/utf16"
 )
 
 // A canvas edit changes a few nodes of a graph that may have thousands, and
@@ -49,11 +50,7 @@ func mapPos(p int, edits []TextChange) (q int, ok bool) {
 func utf16Len(s string) int {
 	n := 0
 	for _, r := range s {
-		if r >= 0x10000 {
-			n += 2
-		} else {
-			n++
-		}
+		n += utf16.RuneLen(r)
 	}
 	return n
 }
@@ -68,39 +65,35 @@ func mapSpan(s Span, edits []TextChange) (Span, bool) {
 // graphDelta tells next as changes to prev, the graph of the text that
 // edits turned into next's text.
 func graphDelta(base int, prev, next Graph, edits []TextChange) *GraphDelta {
-	d := &GraphDelta{Base: base, Nodes: make([]any, len(next.Nodes)), Edges: make([]any, len(next.Edges))}
-	nodeAt := make(map[string]int, len(prev.Nodes))
-	for i, n := range prev.Nodes {
-		nodeAt[n.ID] = i
+	return &GraphDelta{
+		Base: base,
+		Nodes: delta(prev.Nodes, next.Nodes, func(n Node) string { return n.ID }, func(o, n Node) bool {
+			r, ok := mapSpan(o.Range, edits)
+			return ok && r == n.Range && sameNode(o, n)
+		}),
+		Edges: delta(prev.Edges, next.Edges, func(e Edge) string { return e.ID }, func(o, e Edge) bool {
+			var ok bool
+			o.Range, ok = mapSpan(o.Range, edits)
+			return ok && o == e
+		}),
 	}
-	for i, n := range next.Nodes {
-		d.Nodes[i] = n
-		j, found := nodeAt[n.ID]
-		if !found {
-			continue
-		}
-		o := prev.Nodes[j]
-		if r, ok := mapSpan(o.Range, edits); ok && r == n.Range && sameNode(o, n) {
-			d.Nodes[i] = j
-		}
+}
+
+// delta lists next, each element that unchanged says is the element of
+// prev with the same id replaced by that element's index in prev.
+func delta[T any](prev, next []T, id func(T) string, unchanged func(old, new T) bool) []any {
+	at := make(map[string]int, len(prev))
+	for i, x := range prev {
+		at[id(x)] = i
 	}
-	edgeAt := make(map[string]int, len(prev.Edges))
-	for i, e := range prev.Edges {
-		edgeAt[e.ID] = i
-	}
-	for i, e := range next.Edges {
-		d.Edges[i] = e
-		j, found := edgeAt[e.ID]
-		if !found {
-			continue
-		}
-		o := prev.Edges[j]
-		var ok bool
-		if o.Range, ok = mapSpan(o.Range, edits); ok && o == e {
-			d.Edges[i] = j
+	out := make([]any, len(next))
+	for i, x := range next {
+		out[i] = x
+		if j, found := at[id(x)]; found && unchanged(prev[j], x) {
+			out[i] = j
 		}
 	}
-	return d
+	return out
 }
 
 // sameNode reports whether a and b are equal but for their ranges.

@@ -34,34 +34,30 @@ func rebuildGraph(t *testing.T, prev Graph, base int, wire []byte) Graph {
 	if reply.Delta.Edits != nil {
 		reply.Edits = reply.Delta.Edits
 	}
-	out := Graph{Nodes: []Node{}, Edges: []Edge{}}
-	for _, raw := range reply.Delta.Nodes {
-		var i int
-		if json.Unmarshal(raw, &i) == nil {
-			n := prev.Nodes[i]
-			var ok bool
-			n.Range, ok = mapSpan(n.Range, reply.Edits)
-			require.True(t, ok, "an unchanged node's range has an image")
-			out.Nodes = append(out.Nodes, n)
-			continue
-		}
-		var n Node
-		require.NoError(t, json.Unmarshal(raw, &n))
-		out.Nodes = append(out.Nodes, n)
+	return Graph{
+		Nodes: rebuild(t, prev.Nodes, reply.Delta.Nodes, func(n *Node) *Span { return &n.Range }, reply.Edits),
+		Edges: rebuild(t, prev.Edges, reply.Delta.Edges, func(e *Edge) *Span { return &e.Range }, reply.Edits),
 	}
-	for _, raw := range reply.Delta.Edges {
+}
+
+// rebuild reads a delta list: an index takes that element of prev with its
+// range (at rng) moved through edits, anything else is a full element.
+func rebuild[T any](t *testing.T, prev []T, raws []json.RawMessage, rng func(*T) *Span, edits []TextChange) []T {
+	t.Helper()
+	out := []T{}
+	for _, raw := range raws {
 		var i int
 		if json.Unmarshal(raw, &i) == nil {
-			e := prev.Edges[i]
+			x := prev[i]
 			var ok bool
-			e.Range, ok = mapSpan(e.Range, reply.Edits)
-			require.True(t, ok, "an unchanged edge's range has an image")
-			out.Edges = append(out.Edges, e)
+			*rng(&x), ok = mapSpan(*rng(&x), edits)
+			require.True(t, ok, "an unchanged element's range has an image")
+			out = append(out, x)
 			continue
 		}
-		var e Edge
-		require.NoError(t, json.Unmarshal(raw, &e))
-		out.Edges = append(out.Edges, e)
+		var x T
+		require.NoError(t, json.Unmarshal(raw, &x))
+		out = append(out, x)
 	}
 	return out
 }
