@@ -2,10 +2,12 @@
 // for browser tests without Wails, WebKit or a display.
 //
 // The page gets a small shim (shim.js) in place of the Wails runtime:
-// window.go.app.<Service>.<Method>(...args) posts the arguments as a JSON
-// array to /bind/<Service>/<Method>, which calls the service's method by
+// window.go.app.<Service>.<Method>(...args) sends the call over a WebSocket
+// (/ipc, see ipc.go) and the harness calls the service's method by
 // reflection, exactly the methods Wails binds; window.runtime.EventsOn and
-// friends receive what the services emit, as server-sent events on /events.
+// friends receive what the services emit over the same socket. The same
+// calls and events are served over plain HTTP (/bind, /events) for tests
+// and scripts.
 //
 // Go tests call Serve (or Start for more control); browser tests driven from
 // Node run `go run ./internal/e2e/cmd/serve`, which prints the URL.
@@ -16,6 +18,7 @@
 //	GET  /...                    files of the frontend build
 //	POST /bind/<Service>/<Method>  body: JSON array of arguments;
 //	                             answer: {"result": ...} or {"error": "message"}
+//	GET  /ipc                    WebSocket: calls and events (ipc.go)
 //	GET  /events                 server-sent events: "ready" once connected,
 //	                             then one message {"name", "data": [...]} per event
 //	GET  /__e2e/shim.js          the shim
@@ -140,6 +143,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveBind(w, r)
 	case r.URL.Path == "/events":
 		s.serveEvents(w, r)
+	case r.URL.Path == "/ipc":
+		s.serveIPC(w, r)
 	case r.URL.Path == ShimPath:
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
@@ -167,8 +172,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveBind calls a bound method with the JSON array of arguments in the
-// body, as Wails does: the last result, when it is an error, becomes
-// {"error": message}; the other result, if any, {"result": value}.
+// body: {"result": value} or {"error": message}.
 func (s *Server) serveBind(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "POST the arguments as a JSON array"})
@@ -179,38 +183,46 @@ func (s *Server) serveBind(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "expected /bind/<Service>/<Method>"})
 		return
 	}
-	svc, ok := s.services[parts[0]]
-	var m reflect.Value
-	if ok {
-		m = svc.MethodByName(parts[1])
-	}
-	if !m.IsValid() {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("method '%s.%s' not registered", parts[0], parts[1])})
-		return
-	}
 	var raw []json.RawMessage
 	if err := json.NewDecoder(r.Body).Decode(&raw); err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "error parsing arguments: " + err.Error()})
 		return
 	}
+	result, status, err := s.invoke(parts[0], parts[1], raw)
+	if err != nil {
+		writeJSON(w, status, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"result": result})
+}
+
+// invoke calls a bound method with its JSON arguments, as Wails does: the
+// last result, when it is an error, is the call's error; the other result,
+// if any, its value. status is the HTTP status that fits the outcome.
+func (s *Server) invoke(service, method string, raw []json.RawMessage) (result any, status int, err error) {
+	svc, ok := s.services[service]
+	var m reflect.Value
+	if ok {
+		m = svc.MethodByName(method)
+	}
+	if !m.IsValid() {
+		return nil, http.StatusNotFound, fmt.Errorf("method '%s.%s' not registered", service, method)
+	}
 	args, err := decodeArgs(m.Type(), raw)
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "error parsing arguments: " + err.Error()})
-		return
+		return nil, http.StatusBadRequest, fmt.Errorf("error parsing arguments: %w", err)
 	}
 	out := m.Call(args)
 	if n := len(out); n > 0 && m.Type().Out(n-1) == errorType {
 		if e := out[n-1].Interface(); e != nil {
-			writeJSON(w, http.StatusOK, map[string]string{"error": e.(error).Error()})
-			return
+			return nil, http.StatusOK, e.(error)
 		}
 		out = out[:n-1]
 	}
-	var result any
 	if len(out) > 0 {
 		result = out[0].Interface()
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"result": result})
+	return result, http.StatusOK, nil
 }
 
 var errorType = reflect.TypeFor[error]()
@@ -273,23 +285,30 @@ func (s *Server) Events() []Event {
 	return append([]Event{}, s.history...)
 }
 
+// subscribe registers a page's event queue; Emit drops events for a page
+// whose queue is full. Close closes every queue.
+func (s *Server) subscribe() chan []byte {
+	c := make(chan []byte, 4096)
+	s.mu.Lock()
+	s.clients[c] = struct{}{}
+	s.mu.Unlock()
+	return c
+}
+
+func (s *Server) unsubscribe(c chan []byte) {
+	s.mu.Lock()
+	delete(s.clients, c)
+	s.mu.Unlock()
+}
+
 func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
 	}
-	c := make(chan []byte, 4096)
-	s.mu.Lock()
-	s.clients[c] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		if _, ok := s.clients[c]; ok {
-			delete(s.clients, c)
-		}
-		s.mu.Unlock()
-	}()
+	c := s.subscribe()
+	defer s.unsubscribe(c)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -200,9 +201,17 @@ func TestBindCallsServicesAndStreamsEvents(t *testing.T) {
 
 	_, result, errMsg = h.call("Workspace", "Apply", h.path, `{"op":"remove_agent","id":"validate"}`, doc.Version)
 	require.Empty(t, errMsg)
-	var change app.Change
+	var change struct {
+		Version int `json:"version"`
+		Length  int `json:"length"`
+		Edits   []struct {
+			Text string `json:"text"`
+		} `json:"edits"`
+	}
 	require.NoError(t, json.Unmarshal(result, &change))
-	assert.NotContains(t, change.Text, "validate")
+	assert.Equal(t, doc.Version+1, change.Version)
+	assert.NotEmpty(t, change.Edits)
+	assert.Less(t, change.Length, len([]rune(workflow)), "the agent's text is gone")
 
 	// A method without an error result.
 	_, result, errMsg = h.call("Workspace", "Specs")
@@ -234,6 +243,59 @@ func TestBindCallsServicesAndStreamsEvents(t *testing.T) {
 	require.Empty(t, errMsg)
 
 	assert.NotEmpty(t, h.srv.Events())
+}
+
+// The page's socket: answers find their call by id whatever order they
+// come in, errors come back as the message, and events arrive on it.
+func TestIPCSocket(t *testing.T) {
+	h := newHarness(t)
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(h.url, "http")+"/ipc", nil)
+	require.NoError(t, err)
+	defer conn.Close()
+	read := func() map[string]any {
+		t.Helper()
+		require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+		var m map[string]any
+		require.NoError(t, conn.ReadJSON(&m))
+		return m
+	}
+	assert.Equal(t, map[string]any{"ready": true}, read(), "the socket says when events flow")
+
+	send := func(id int, service, method string, args ...any) {
+		t.Helper()
+		if args == nil {
+			args = []any{}
+		}
+		require.NoError(t, conn.WriteJSON(map[string]any{"id": id, "service": service, "method": method, "args": args}))
+	}
+	send(1, "Workspace", "Open", "orders.kumeo")
+	send(2, "Workspace", "Apply", "orders.kumeo", `{"op":"remove_agent","id":"nope"}`, 1)
+	send(3, "Workspace", "Nope")
+	send(4, "Workspace", "Open", 7)
+	require.NoError(t, conn.WriteMessage(websocket.TextMessage, []byte("not json")))
+
+	answers := map[float64]map[string]any{}
+	var opened []any
+	var malformed string
+	for len(answers) < 4 || opened == nil || malformed == "" {
+		m := read()
+		switch {
+		case m["name"] == app.EventOpened:
+			opened = m["data"].([]any)
+		case m["id"] != nil && m["id"].(float64) != 0:
+			answers[m["id"].(float64)] = m
+		default:
+			malformed, _ = m["error"].(string)
+		}
+	}
+	assert.Equal(t, h.path, answers[1]["result"].(map[string]any)["path"])
+	assert.Nil(t, answers[1]["error"])
+	assert.Contains(t, answers[2]["error"], "nope", "the service's error comes back as the message")
+	assert.Equal(t, "method 'Workspace.Nope' not registered", answers[3]["error"])
+	assert.Contains(t, answers[4]["error"], "argument 1")
+	assert.Contains(t, malformed, "expected {")
+	require.Len(t, opened, 1)
+	assert.Equal(t, h.path, opened[0].(map[string]any)["path"])
 }
 
 func TestBindRefusesBadCalls(t *testing.T) {
@@ -276,8 +338,8 @@ func TestEmitEndpointAndHistory(t *testing.T) {
 	assert.Equal(t, "custom:ping", hist[len(hist)-1].Name)
 }
 
-// The shim itself, run by Node against the live server: bound calls,
-// rejections with the message, events over the stream, EventsOnce.
+// The shim itself, run by Node against the live server: bound calls and
+// events over the socket, rejections with the message, EventsOnce.
 func TestShimInNode(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -286,7 +348,11 @@ func TestShimInNode(t *testing.T) {
 	h := newHarness(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join("testdata", "shim_node.mjs"), h.url, "shim.js", "orders.kumeo")
+	args := []string{filepath.Join("testdata", "shim_node.mjs"), h.url, "shim.js", "orders.kumeo"}
+	if has, _ := exec.Command(node, "-p", "typeof WebSocket").Output(); strings.TrimSpace(string(has)) != "function" {
+		args = append([]string{"--experimental-websocket"}, args...) // Node 20
+	}
+	cmd := exec.CommandContext(ctx, node, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -294,7 +360,7 @@ func TestShimInNode(t *testing.T) {
 	var got map[string]any
 	require.NoError(t, json.Unmarshal(out, &got), "%s", out)
 	assert.Equal(t, h.path, got["openedPath"])
-	assert.Equal(t, h.path, got["eventPath"], "the event arrived through the stream")
+	assert.Equal(t, h.path, got["eventPath"], "the event arrived through the socket")
 	assert.Equal(t, 1.0, got["version"])
 	assert.Contains(t, got["staleError"], "stale edit")
 	assert.Greater(t, got["specs"], 10.0)

@@ -1,16 +1,18 @@
 // Kumeo e2e shim: stands in for the Wails runtime in a plain browser.
 //
-// window.go.<pkg>.<Service>.<Method>(...args) posts the arguments as a JSON
-// array to /bind/<Service>/<Method>, which calls the real Go service; the
-// promise resolves with the result or rejects with the error message, as
-// Wails does. window.runtime.EventsOn and friends listen to the events the
-// Go services emit, delivered as server-sent events on /events.
+// window.go.<pkg>.<Service>.<Method>(...args) sends the call over one
+// WebSocket (/ipc) to the real Go service; the promise resolves with the
+// result or rejects with the error message, as Wails does.
+// window.runtime.EventsOn and friends listen to the events the Go services
+// emit, which arrive over the same socket, as they share one message channel
+// in a Wails window.
 (() => {
   'use strict';
 
   const listeners = new Map(); // event name -> [{callback, left}]
-  let markReady;
-  const ready = new Promise((resolve) => { markReady = resolve; });
+  let markReady, markClosed;
+  const ready = new Promise((resolve, reject) => { markReady = resolve; markClosed = reject; });
+  ready.catch(() => {}); // a closed socket rejects each call instead
 
   function dispatch(name, data) {
     const list = listeners.get(name);
@@ -29,30 +31,41 @@
     if (list.length === 0) listeners.delete(l.name);
   }
 
-  // Calls wait until the event stream is connected, so no event a call
+  // Calls wait until the socket is open and events flow, so no event a call
   // causes is missed.
-  const events = new EventSource('/events');
-  events.addEventListener('ready', () => markReady());
-  events.onmessage = (m) => {
-    const ev = JSON.parse(m.data);
-    dispatch(ev.name, ev.data || []);
+  const pending = new Map(); // call id -> {resolve, reject}
+  let nextID = 1;
+  const where = new URL('/ipc', location.href);
+  where.protocol = where.protocol === 'https:' ? 'wss:' : 'ws:';
+  const socket = new WebSocket(where);
+  socket.onmessage = (m) => {
+    const msg = JSON.parse(m.data);
+    if (msg.ready) {
+      markReady();
+    } else if (msg.id !== undefined) {
+      const call = pending.get(msg.id);
+      if (!call) return;
+      pending.delete(msg.id);
+      if (msg.error !== undefined) call.reject(msg.error);
+      else call.resolve(msg.result);
+    } else if (msg.name !== undefined) {
+      dispatch(msg.name, msg.data || []);
+    }
+  };
+  socket.onclose = () => {
+    markClosed('the connection to the app closed');
+    for (const call of pending.values()) call.reject('the connection to the app closed');
+    pending.clear();
   };
 
   async function call(service, method, args) {
     await ready;
-    const res = await fetch(`/bind/${encodeURIComponent(service)}/${encodeURIComponent(method)}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(args),
+    if (socket.readyState !== WebSocket.OPEN) throw 'the connection to the app closed';
+    const id = nextID++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      socket.send(JSON.stringify({ id, service, method, args }));
     });
-    let body;
-    try {
-      body = await res.json();
-    } catch {
-      throw `HTTP ${res.status} from ${service}.${method}`;
-    }
-    if (body.error !== undefined) throw body.error;
-    return body.result;
   }
 
   // window.go.<pkg>.<Service>.<Method>: any name maps to a call.

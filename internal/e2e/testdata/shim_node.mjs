@@ -1,56 +1,12 @@
-// Runs shim.js in Node against a live e2e server: a minimal EventSource
-// stands in for the browser's, the rest (fetch, Proxy) is Node's own.
-// Usage: node shim_node.mjs BASE_URL SHIM_FILE WORKFLOW_PATH
+// Runs shim.js in Node against a live e2e server, with Node's own WebSocket
+// (node --experimental-websocket on Node 20) and Proxy.
+// Usage: node --experimental-websocket shim_node.mjs BASE_URL SHIM_FILE WORKFLOW_PATH
 import { readFileSync } from 'node:fs';
 
 const [base, shimFile, workflow] = process.argv.slice(2);
 
-class EventSource {
-  constructor(path) {
-    this.listeners = {};
-    this.onmessage = null;
-    this.controller = new AbortController();
-    this.#read(new URL(path, base));
-  }
-  addEventListener(type, fn) {
-    (this.listeners[type] ||= []).push(fn);
-  }
-  close() {
-    this.controller.abort();
-  }
-  async #read(url) {
-    const res = await fetch(url, { signal: this.controller.signal });
-    const decoder = new TextDecoder();
-    let buf = '';
-    try {
-      for await (const chunk of res.body) {
-        buf += decoder.decode(chunk, { stream: true });
-        let i;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          let type = 'message';
-          let data = '';
-          for (const line of block.split('\n')) {
-            if (line.startsWith('event: ')) type = line.slice(7);
-            else if (line.startsWith('data: ')) data += line.slice(6);
-          }
-          if (block.startsWith(':')) continue;
-          const ev = { data };
-          if (type === 'message' && this.onmessage) this.onmessage(ev);
-          for (const fn of this.listeners[type] || []) fn(ev);
-        }
-      }
-    } catch {
-      // aborted
-    }
-  }
-}
-
-const realFetch = globalThis.fetch;
-globalThis.fetch = (input, init) => realFetch(new URL(input, base), init);
 globalThis.window = globalThis;
-globalThis.EventSource = EventSource;
+globalThis.location = new URL(base);
 globalThis.document = { title: '' };
 new Function(readFileSync(shimFile, 'utf8'))();
 
