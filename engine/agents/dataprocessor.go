@@ -52,9 +52,10 @@ type DataProcessor struct {
 	hasOutput bool // features were given: the output is a new object
 	// flat: every feature is a top-level field, so the output is made in
 	// place of the input object (which the agent owns) instead of a new
-	// one; kept maps each feature's name to whether it is a copied one.
-	flat bool
-	kept map[string]bool
+	// one; kept holds the features' names, copied says which are copied.
+	flat   bool
+	kept   nameSet
+	copied []bool
 }
 
 type step uint8
@@ -148,7 +149,7 @@ func (a *DataProcessor) project(data map[string]any) (flow.Outcome, error) {
 		vals = append(vals, v)
 	}
 	for k, v := range data {
-		if copied, keep := a.kept[k]; !keep || copied && v == nil {
+		if i := a.kept.index(k); i < 0 || v == nil && a.copied[i] {
 			delete(data, k)
 		}
 	}
@@ -407,11 +408,14 @@ func (p *params) dpFeatures(a *DataProcessor) error {
 	}
 	a.hasOutput = true
 	a.flat = true
-	a.kept = make(map[string]bool, len(a.features))
-	for _, f := range a.features {
+	names := make([]string, len(a.features))
+	a.copied = make([]bool, len(a.features))
+	for i, f := range a.features {
 		a.flat = a.flat && f.out.parts == nil
-		a.kept[f.out.name] = f.expr == nil
+		names[i] = f.out.name
+		a.copied[i] = f.expr == nil
 	}
+	a.kept = newNameSet(names)
 	return nil
 }
 
