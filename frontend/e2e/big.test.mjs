@@ -84,6 +84,47 @@ describe('Big workflows', { skip }, () => {
     await page.close();
   });
 
+  it('shows every node on the minimap, which moves and zooms the view', async () => {
+    const page = await open('big2000.kumeo');
+    const map = page.locator('[data-testid=minimap] svg');
+    const picture = () =>
+      page.evaluate(() => {
+        const d = (c) => document.querySelector(`[data-testid=minimap] path.${c}`).getAttribute('d');
+        const n = (c) => (d(c).match(/M/g) ?? []).length;
+        const vp = document.querySelector('.svelte-flow__viewport').style.transform;
+        const [, x, y, zoom] = /translate\(([-\d.]+)px, ([-\d.]+)px\) scale\(([\d.]+)\)/.exec(vp).map(Number);
+        return { rects: n('nodes') + n('errors') + n('selected'), view: d('mask').split('M')[2], x, y, zoom };
+      });
+    await page.locator('[data-testid=minimap] path.nodes').waitFor({ state: 'attached' });
+    const first = await picture();
+    const c = await counts(page);
+    assert.equal(first.rects, c.total, 'every node, drawn on the canvas or not');
+    // A click at the right end of the minimap brings the last chains into view.
+    const box = await map.boundingBox();
+    await page.mouse.click(box.x + box.width - 12, box.y + box.height / 2);
+    await page.waitForFunction((x) => !document.querySelector('.svelte-flow__viewport').style.transform.startsWith(`translate(${x}px`), first.x);
+    const moved = await picture();
+    assert.ok(moved.x < first.x - 1000, `the view moved right: x ${first.x} → ${moved.x}`);
+    assert.equal(moved.zoom, first.zoom, 'a click does not zoom');
+    assert.notEqual(moved.view, first.view, 'the minimap shows the new view');
+    // 2,000 agents are 500 chains of four, laid out left to right.
+    const drawn = await page.evaluate(() => [...document.querySelectorAll('[data-testid=agent-node]')].map((n) => n.dataset.id));
+    assert.ok(drawn.some((id) => /_4[6-9]\d$/.test(id)), `nodes of the last chains are drawn: ${drawn.slice(0, 6).join(' ')}`);
+    // Dragging on the minimap pans; the wheel zooms.
+    await page.mouse.move(box.x + box.width - 12, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width - 40, box.y + box.height / 2, { steps: 4 });
+    await page.mouse.up();
+    const dragged = await picture();
+    assert.ok(dragged.x > moved.x + 100, `dragging left moves the view left: x ${moved.x} → ${dragged.x}`);
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, 300);
+    await page.waitForFunction((z) => !document.querySelector('.svelte-flow__viewport').style.transform.endsWith(`scale(${z})`), dragged.zoom);
+    assert.ok((await picture()).zoom < dragged.zoom, 'the wheel zooms out');
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
   it('renames an agent of the 500-agent workflow from the canvas; nothing else moves', async () => {
     const page = await open('big500.kumeo');
     const node = (id) => page.locator(`[data-testid=agent-node][data-id="GeneratedFraud/agent/${id}"]`);
