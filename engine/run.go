@@ -95,6 +95,9 @@ type Run struct {
 	ownBus  bool
 	nc      *nats.Conn
 	ownConn bool
+	// out publishes events and dead letters when the run is on a bus and
+	// not durable (see connectOut); nil means they go through nc.
+	out     *bus.Publisher
 	pub     *metrics.Publisher
 	rec     *trace.Recorder
 	sampler *sampler
@@ -166,6 +169,10 @@ func Start(ctx context.Context, f *dsl.File, workflow string, opts Options) (*Ru
 	srv.OnFail = func(err error) { r.fail(fmt.Errorf("engine: HTTP sources: %w", err)) }
 	r.http = srv
 	if err := r.connect(); err != nil {
+		return nil, nil, err
+	}
+	if err := r.connectOut(); err != nil {
+		r.closeConn()
 		return nil, nil, err
 	}
 	plan, diags := Compile(f, workflow, r.planOptions())
@@ -258,7 +265,30 @@ func (r *Run) connect() error {
 	return nil
 }
 
+// connectOut opens the publisher that sends events and dead letters with
+// headers the engine encodes itself, which costs a fraction of building
+// them from a nats.Header map for every event. It needs the embedded bus.
+// A durable run publishes on its connection instead: a source message is
+// acked on that connection once its event is handled, and only one
+// connection keeps the outputs ahead of the ack.
+func (r *Run) connectOut() error {
+	if r.bus == nil || r.opts.DataDir != "" {
+		return nil
+	}
+	out, err := r.bus.ConnectPublisher("kumeo-out", func(err error) {
+		r.fail(fmt.Errorf("%w: %w", ErrConnClosed, err))
+	})
+	if err != nil {
+		return err
+	}
+	r.out = out
+	return nil
+}
+
 func (r *Run) closeConn() {
+	if r.out != nil {
+		r.out.Close()
+	}
 	if r.ownConn && r.nc != nil {
 		r.nc.Close()
 	}
@@ -269,7 +299,9 @@ func (r *Run) closeConn() {
 	}
 }
 
-// Conn is the run's NATS connection.
+// Conn is the run's NATS connection: its subscriptions, metrics and
+// traces. On a bus, events and dead letters go out on a publisher of
+// their own unless the run is durable (see connectOut).
 func (r *Run) Conn() *nats.Conn { return r.nc }
 
 // Bus is the embedded server the run uses, nil with an external NATS.
@@ -327,6 +359,9 @@ func (r *Run) abort() {
 	if r.cancel != nil {
 		r.cancel()
 	}
+	if r.out != nil {
+		r.out.Close()
+	}
 	r.nc.Close()
 }
 
@@ -355,6 +390,7 @@ func (r *Run) Stop(ctx context.Context) error {
 	if r.cancel != nil {
 		r.cancel()
 	}
+	errs = append(errs, r.flushOut())
 	if r.nc != nil && !r.nc.IsClosed() {
 		errs = append(errs, r.nc.FlushTimeout(5*time.Second))
 	}
@@ -370,11 +406,25 @@ func (r *Run) Stop(ctx context.Context) error {
 			}
 		}
 	}
+	errs = append(errs, r.flushOut())
 	if r.nc != nil && !r.nc.IsClosed() {
 		errs = append(errs, r.nc.FlushTimeout(5*time.Second))
 	}
 	r.closeConn()
 	return errors.Join(errs...)
+}
+
+// flushOut waits until the server has every event published so far.
+func (r *Run) flushOut() error {
+	if r.out == nil {
+		return nil
+	}
+	select {
+	case <-r.out.Done():
+		return nil // closed under the run: reported as its fault
+	default:
+	}
+	return r.out.Flush(5 * time.Second)
 }
 
 // graph is the executable form of a plan; reloads swap it atomically.
@@ -773,11 +823,21 @@ func (r *Run) deadLetter(g *graph, agent, channel string, raw []byte, span trace
 			subject = t.Subject
 		}
 	}
-	h := span.Header()
-	h.Set(HeaderError, cause.Error())
-	h.Set(HeaderAgent, agent)
-	h.Set(HeaderWorkflow, g.plan.Name)
-	if err := r.nc.PublishMsg(&nats.Msg{Subject: subject, Header: h, Data: raw}); err != nil {
+	var err error
+	if r.out != nil {
+		buf := getBuf()
+		h := appendDeadLetterHeaders((*buf)[:0], span, cause.Error(), agent, g.plan.Name)
+		err = r.out.Publish(subject, h, raw)
+		*buf = h
+		putBuf(buf)
+	} else {
+		h := span.Header()
+		h.Set(HeaderError, cause.Error())
+		h.Set(HeaderAgent, agent)
+		h.Set(HeaderWorkflow, g.plan.Name)
+		err = r.nc.PublishMsg(&nats.Msg{Subject: subject, Header: h, Data: raw})
+	}
+	if err != nil {
 		r.log.Error("dead-letter publish failed", "subject", subject, "err", err)
 	}
 	r.record(agent, trace.Out, span, subject, raw, cause)
@@ -785,6 +845,9 @@ func (r *Run) deadLetter(g *graph, agent, channel string, raw []byte, span trace
 
 // publish encodes an event and publishes it with its trace headers.
 func (r *Run) publish(subject string, ev *flow.Event, span trace.Span) error {
+	if r.out != nil {
+		return r.publishOut(subject, ev, span)
+	}
 	buf := getBuf()
 	b, err := appendObject((*buf)[:0], ev.Data)
 	if err != nil {
@@ -810,6 +873,63 @@ func (r *Run) publish(subject string, ev *flow.Event, span trace.Span) error {
 	*buf = b
 	putBuf(buf)
 	return err2
+}
+
+// publishOut is publish on r.out: the headers and the encoded event are
+// written into one buffer.
+func (r *Run) publishOut(subject string, ev *flow.Event, span trace.Span) error {
+	buf := getBuf()
+	b := appendEventHeaders((*buf)[:0], span)
+	n := len(b)
+	b, err := appendObject(b, ev.Data)
+	if err == nil {
+		err = r.out.Publish(subject, b[:n], b[n:])
+	}
+	*buf = b
+	putBuf(buf)
+	return err
+}
+
+// appendEventHeaders appends the headers of an event published with span,
+// the ones publish sets through nc: an unsampled event (hop 0, no parent)
+// carries just its trace and event ids, any other span all of its fields.
+func appendEventHeaders(dst []byte, span trace.Span) []byte {
+	dst = bus.AppendHeaderStart(dst)
+	if span.Hop == 0 && span.ParentID == "" {
+		dst = bus.AppendHeader(dst, trace.HeaderTraceID, span.TraceID)
+		dst = bus.AppendHeader(dst, trace.HeaderEventID, span.EventID)
+	} else {
+		dst = appendSpanHeaders(dst, span)
+	}
+	return bus.AppendHeaderEnd(dst)
+}
+
+// appendDeadLetterHeaders appends the headers of a dead letter: the span
+// and the reason, as deadLetter sets them through nc.
+func appendDeadLetterHeaders(dst []byte, span trace.Span, reason, agent, workflow string) []byte {
+	dst = bus.AppendHeaderStart(dst)
+	dst = appendSpanHeaders(dst, span)
+	dst = bus.AppendHeader(dst, HeaderError, reason)
+	dst = bus.AppendHeader(dst, HeaderAgent, agent)
+	dst = bus.AppendHeader(dst, HeaderWorkflow, workflow)
+	return bus.AppendHeaderEnd(dst)
+}
+
+// appendSpanHeaders appends the headers span.Inject sets on an empty
+// header: every non-empty id and the hop.
+func appendSpanHeaders(dst []byte, span trace.Span) []byte {
+	for _, h := range [...]struct{ k, v string }{
+		{trace.HeaderTraceID, span.TraceID},
+		{trace.HeaderEventID, span.EventID},
+		{trace.HeaderParentID, span.ParentID},
+		{trace.HeaderFrom, span.From},
+	} {
+		if h.v != "" {
+			dst = bus.AppendHeader(dst, h.k, h.v)
+		}
+	}
+	var hop [20]byte
+	return bus.AppendHeader(dst, trace.HeaderHop, string(strconv.AppendInt(hop[:0], int64(span.Hop), 10)))
 }
 
 var idHeaders = sync.Pool{New: func() any {
@@ -948,5 +1068,3 @@ func putBuf(b *[]byte) { bufPool.Put(b) }
 
 // queueName is the queue group of an agent's input subscription.
 func queueName(workflow, agent string) string { return "kumeo." + workflow + "." + agent }
-
-var _ = strconv.Itoa

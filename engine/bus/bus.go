@@ -66,6 +66,7 @@ type Bus struct {
 	ready    bool
 	tempDir  string
 	conns    map[*nats.Conn]chan struct{} // value closed when the conn is closed
+	pubs     map[*Publisher]bool          // publishers handed out, flushed by Shutdown
 	jsConn   *nats.Conn
 	js       jetstream.JetStream
 	shutDone chan struct{}
@@ -305,7 +306,7 @@ func (b *Bus) JetStream() (jetstream.JetStream, error) {
 
 // Shutdown drains every connection handed out by Connect, ConnectTCP and
 // JetStream (pending publishes are flushed and subscribers get the
-// messages already sent to them), then shuts the server down and waits for
+// messages already sent to them; publishers are flushed too), then shuts the server down and waits for
 // it. If ctx ends first, remaining connections are closed, the server is
 // still shut down, and the error wraps ctx.Err(). A server still
 // recovering its store in Start is waited for even past ctx, since the
@@ -365,6 +366,23 @@ func (b *Bus) shutdown(ctx context.Context, conns map[*nats.Conn]chan struct{}) 
 	// connection reaches the server (and its subscribers' queues) before
 	// any subscriber starts draining and removes its interest.
 	var wg sync.WaitGroup
+	b.mu.Lock()
+	pubs := make([]*Publisher, 0, len(b.pubs))
+	for p := range b.pubs {
+		pubs = append(pubs, p)
+	}
+	b.mu.Unlock()
+	for _, p := range pubs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			timeout := 5 * time.Second
+			if d, ok := ctx.Deadline(); ok {
+				timeout = time.Until(d)
+			}
+			_ = p.Flush(timeout) // closed publishers: nothing to flush
+		}()
+	}
 	for nc := range conns {
 		wg.Add(1)
 		go func() {
