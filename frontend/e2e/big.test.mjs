@@ -95,7 +95,8 @@ describe('Big workflows', { skip }, () => {
         const [, x, y, zoom] = /translate\(([-\d.]+)px, ([-\d.]+)px\) scale\(([\d.]+)\)/.exec(vp).map(Number);
         return { rects: n('nodes') + n('errors') + n('selected'), view: d('mask').split('M')[2], x, y, zoom };
       });
-    await page.locator('[data-testid=minimap] path.nodes').waitFor({ state: 'attached' });
+    // The minimap is drawn when the window is idle.
+    await page.waitForFunction(() => document.querySelector('[data-testid=minimap] path.nodes')?.getAttribute('d'));
     const first = await picture();
     const c = await counts(page);
     assert.equal(first.rects, c.total, 'every node, drawn on the canvas or not');
@@ -103,6 +104,7 @@ describe('Big workflows', { skip }, () => {
     const box = await map.boundingBox();
     await page.mouse.click(box.x + box.width - 12, box.y + box.height / 2);
     await page.waitForFunction((x) => !document.querySelector('.svelte-flow__viewport').style.transform.startsWith(`translate(${x}px`), first.x);
+    await page.waitForFunction((v) => document.querySelector('[data-testid=minimap] path.mask').getAttribute('d').split('M')[2] !== v, first.view);
     const moved = await picture();
     assert.ok(moved.x < first.x - 1000, `the view moved right: x ${first.x} → ${moved.x}`);
     assert.equal(moved.zoom, first.zoom, 'a click does not zoom');

@@ -90,7 +90,9 @@ export class WorkspaceStore {
   #saved: Text | null = null;
   /** The text Go last received or produced. */
   #known: Text | null = null;
+  /** The Update waiting to be sent: a debounce timer, or a microtask. */
   #timer: ReturnType<typeof setTimeout> | null = null;
+  #soon: object | null = null;
   /** When the last local change was scheduled (Date.now()). */
   #lastInput = -Infinity;
   #updateSeq = 0;
@@ -248,8 +250,7 @@ export class WorkspaceStore {
   stop(): void {
     for (const u of this.#unsubscribe) u();
     this.#unsubscribe = [];
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#cancelUpdate();
   }
 
   refreshRecent(): void {
@@ -302,8 +303,7 @@ export class WorkspaceStore {
   }
 
   #load(doc: Doc): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#cancelUpdate();
     this.#updateSeq++;
     this.#tracked = null;
     this.path = doc.path;
@@ -350,15 +350,33 @@ export class WorkspaceStore {
     if (!this.path) return;
     const now = Date.now();
     // Debounced within a burst of typing or while an Update is under way;
-    // the first change after a pause goes at once (after the current task,
-    // so changes dispatched together are sent together).
-    const burst = this.#timer !== null || this.#updating !== null || now - this.#lastInput < this.#debounceMs;
+    // the first change after a pause goes at once: at the end of the
+    // current task, so changes dispatched together are sent together. (A
+    // timer would wait behind the frame the keystroke paints and the
+    // browser's other input, some 20–30 ms.)
+    const burst = this.#timer !== null || this.#soon !== null || this.#updating !== null || now - this.#lastInput < this.#debounceMs;
     this.#lastInput = now;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
+    this.#cancelUpdate();
+    if (burst) {
+      this.#timer = setTimeout(() => {
+        this.#timer = null;
+        void this.#sendUpdate();
+      }, this.#debounceMs);
+      return;
+    }
+    const soon = {};
+    this.#soon = soon;
+    queueMicrotask(() => {
+      if (this.#soon !== soon) return;
+      this.#soon = null;
       void this.#sendUpdate();
-    }, burst ? this.#debounceMs : 0);
+    });
+  }
+
+  #cancelUpdate(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#soon = null;
   }
 
   async #sendUpdate(): Promise<void> {
@@ -388,10 +406,7 @@ export class WorkspaceStore {
 
   /** Sends any typed text Go has not seen and waits for the answer. */
   async flush(): Promise<void> {
-    if (this.#timer) {
-      clearTimeout(this.#timer);
-      this.#timer = null;
-    }
+    this.#cancelUpdate();
     if (this.#updating) await this.#updating;
     if (this.path && !(this.#known && this.#state.doc.eq(this.#known))) await this.#sendUpdate();
   }
@@ -611,8 +626,7 @@ export class WorkspaceStore {
 
   /** Replaces the text with a document from Go by one minimal change. */
   #replaceText(doc: Doc, addToHistory: boolean): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#cancelUpdate();
     this.#updateSeq++;
     const d = minimalChange(this.#state.sliceDoc(), doc.text);
     if (d) {
