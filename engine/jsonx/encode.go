@@ -65,12 +65,16 @@ type encoder struct {
 	// has exactly these keys, looking them up in order replaces iterating
 	// and sorting.
 	order []string
-	keys  []string // stack of the sorted keys of map[string]string values
-	depth int
-	seen  map[seenKey]struct{}
-	out   []byte // Marshal's scratch output
-	fb    bytes.Buffer
-	fenc  *json.Encoder
+	// orderEnc holds the keys of order encoded, each followed by ':';
+	// orderEnd[i] is where the i-th one ends.
+	orderEnc []byte
+	orderEnd []int
+	keys     []string // stack of the sorted keys of map[string]string values
+	depth    int
+	seen     map[seenKey]struct{}
+	out      []byte // Marshal's scratch output
+	fb       bytes.Buffer
+	fenc     *json.Encoder
 }
 
 // seenKey identifies a map or slice for cycle detection, like encoding/json.
@@ -93,7 +97,7 @@ func putEncoder(e *encoder) {
 	e.depth = 0
 	clear(e.seen)
 	e.fb.Reset()
-	if cap(e.kvs) > 1<<12 || cap(e.order) > 1<<10 || cap(e.keys) > 1<<12 || cap(e.out) > 1<<16 || e.fb.Cap() > 1<<16 {
+	if cap(e.kvs) > 1<<12 || cap(e.order) > 1<<10 || cap(e.orderEnc) > 1<<16 || cap(e.keys) > 1<<12 || cap(e.out) > 1<<16 || e.fb.Cap() > 1<<16 {
 		return // do not keep what one odd value grew
 	}
 	encoderPool.Put(e)
@@ -210,9 +214,11 @@ func (e *encoder) object(dst []byte, m map[string]any) ([]byte, error) {
 		}
 		sortByKey(e.kvs[base:])
 		if e.depth == 1 {
-			e.order = e.order[:0]
+			e.order, e.orderEnc, e.orderEnd = e.order[:0], e.orderEnc[:0], e.orderEnd[:0]
 			for _, kv := range e.kvs[base:] {
 				e.order = append(e.order, kv.k)
+				e.orderEnc = append(appendString(e.orderEnc, kv.k), ':')
+				e.orderEnd = append(e.orderEnd, len(e.orderEnc))
 			}
 		}
 	}
@@ -223,8 +229,18 @@ func (e *encoder) object(dst []byte, m map[string]any) ([]byte, error) {
 		if i > base {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, e.kvs[i].k)
-		dst = append(dst, ':')
+		if e.depth == 1 {
+			// The entries are in e.order's order: copy the encoded key.
+			j := i - base
+			from := 0
+			if j > 0 {
+				from = e.orderEnd[j-1]
+			}
+			dst = append(dst, e.orderEnc[from:e.orderEnd[j]]...)
+		} else {
+			dst = appendString(dst, e.kvs[i].k)
+			dst = append(dst, ':')
+		}
 		if dst, err = e.value(dst, e.kvs[i].v); err != nil {
 			break
 		}
@@ -445,8 +461,13 @@ var strSafe = func() (t [utf8.RuneSelf]bool) {
 // characters, \ufffd for each invalid UTF-8 byte, and \u2028, \u2029.
 func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
+	i := plainPrefix(s)
+	if i == len(s) {
+		dst = append(dst, s...)
+		return append(dst, '"')
+	}
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if strSafe[c] {

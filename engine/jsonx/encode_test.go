@@ -236,6 +236,8 @@ func TestMarshalKeyOrderAcrossObjects(t *testing.T) {
 		{"x": 1.0, "y": 2.0, "z": 3.0, "w": 4.0},
 		{"a": 1.0},
 		{},
+		{"a\"b": 1.0, "ü\u2028": 2.0, "c\n": map[string]any{"d\\": 3.0}},
+		{"a\"b": 4.0, "ü\u2028": 5.0, "c\n": "x"},
 	}
 	for round := 0; round < 3; round++ {
 		for i, m := range objects {
