@@ -8,8 +8,6 @@
 package trace
 
 import (
-	"encoding/binary"
-	"encoding/hex"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -41,29 +39,40 @@ type Span struct {
 // NewTraceID returns a random 128-bit id as 32 lowercase hex digits (the
 // W3C trace-context format).
 func NewTraceID() string {
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], rand.Uint64())
-	binary.BigEndian.PutUint64(b[8:], rand.Uint64())
-	return hex.EncodeToString(b[:])
+	var b [32]byte
+	putHex(b[:16], rand.Uint64())
+	putHex(b[16:], rand.Uint64())
+	return string(b[:])
 }
 
 // NewEventID returns a random 64-bit id as 16 lowercase hex digits.
 func NewEventID() string {
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], rand.Uint64())
-	return hex.EncodeToString(b[:])
+	var b [16]byte
+	putHex(b[:], rand.Uint64())
+	return string(b[:])
 }
 
 // Root starts a new trace for an event entering the workflow at from (a
 // source).
 func Root(from string) Span {
 	// Both ids from one string: one allocation instead of two.
-	var b [24]byte
-	binary.BigEndian.PutUint64(b[:8], rand.Uint64())
-	binary.BigEndian.PutUint64(b[8:16], rand.Uint64())
-	binary.BigEndian.PutUint64(b[16:], rand.Uint64())
-	ids := hex.EncodeToString(b[:])
+	var b [48]byte
+	putHex(b[:16], rand.Uint64())
+	putHex(b[16:32], rand.Uint64())
+	putHex(b[32:], rand.Uint64())
+	ids := string(b[:])
 	return Span{TraceID: ids[:32], EventID: ids[32:], From: from}
+}
+
+// putHex writes x into dst[:16] as 16 lowercase hex digits, most
+// significant first (what hex encoding its big-endian bytes gives).
+func putHex(dst []byte, x uint64) {
+	const digits = "0123456789abcdef"
+	_ = dst[15]
+	for i := 15; i >= 0; i-- {
+		dst[i] = digits[x&0xf]
+		x >>= 4
+	}
 }
 
 // Child returns the span of an event that agent from emits while handling
