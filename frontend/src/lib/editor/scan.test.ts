@@ -97,6 +97,18 @@ describe('callArgs', () => {
     expect(r.args.map((a) => a.name)).toEqual(['id', 'prompt', 'engine']);
     expect(r.args[1].value.startsWith('"""')).toBe(true);
   });
+  it('reads only the range it is given', () => {
+    const from = at('Router(');
+    const whole = callArgs(SRC, from)!;
+    // Text before the range that would confuse a scan (an open string) and a
+    // range end inside the call change nothing before the end.
+    const junk = 'x = "unterminated\n';
+    const shifted = callArgs(junk + SRC, junk.length + from)!;
+    expect(shifted.args.map((a) => [a.name, a.value])).toEqual(whole.args.map((a) => [a.name, a.value]));
+    expect(shifted.args[0].from).toBe(whole.args[0].from + junk.length);
+    const cut = callArgs(SRC, from, whole.args[0].to + 1)!;
+    expect(cut.args.map((a) => a.name)).toEqual(['id']); // and nothing past the end
+  });
 });
 
 describe('collectPaths', () => {

@@ -246,10 +246,11 @@ export interface Arg {
 
 /**
  * The top-level arguments of the call that starts at or after `from`
- * (an agent's range): named ones with their raw value text.
+ * (an agent's range, which starts outside any string or comment): named
+ * ones with their raw value text. Only text from `from` to `to` is read.
  */
 export function callArgs(text: string, from: number, to: number = text.length): { name: string; args: Arg[] } | null {
-  const toks = tokenize(text.slice(0, to)).filter((t) => t.type !== 'comment' && t.to > from);
+  const toks = [...tokens(text, from, to)].filter((t) => t.type !== 'comment');
   let k = toks.findIndex((t, i) => t.type === 'ident' && toks[i + 1]?.value === '(' && toks[i + 1]?.type === 'punct');
   if (k < 0) return null;
   const name = toks[k].value;
