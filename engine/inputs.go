@@ -117,7 +117,7 @@ func (in *inputs) handler(w want) func(*nats.Msg) {
 		}
 		g := r.g.Load()
 		if w.agent == "" {
-			r.enter(g, "source", g.consumers["source"], msg, true)
+			r.enter(g, "source", g.sources, msg, true)
 			return
 		}
 		n := g.nodes[w.agent]

@@ -434,12 +434,40 @@ type graph struct {
 	order     []*node
 	consumers map[string][]*node // local consumers per channel
 	remote    map[string]bool    // channels with consumers outside this process
+	outlets   map[string]*outlet // every channel agents emit or route to
+	sources   []*node            // consumers["source"]
+}
+
+// outlet is what forwarding an event on a channel needs to know, worked
+// out once per graph rather than for every event.
+type outlet struct {
+	ch       string
+	subject  string  // Subject(workflow, ch)
+	local    []*node // consumers chained in memory
+	publish  bool    // published too: consumers elsewhere, or none declared
+	consumed bool    // the plan has consumers for it
+}
+
+// outlet returns the outlet of channel ch.
+func (g *graph) outlet(ch string) *outlet {
+	if o := g.outlets[ch]; o != nil {
+		return o
+	}
+	return g.newOutlet(ch) // not reached: build makes every channel's
+}
+
+func (g *graph) newOutlet(ch string) *outlet {
+	local := g.consumers[ch]
+	consumed := len(g.plan.Consumers[ch]) > 0
+	return &outlet{ch: ch, subject: Subject(g.plan.Name, ch), local: local,
+		publish: g.remote[ch] || len(local) == 0 && !consumed, consumed: consumed}
 }
 
 // node runs one agent.
 type node struct {
 	ap    *AgentPlan
 	m     *metrics.Agent
+	out   *outlet // of ap.Output
 	local bool
 }
 
@@ -500,6 +528,26 @@ func (r *Run) build(p *Plan, prev *graph) (*graph, error) {
 				g.remote[ch] = true
 			}
 		}
+	}
+	g.sources = g.consumers["source"]
+	g.outlets = map[string]*outlet{}
+	for ch := range p.Consumers {
+		g.outlets[ch] = g.newOutlet(ch)
+	}
+	for _, n := range g.order {
+		chans := []string{n.ap.Output}
+		for _, d := range n.ap.Routes {
+			chans = append(chans, d.Channel)
+		}
+		for _, d := range n.ap.Sink {
+			chans = append(chans, d.Channel)
+		}
+		for _, ch := range chans {
+			if g.outlets[ch] == nil {
+				g.outlets[ch] = g.newOutlet(ch)
+			}
+		}
+		n.out = g.outlets[n.ap.Output]
 	}
 	for _, n := range g.order {
 		if !n.local {
@@ -641,9 +689,8 @@ func (r *Run) handle(g *graph, n *node, ev *flow.Event, span trace.Span, sampled
 
 // emit sends an agent's output to its consumers or sinks.
 func (r *Run) emit(g *graph, n *node, ev *flow.Event, span trace.Span, sampled bool, now int64) uint8 {
-	ch := n.ap.Output
-	if len(g.plan.Consumers[ch]) > 0 {
-		return r.forward(g, ch, ev, span, sampled, now)
+	if n.out.consumed {
+		return r.forward(g, n.out, ev, span, sampled, now)
 	}
 	var flags uint8
 	for i, d := range n.ap.Sink {
@@ -668,21 +715,21 @@ func (r *Run) deliver(g *graph, d Destination, ev *flow.Event, span trace.Span, 
 		}
 		return fDelivered
 	}
-	return r.forward(g, d.Channel, ev, span, sampled, now)
+	return r.forward(g, g.outlet(d.Channel), ev, span, sampled, now)
 }
 
 // forward passes an event on a channel to its local consumers in memory and
 // publishes it once for consumers running elsewhere.
-func (r *Run) forward(g *graph, ch string, ev *flow.Event, span trace.Span, sampled bool, now int64) uint8 {
-	local := g.consumers[ch]
+func (r *Run) forward(g *graph, o *outlet, ev *flow.Event, span trace.Span, sampled bool, now int64) uint8 {
+	local := o.local
 	var flags uint8
-	if g.remote[ch] || len(local) == 0 && len(g.plan.Consumers[ch]) == 0 {
+	if o.publish {
 		e := ev
 		if len(local) > 0 {
 			e = cloneEvent(ev)
 		}
-		if err := r.publish(Subject(g.plan.Name, ch), e, span); err != nil {
-			r.deadLetter(g, ch, "", ev.Raw, span, err)
+		if err := r.publish(o.subject, e, span); err != nil {
+			r.deadLetter(g, o.ch, "", ev.Raw, span, err)
 			return fDead
 		}
 		flags |= fDelivered
