@@ -52,10 +52,8 @@ type DataProcessor struct {
 	hasOutput bool // features were given: the output is a new object
 	// flat: every feature is a top-level field, so the output is made in
 	// place of the input object (which the agent owns) instead of a new
-	// one; kept holds the features' names, copied says which are copied.
-	flat   bool
-	kept   nameSet
-	copied []bool
+	// one.
+	flat bool
 }
 
 type step uint8
@@ -126,36 +124,34 @@ func (a *DataProcessor) Process(_ context.Context, ev *flow.Event) (flow.Outcome
 }
 
 // project turns data into the output when every feature is top level:
-// the computed features are evaluated first (they see the input), then
-// every field that is not a feature, and every copied feature that is
-// absent or null, is deleted and the computed ones are set. The result is
-// what the general path builds as a new object.
+// the copied features are read and the computed ones evaluated (they see
+// the input), then data is cleared and every feature set, leaving out
+// copied ones that were absent or null. The result is what the general
+// path builds as a new object, without allocating one.
 func (a *DataProcessor) project(data map[string]any) (flow.Outcome, error) {
-	var buf [16]any
-	vals := buf[:0]
-	if len(a.features) > len(buf) {
-		vals = make([]any, 0, len(a.features))
+	var vbuf [16]any
+	var kbuf [16]bool
+	vals, keep := vbuf[:0], kbuf[:0]
+	if n := len(a.features); n > len(vbuf) {
+		vals, keep = make([]any, 0, n), make([]bool, 0, n)
 	}
 	for i := range a.features {
 		f := &a.features[i]
 		if f.expr == nil {
-			vals = append(vals, nil)
+			v, ok := data[f.out.name]
+			vals, keep = append(vals, v), append(keep, ok && v != nil)
 			continue
 		}
 		v, err := a.compute(f, data)
 		if err != nil {
 			return flow.Outcome{}, err
 		}
-		vals = append(vals, v)
+		vals, keep = append(vals, v), append(keep, true)
 	}
-	for k, v := range data {
-		if i := a.kept.index(k); i < 0 || v == nil && a.copied[i] {
-			delete(data, k)
-		}
-	}
+	clear(data)
 	for i := range a.features {
-		if f := &a.features[i]; f.expr != nil {
-			data[f.out.name] = vals[i]
+		if keep[i] {
+			data[a.features[i].out.name] = vals[i]
 		}
 	}
 	return flow.Outcome{Action: flow.Emit}, nil
@@ -408,14 +404,9 @@ func (p *params) dpFeatures(a *DataProcessor) error {
 	}
 	a.hasOutput = true
 	a.flat = true
-	names := make([]string, len(a.features))
-	a.copied = make([]bool, len(a.features))
-	for i, f := range a.features {
+	for _, f := range a.features {
 		a.flat = a.flat && f.out.parts == nil
-		names[i] = f.out.name
-		a.copied[i] = f.expr == nil
 	}
-	a.kept = newNameSet(names)
 	return nil
 }
 
