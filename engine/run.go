@@ -8,7 +8,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -1017,11 +1016,13 @@ func (r *Run) record(agent string, dir trace.Direction, span trace.Span, subject
 		payload, rec.Truncated = payload[:maxTracePayload], true
 	}
 	rec.Payload = string(payload)
-	if b, jerr := json.Marshal(rec); jerr == nil {
-		if perr := r.nc.Publish(trace.Subject(r.g.Load().plan.Name), b); perr != nil {
-			r.log.Debug("trace publish failed", "err", perr)
-		}
+	buf := getBuf()
+	b := rec.AppendJSON((*buf)[:0])
+	if perr := r.nc.Publish(trace.Subject(r.g.Load().plan.Name), b); perr != nil {
+		r.log.Debug("trace publish failed", "err", perr)
 	}
+	*buf = b
+	putBuf(buf)
 }
 
 func selectField(data map[string]any, field string) (map[string]any, error) {
@@ -1110,8 +1111,12 @@ func cloneValue(v any) any {
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
-func getBuf() *[]byte  { return bufPool.Get().(*[]byte) }
-func putBuf(b *[]byte) { bufPool.Put(b) }
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+func putBuf(b *[]byte) {
+	if cap(*b) <= 64<<10 { // do not keep what one big event grew
+		bufPool.Put(b)
+	}
+}
 
 // queueName is the queue group of an agent's input subscription.
 func queueName(workflow, agent string) string { return "kumeo." + workflow + "." + agent }
