@@ -66,14 +66,17 @@ describe('Big workflows', { skip }, () => {
     assert.equal(await page.locator('[data-testid=overview-edges]').count(), 0);
     await page.locator('.svelte-flow__controls-fitview').click();
     await page.locator('[data-testid=overview-edges]').waitFor();
-    const { segments, zoom } = await page.evaluate(() => ({
-      segments: (document.querySelector('[data-testid=overview-edges] path').getAttribute('d').match(/M/g) ?? []).length,
+    const { segments, kinds, zoom } = await page.evaluate(() => ({
+      segments: [...document.querySelectorAll('[data-testid=overview-edges] path')].reduce((n, p) => n + (p.getAttribute('d').match(/M/g) ?? []).length, 0),
+      kinds: [...document.querySelectorAll('[data-testid=overview-edges] path')].map((p) => p.classList[0]),
       zoom: Number(/scale\(([\d.]+)\)/.exec(document.querySelector('.svelte-flow__viewport').style.transform)?.[1]),
     }));
     assert.ok(zoom < 0.3, `zoom ${zoom}`);
     // Every edge of the graph, drawn or not: 500 agents have more than 500 connections.
     assert.ok(segments > 500, `${segments} edges in the overview path`);
     assert.equal(await edgeEls(), 0, 'no per-edge elements shown in the overview');
+    // Routes keep their colour: the generated Routers' rules are route edges.
+    assert.ok(kinds.includes('route') && kinds.includes('plain'), `paths by kind: ${kinds}`);
     // Zooming in on a node brings the edges back.
     await page.keyboard.press('Control+k');
     await page.keyboard.type('prep_3');
