@@ -1,7 +1,9 @@
 package jsonx
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"sync"
 	"unicode/utf16"
@@ -312,6 +314,18 @@ func (d *decoder) str() (string, error) {
 	start := d.pos + 1
 	i := start
 	data := d.data
+	// Skip plain bytes eight at a time (see plainPrefix): this usually
+	// lands on the closing quote at once.
+	for i+8 <= len(data) {
+		const ones, high = 0x0101010101010101, 0x8080808080808080
+		x := binary.LittleEndian.Uint64(data[i:])
+		q, b := x^(ones*'"'), x^(ones*'\\')
+		if m := ((x-ones*0x20)&^x | (q-ones)&^q | (b-ones)&^b | x) & high; m != 0 {
+			i += bits.TrailingZeros64(m) / 8
+			break
+		}
+		i += 8
+	}
 	for i < len(data) {
 		c := data[i]
 		if !strSpecial[c] {

@@ -8,11 +8,10 @@ import (
 
 // plainPrefix returns the length of the longest prefix of s made of
 // plain bytes: ASCII from 0x20 on, except '"' and '\\'. Those are the
-// bytes appendString copies as they are; every other byte (a quote, a
+// bytes appendString copies as they are, and the ones the decoder's string
+// scan skips (with the same test inline); every other byte (a quote, a
 // backslash, a control character, any byte of a multi-byte UTF-8
-// sequence) needs a closer look. It tests eight bytes at a time. (The
-// decoder's scan stops at the closing quote of mostly short strings, and
-// is quicker byte by byte.)
+// sequence) needs a closer look. It tests eight bytes at a time.
 func plainPrefix(s string) int {
 	const (
 		ones = 0x0101010101010101
