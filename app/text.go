@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"sort"
 	"unicode/utf8"
 )
@@ -83,4 +84,59 @@ func (x *textIndex) lineCol(b int) (line, col int) {
 // span converts a byte range to a UTF-16 span.
 func (x *textIndex) span(start, end int) Span {
 	return Span{From: x.utf16(start), To: x.utf16(end)}
+}
+
+// byteOffset returns the byte offset of UTF-16 offset u, the inverse of
+// utf16; ok is false when u is outside the text or splits a character
+// (between the two units of a surrogate pair).
+func (x *textIndex) byteOffset(u int) (b int, ok bool) {
+	if u < 0 {
+		return 0, false
+	}
+	i := sort.Search(len(x.wide), func(i int) bool { return x.wide[i].u16 > u }) - 1
+	if i < 0 {
+		b = u
+	} else {
+		w := x.wide[i]
+		switch {
+		case u == w.u16:
+			b = w.start
+		case u < w.u16+w.units:
+			return 0, false
+		default:
+			b = w.start + w.bytes + u - (w.u16 + w.units)
+		}
+	}
+	if b > x.size {
+		return 0, false
+	}
+	return b, true
+}
+
+// applyTextChanges returns src with the changes made (UTF-16 offsets into
+// src as x indexes it, sorted and not overlapping). A change that does not
+// fit src is refused with what was wrong, and src is left alone.
+func applyTextChanges(src []byte, x *textIndex, changes []TextChange) ([]byte, error) {
+	var out []byte
+	prev := 0 // byte offset in src copied up to
+	prevTo := 0
+	for i, c := range changes {
+		if c.From > c.To || c.From < prevTo {
+			return nil, fmt.Errorf("text change %d: range %d–%d is reversed or overlaps the one before (which ends at %d); changes must be sorted and apart", i+1, c.From, c.To, prevTo)
+		}
+		from, ok1 := x.byteOffset(c.From)
+		to, ok2 := x.byteOffset(c.To)
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("text change %d: range %d–%d is outside the text (%d UTF-16 units) or splits a character", i+1, c.From, c.To, x.utf16(x.size))
+		}
+		if out == nil {
+			out = make([]byte, 0, len(src)+len(c.Insert)+64)
+		}
+		out = append(append(out, src[prev:from]...), c.Insert...)
+		prev, prevTo = to, c.To
+	}
+	if out == nil {
+		return src, nil
+	}
+	return append(out, src[prev:]...), nil
 }

@@ -216,14 +216,42 @@ func (w *Workspace) Update(path, text string) (Analysis, error) {
 	if err != nil {
 		return Analysis{}, err
 	}
-	// Typing in a text that parses, and still does: the reply tells the
-	// graph as changes to the previous one.
+	return d.update([]byte(text)), nil
+}
+
+// Edit is Update for the parts of the text that changed: edits (UTF-16
+// offsets into the text of version, sorted, not overlapping) turn the
+// document's text into the window's. Bytes outside the edits stay as they
+// are on disk, even ones the window shows differently (invalid UTF-8). An
+// edit made on another version fails with ErrStale; the window then sends
+// its whole text.
+func (w *Workspace) Edit(path string, version int, edits []TextChange) (Analysis, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	d, err := w.doc(path)
+	if err != nil {
+		return Analysis{}, err
+	}
+	if version != d.version {
+		return Analysis{}, fmt.Errorf("%w: the text changes were made on version %d but the document is at version %d; send the whole text", ErrStale, version, d.version)
+	}
+	text, err := applyTextChanges(d.text, d.index, edits)
+	if err != nil {
+		return Analysis{}, err
+	}
+	return d.update(text), nil
+}
+
+// update makes src the document's text, as typed in the window, and
+// returns the new language view. Typing in a text that parses, and still
+// does: the reply tells the graph as changes to the previous one.
+func (d *document) update(src []byte) Analysis {
 	prevOK, base, old, oldIndex := d.parseOK, d.version, d.text, d.index
 	var prev Graph
 	if prevOK {
 		prev = d.goodGraph()
 	}
-	d.setText([]byte(text))
+	d.setText(src)
 	d.version++
 	a := d.analysis()
 	if prevOK && d.parseOK {
@@ -231,7 +259,7 @@ func (w *Workspace) Update(path, text string) (Analysis, error) {
 		a.delta = graphDelta(base, prev, a.Graph, edits)
 		a.delta.Edits = edits
 	}
-	return a, nil
+	return a
 }
 
 // Analyze returns the language view of text as if it were the document at

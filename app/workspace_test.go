@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -205,6 +207,104 @@ func TestWorkspaceUpdate(t *testing.T) {
 
 	_, err = ws.Update(filepath.Join(t.TempDir(), "other.kumeo"), flow)
 	assert.ErrorIs(t, err, ErrNotOpen)
+}
+
+// Edit is Update for the changed parts: the same analysis, the graph told
+// as a delta, bytes outside the changes kept as they are on disk.
+func TestWorkspaceEdit(t *testing.T) {
+	ws, _ := newTestWorkspace(t)
+	// A comment with bytes that are not UTF-8: the window shows U+FFFD.
+	onDisk := "// caf\xe9 ✓\n" + flow
+	path := writeFile(t, t.TempDir(), "o.kumeo", onDisk)
+	doc, err := ws.Open(path)
+	require.NoError(t, err)
+	// What the window holds: the text as JSON carries it.
+	var shown string
+	raw, err := json.Marshal(doc.Text)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &shown))
+	require.Contains(t, shown, "\uFFFD", "the window's text has the replacement character")
+
+	// Rename the agent and add a comment at the end, in one Edit.
+	at := strings.Index(shown, `"enrich"`) + 1
+	u := func(s string) int { return len(utf16.Encode([]rune(s))) }
+	edits := []TextChange{
+		{From: u(shown[:at]), To: u(shown[:at]) + len("enrich"), Insert: "enrich2"},
+		{From: u(shown), To: u(shown), Insert: "// ü end\n"},
+	}
+	a, err := ws.Edit(path, doc.Version, edits)
+	require.NoError(t, err)
+	assert.Equal(t, doc.Version+1, a.Version)
+	assert.True(t, a.ParseOK)
+	require.NotNil(t, a.delta, "the graph goes out as a delta")
+
+	want := strings.Replace(onDisk, `"enrich"`, `"enrich2"`, 1) + "// ü end\n"
+	got, err := ws.Open(path)
+	require.NoError(t, err)
+	assert.Equal(t, want, got.Text, "bytes outside the edits are kept, even invalid UTF-8")
+
+	// The same analysis Update gives for that text.
+	other, _ := newTestWorkspace(t)
+	p2 := writeFile(t, t.TempDir(), "o.kumeo", want)
+	_, err = other.Open(p2)
+	require.NoError(t, err)
+	b, err := other.Update(p2, want)
+	require.NoError(t, err)
+	assert.Equal(t, b.Graph.Nodes[0].ID, a.Graph.Nodes[0].ID)
+	assert.Equal(t, len(b.Graph.Nodes), len(a.Graph.Nodes))
+	assert.Equal(t, b.Diagnostics, a.Diagnostics)
+	assert.NotNil(t, node(t, a.Graph, "Orders/agent/enrich2"))
+
+	// On another version: stale, nothing changes.
+	_, err = ws.Edit(path, doc.Version, edits)
+	assert.ErrorIs(t, err, ErrStale)
+	// Changes that do not fit the text are refused, the text is kept.
+	for _, bad := range [][]TextChange{
+		{{From: 5, To: 3}},
+		{{From: 0, To: 2, Insert: "x"}, {From: 1, To: 4}},
+		{{From: 0, To: 1 << 20}},
+		{{From: -1, To: 0}},
+	} {
+		_, err := ws.Edit(path, a.Version, bad)
+		assert.Error(t, err, "%+v", bad)
+	}
+	again, err := ws.Open(path)
+	require.NoError(t, err)
+	assert.Equal(t, got.Text, again.Text)
+	assert.Equal(t, a.Version, again.Version)
+
+	_, err = ws.Edit(filepath.Join(t.TempDir(), "other.kumeo"), 1, nil)
+	assert.ErrorIs(t, err, ErrNotOpen)
+}
+
+func TestTextIndexByteOffset(t *testing.T) {
+	for _, text := range []string{"", "ascii only\n", "é\n😀x\n✓\r\nz", "a\xffb\xe2\x82c😀"} {
+		x := newTextIndex([]byte(text))
+		// Every character start (an invalid byte is a character) maps back
+		// to its byte offset.
+		for b := 0; b <= len(text); {
+			got, ok := x.byteOffset(x.utf16(b))
+			if assert.True(t, ok, "%q offset %d", text, b) {
+				assert.Equal(t, b, got, "%q offset %d", text, b)
+			}
+			if b == len(text) {
+				break
+			}
+			_, n := utf8.DecodeRuneInString(text[b:])
+			b += n
+		}
+		_, ok := x.byteOffset(x.utf16(len(text)) + 1)
+		assert.False(t, ok, "past the end")
+		_, ok = x.byteOffset(-1)
+		assert.False(t, ok)
+	}
+	// Between the two units of a surrogate pair.
+	x := newTextIndex([]byte("a😀b"))
+	_, ok := x.byteOffset(2)
+	assert.False(t, ok)
+	b, ok := x.byteOffset(3)
+	assert.True(t, ok)
+	assert.Equal(t, 5, b)
 }
 
 // A file that never parsed shows what parsed before the error.

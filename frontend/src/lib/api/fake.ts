@@ -20,6 +20,8 @@ export interface FakeOptions {
 export interface Call {
   method: string;
   args: unknown[];
+  /** Update and Edit: the text Go holds after the call. */
+  text?: string;
 }
 
 /** Applies non-overlapping edits (offsets into text) to text. */
@@ -108,8 +110,28 @@ export function createFakeApi(opts: FakeOptions = {}) {
       },
       update: async (path, text) => {
         record('update', path, text);
+        calls[calls.length - 1].text = text;
         await wait();
         need(path);
+        texts.set(path, text);
+        return analysis(path, text);
+      },
+      edit: async (path, baseVersion, edits) => {
+        record('edit', path, baseVersion, edits);
+        const call = calls[calls.length - 1];
+        await wait();
+        need(path);
+        if (baseVersion !== version) throw new Error(`stale edit: made on version ${baseVersion}, the document is at ${version}`);
+        let text = texts.get(path)!;
+        let prev = 0;
+        let out = '';
+        for (const e of edits) {
+          if (e.from < prev || e.to < e.from || e.to > text.length) throw new Error(`text change ${e.from}–${e.to} does not fit the text`);
+          out += text.slice(prev, e.from) + e.insert;
+          prev = e.to;
+        }
+        text = out + text.slice(prev);
+        call.text = text;
         texts.set(path, text);
         return analysis(path, text);
       },
@@ -223,6 +245,8 @@ export function createFakeApi(opts: FakeOptions = {}) {
     api,
     calls,
     callsTo: (method: string) => calls.filter((c) => c.method === method),
+    /** Update and Edit calls: the text typed in the window reaching Go, whole or as changes. */
+    typed: () => calls.filter((c) => c.method === 'update' || c.method === 'edit'),
     textOf: (path: string) => texts.get(path),
     get version() {
       return version;

@@ -4,7 +4,7 @@
 
 import type {
   Analysis, Change, Conflict, DeadLetter, Diagnostic, DirEntry, Doc, EditOp, Layout, MetricsEvent,
-  Pin, ReloadResult, RunInfo, RunStatus, Sent, SendResult, TraceRecord, TypeSpec,
+  Pin, ReloadResult, RunInfo, RunStatus, Sent, SendResult, TextEdit, TraceRecord, TypeSpec,
 } from './types';
 
 export type * from './types';
@@ -13,6 +13,8 @@ export interface WorkspaceApi {
   initialPath(): Promise<string>;
   open(path: string): Promise<Doc>;
   update(path: string, text: string): Promise<Analysis>;
+  /** Update with just the changes made on the text of version (UTF-16 offsets of Go's text). */
+  edit(path: string, version: number, edits: TextEdit[]): Promise<Analysis>;
   /** Diagnostics and graph of a text, without storing it (the merge check). */
   analyze(path: string, text: string): Promise<Analysis>;
   apply(path: string, op: EditOp, baseVersion: number): Promise<Change>;
@@ -106,6 +108,7 @@ export const wailsApi: Api = {
     initialPath: () => (has('Workspace', 'InitialPath') ? call('Workspace', 'InitialPath') : Promise.resolve('')),
     open: (path) => call('Workspace', 'Open', path),
     update: (path, text) => call('Workspace', 'Update', path, text),
+    edit: (path, version, edits) => call('Workspace', 'Edit', path, version, edits),
     analyze: (path, text) => call('Workspace', 'Analyze', path, text),
     apply: (path, op, baseVersion) => call('Workspace', 'Apply', path, JSON.stringify(op), baseVersion),
     format: (path) => call('Workspace', 'Format', path),

@@ -5,7 +5,8 @@
 // module); components read its state and call its methods.
 //
 // Text flow:
-//   typing / undo / redo  -> transaction -> debounced Update(text)
+//   typing / undo / redo  -> transaction -> debounced Edit(changes since the
+//                                            text Go has), or Update(text)
 //   canvas action         -> Apply(op)   -> returned minimal edits dispatched
 //                                            as one transaction (undoable)
 //   format                -> Format      -> same as Apply
@@ -19,7 +20,7 @@ import { history, redo, redoDepth, undo, undoDepth } from '@codemirror/commands'
 import {
   Events, errorMessage, wailsApi,
   type Analysis, type Api, type Change, type Conflict, type Diagnostic, type DirEntry, type Doc, type EditOp,
-  type Graph, type Layout, type ReloadedEvent, type TypeSpec, type Unsubscribe,
+  type Graph, type Layout, type ReloadedEvent, type TextEdit, type TypeSpec, type Unsubscribe,
 } from '../api';
 import { lineSeparatorOf, mapperOf, minimalChange } from '../util/text';
 import { applyGraphDelta } from '../graph/delta';
@@ -49,6 +50,11 @@ export interface WorkspaceOptions {
 
 /** A diagnostic with from/to as CodeMirror positions of the current text. */
 export type EditorDiagnostic = Diagnostic;
+
+/** since followed by next; null when since is unknown or not of next's text. */
+function extend(since: ChangeSet | null, next: ChangeSet): ChangeSet | null {
+  return since && since.newLength === next.length ? since.compose(next) : null;
+}
 
 const STALE = /version|stale|outdated|changed since/i;
 
@@ -88,8 +94,12 @@ export class WorkspaceStore {
   #sep: '\r\n' | '\n' = '\n';
   /** The text as saved on disk; null when unknown (Go reported it dirty). */
   #saved: Text | null = null;
-  /** The text Go last received or produced. */
+  /** The text Go last received or produced (of document version `version`). */
   #known: Text | null = null;
+  /** What was typed since #known, so an Update can send just the changes. */
+  #sinceKnown: ChangeSet | null = null;
+  /** What was typed since the text of the Update under way. */
+  #sinceSent: ChangeSet | null = null;
   /** The Update waiting to be sent: a debounce timer, or a microtask. */
   #timer: ReturnType<typeof setTimeout> | null = null;
   #soon: object | null = null;
@@ -160,6 +170,8 @@ export class WorkspaceStore {
       if (!tr.docChanged) continue;
       changed = true;
       if (this.#tracked) this.#tracked = this.#tracked.compose(tr.changes);
+      this.#sinceKnown = extend(this.#sinceKnown, tr.changes);
+      this.#sinceSent = extend(this.#sinceSent, tr.changes);
       if (!tr.annotation(fromGo)) local = true;
       // Keep diagnostics on the text they describe while the answer is pending.
       if (this.diagnostics.length) this.diagnostics = mapDiagnostics(this.diagnostics, tr.changes);
@@ -309,7 +321,7 @@ export class WorkspaceStore {
     this.path = doc.path;
     this.name = doc.name;
     this.#replaceState(doc.text);
-    this.#known = this.#state.doc;
+    this.#setKnown(this.#state.doc);
     this.#saved = doc.dirty ? null : this.#state.doc;
     this.dirty = !!doc.dirty;
     this.layout = doc.layout ?? {};
@@ -385,23 +397,52 @@ export class WorkspaceStore {
     const doc = this.#state.doc;
     if (this.#known && doc.eq(this.#known)) return;
     const seq = ++this.#updateSeq;
-    const text = this.#state.sliceDoc();
+    // Just what changed since the text Go has, when that is known; else
+    // (or when Go's copy moved on meanwhile) the whole text.
+    const edits = this.#known && this.#sinceKnown ? this.#goEdits(this.#sinceKnown, this.#known) : null;
+    const version = this.version;
+    const whole = () => this.api.workspace.update(path, doc.sliceString(0, doc.length, this.#sep));
+    this.#sinceSent = ChangeSet.empty(doc.length);
     const run = (async () => {
       try {
-        const a = await this.api.workspace.update(path, text);
+        const a = edits
+          ? await this.api.workspace.edit(path, version, edits).catch((err) => {
+              if (STALE.test(errorMessage(err))) return whole();
+              throw err;
+            })
+          : await whole();
         if (seq !== this.#updateSeq || path !== this.path) return;
         this.#known = doc;
+        this.#sinceKnown = this.#sinceSent;
         this.version = a.version;
         // Only results for the text on screen are shown; a newer Update follows otherwise.
         if (this.#state.doc === doc) this.#setAnalysis(a);
         this.error = null;
       } catch (err) {
         if (seq === this.#updateSeq) this.error = errorMessage(err);
+      } finally {
+        if (seq === this.#updateSeq) this.#sinceSent = null;
       }
     })();
     this.#updating = run;
     await run;
     if (this.#updating === run) this.#updating = null;
+  }
+
+  #setKnown(doc: Text | null): void {
+    this.#known = doc;
+    this.#sinceKnown = doc ? ChangeSet.empty(doc.length) : null;
+    this.#sinceSent = null;
+  }
+
+  /** changes (made on base) as Go's text changes: UTF-16 offsets of base's text with its line breaks. */
+  #goEdits(changes: ChangeSet, base: Text): TextEdit[] {
+    const m = mapperOf(base, this.#sep);
+    const out: TextEdit[] = [];
+    changes.iterChanges((fromA, toA, _fromB, _toB, inserted) => {
+      out.push({ from: m.toOffset(fromA), to: m.toOffset(toA), insert: inserted.sliceString(0, inserted.length, this.#sep) });
+    });
+    return out;
   }
 
   /** Sends any typed text Go has not seen and waits for the answer. */
@@ -464,7 +505,7 @@ export class WorkspaceStore {
       this.#tracked = null;
     }
     if (!retry) return false;
-    this.#known = null;
+    this.#setKnown(null);
     await this.flush();
     return this.#change(send, what, applied, true);
   }
@@ -490,15 +531,15 @@ export class WorkspaceStore {
     this.version = ch.version;
     if (!typedMeanwhile && this.#length() !== ch.length) {
       // The edits did not produce Go's text (should not happen): take Go's text.
-      this.#known = null;
+      this.#setKnown(null);
       void this.#resync();
       return;
     }
     if (typedMeanwhile) {
-      this.#known = null;
+      this.#setKnown(null);
       this.#scheduleUpdate();
     } else {
-      this.#known = this.#state.doc;
+      this.#setKnown(this.#state.doc);
       this.#setAnalysis(ch);
     }
   }
@@ -636,7 +677,7 @@ export class WorkspaceStore {
         annotations: [fromGo.of(true), Transaction.addToHistory.of(addToHistory), Transaction.userEvent.of('reload')],
       });
     }
-    this.#known = this.#state.doc;
+    this.#setKnown(this.#state.doc);
     if (doc.layout) this.layout = doc.layout;
     this.#setAnalysis(doc);
   }

@@ -65,11 +65,14 @@ describe('WorkspaceStore', () => {
     const { fake, store } = await setup();
     type(store, 'agent c');
     type(store, '\n');
-    expect(fake.callsTo('update')).toHaveLength(0);
+    expect(fake.typed()).toHaveLength(0);
     expect(store.dirty).toBe(true);
     await vi.advanceTimersByTimeAsync(100);
-    expect(fake.callsTo('update')).toHaveLength(1);
-    expect(fake.callsTo('update')[0].args).toEqual([PATH, TEXT + 'agent c\n']);
+    expect(fake.typed()).toHaveLength(1);
+    // Just the change, made on the version Go has.
+    expect(fake.typed()[0].method).toBe('edit');
+    expect(fake.typed()[0].args).toEqual([PATH, 1, [{ from: TEXT.length, to: TEXT.length, insert: 'agent c\n' }]]);
+    expect(fake.textOf(PATH)).toBe(TEXT + 'agent c\n');
     expect(store.graph?.nodes.map((n) => n.label)).toEqual(['a', 'b', 'c']);
     expect(store.version).toBe(fake.version);
   });
@@ -123,13 +126,13 @@ describe('WorkspaceStore', () => {
     expect(store.canUndo).toBe(true);
     // The text came from Go: no Update for it.
     await vi.advanceTimersByTimeAsync(100);
-    expect(fake.callsTo('update')).toHaveLength(0);
+    expect(fake.typed()).toHaveLength(0);
 
     expect(store.undo()).toBe(true);
     expect(store.text).toBe(TEXT);
     expect(store.dirty).toBe(false);
     await vi.advanceTimersByTimeAsync(100);
-    expect(fake.callsTo('update').map((c) => c.args[1])).toEqual([TEXT]);
+    expect(fake.typed().map((c) => c.text)).toEqual([TEXT]);
     expect(store.graph?.nodes).toHaveLength(2);
 
     expect(store.redo()).toBe(true);
@@ -153,9 +156,9 @@ describe('WorkspaceStore', () => {
     const { fake, store } = await setup();
     type(store, 'agent c\n');
     await store.apply({ op: 'add_agent', agent: 'd' });
-    const [update] = fake.callsTo('update');
+    const [update] = fake.typed();
     const [apply] = fake.callsTo('apply');
-    expect(update.args[1]).toBe(TEXT + 'agent c\n');
+    expect(update.text).toBe(TEXT + 'agent c\n');
     expect(fake.calls.indexOf(update)).toBeLessThan(fake.calls.indexOf(apply));
     expect(store.text).toBe(TEXT + 'agent c\nagent d\n');
     expect(store.version).toBe(fake.version);
@@ -229,13 +232,13 @@ describe('WorkspaceStore', () => {
     };
     expect(await store.apply({ op: 'add_agent', agent: 'c' })).toBe(true);
     expect(store.graph?.nodes.map((n) => n.id)).toEqual(['w/agent/a', 'w/agent/b', 'w/agent/c']);
-    expect(fake.callsTo('update')).toHaveLength(0);
+    expect(fake.typed()).toHaveLength(0);
     // A delta about a graph the store does not show: the whole one is asked for.
     base = 999;
     expect(await store.apply({ op: 'add_agent', agent: 'd' })).toBe(true);
     await vi.waitFor(() => expect(store.graph?.nodes.map((n) => n.id)).toEqual(['w/agent/a', 'w/agent/b', 'w/agent/c', 'w/agent/d']));
     expect(fake.callsTo('analyze')).toHaveLength(1);
-    expect(fake.callsTo('update')).toHaveLength(0);
+    expect(fake.typed()).toHaveLength(0);
     // The next delta builds on that graph.
     base = 0;
     expect(await store.apply({ op: 'add_agent', agent: 'e' })).toBe(true);
@@ -265,7 +268,7 @@ describe('WorkspaceStore', () => {
     type(store, 'agent c\n');
     expect(store.dirty).toBe(true);
     expect(await store.save()).toBe(true);
-    expect(fake.callsTo('update')).toHaveLength(1);
+    expect(fake.typed()).toHaveLength(1);
     expect(store.dirty).toBe(false);
     store.undo();
     expect(store.dirty).toBe(true);
@@ -352,8 +355,8 @@ describe('WorkspaceStore', () => {
     expect(fake.callsTo('close')[0].args).toEqual([PATH]);
     // The Update waiting for the old file is not sent.
     await vi.advanceTimersByTimeAsync(100);
-    expect(fake.callsTo('update')).toHaveLength(1);
-    expect(fake.callsTo('update')[0].args[1]).not.toContain('agent d');
+    expect(fake.typed()).toHaveLength(1);
+    expect(fake.typed()[0].text).not.toContain('agent d');
   });
 
   it('ignores an open answered after a newer one', async () => {
@@ -380,5 +383,47 @@ describe('WorkspaceStore', () => {
     expect(store.editorState.sliceDoc(d.from, d.to)).toBe('!');
     store.reveal(9, 14);
     expect(store.editorState.sliceDoc(store.editorState.selection.main.from, store.editorState.selection.main.to)).toBe('agent');
+  });
+
+  it('sends typing as changes in the offsets and line breaks of a CRLF file', async () => {
+    const crlf = 'agent a\r\nagent b\r\n';
+    const fake = createFakeApi({ files: { [PATH]: crlf }, edit });
+    const store = new WorkspaceStore(fake.api, { debounceMs: 50 });
+    await store.open(PATH);
+    // "agent b" becomes "agent bb\r\nagent c": an insert in line 2 and a
+    // new line (Enter inserts the document's line break).
+    type(store, `b${store.editorState.lineBreak}agent c`, store.editorState.doc.line(2).to);
+    expect(store.editorState.doc.lines).toBe(4);
+    await vi.advanceTimersByTimeAsync(100);
+    const [call] = fake.typed();
+    expect(call.method).toBe('edit');
+    expect(call.args[2]).toEqual([{ from: 16, to: 16, insert: 'b\r\nagent c' }]);
+    expect(fake.textOf(PATH)).toBe('agent a\r\nagent bb\r\nagent c\r\n');
+    expect(store.text).toBe(fake.textOf(PATH));
+  });
+
+  it('sends the whole text when Go\'s copy moved on, and changes typed during an Update after it', async () => {
+    const { fake, store } = await setup();
+    // Go's document moves on behind the window's back (another window).
+    await fake.api.workspace.update(PATH, TEXT);
+    type(store, 'agent c\n');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(fake.typed().map((c) => c.method)).toEqual(['update', 'edit', 'update']);
+    expect(fake.textOf(PATH)).toBe(TEXT + 'agent c\n');
+    expect(store.version).toBe(fake.version);
+
+    // Typing while an Update is under way: the next one carries only what
+    // was typed after the text that Update sent.
+    const release = fake.hold();
+    type(store, 'agent d\n');
+    await vi.advanceTimersByTimeAsync(0);
+    type(store, 'agent e\n');
+    release();
+    await vi.advanceTimersByTimeAsync(200);
+    const last = fake.typed().at(-1)!;
+    expect(last.method).toBe('edit');
+    expect(last.args[2]).toEqual([{ from: (TEXT + 'agent c\nagent d\n').length, to: (TEXT + 'agent c\nagent d\n').length, insert: 'agent e\n' }]);
+    expect(fake.textOf(PATH)).toBe(TEXT + 'agent c\nagent d\nagent e\n');
+    expect(store.version).toBe(fake.version);
   });
 });
