@@ -456,6 +456,10 @@ var strSafe = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
+// AppendString appends s as a JSON string exactly like encoding/json with
+// HTML escaping off (json.Encoder.SetEscapeHTML(false)).
+func AppendString(dst []byte, s string) []byte { return appendString(dst, s) }
+
 // appendString writes s as a JSON string exactly like encoding/json with
 // HTML escaping off: \" \\ \b \f \n \r \t, \u00XX for other control
 // characters, \ufffd for each invalid UTF-8 byte, and \u2028, \u2029.
