@@ -218,7 +218,7 @@ func (in *inputs) subscribeDurable(ctx context.Context, g *graph, w want, sub *i
 						continue
 					}
 					h(&nats.Msg{Subject: m.Subject(), Header: m.Headers(), Data: m.Data()})
-					m.Ack()
+					r.ack(m)
 				}
 				if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !r.stopped.Load() {
 					r.log.Debug("durable batch", "err", err)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/kumeo/kumeo/dsl"
 	"github.com/kumeo/kumeo/engine/bus"
@@ -267,11 +268,10 @@ func (r *Run) connect() error {
 // connectOut opens the publisher that sends events and dead letters with
 // headers the engine encodes itself, which costs a fraction of building
 // them from a nats.Header map for every event. It needs the embedded bus.
-// A durable run publishes on its connection instead: a source message is
-// acked on that connection once its event is handled, and only one
-// connection keeps the outputs ahead of the ack.
+// A durable run acks its source messages on the same connection (see ack),
+// so the server has an event's outputs before its ack.
 func (r *Run) connectOut() error {
-	if r.bus == nil || r.opts.DataDir != "" {
+	if r.bus == nil {
 		return nil
 	}
 	out, err := r.bus.ConnectPublisher("kumeo-out", func(err error) {
@@ -282,6 +282,24 @@ func (r *Run) connectOut() error {
 	}
 	r.out = out
 	return nil
+}
+
+// ackPayload acknowledges a JetStream message (its reply subject is the ack's).
+var ackPayload = []byte("+ACK")
+
+// ack acknowledges a durable source message once its event is fully
+// handled, on the connection its outputs went out on: one connection keeps
+// the outputs ahead of the ack, so an acked event's outputs are never lost.
+// When that connection has failed nothing is acked and JetStream delivers
+// the message again.
+func (r *Run) ack(m jetstream.Msg) {
+	if r.out == nil {
+		_ = m.Ack()
+		return
+	}
+	if reply := m.Reply(); reply != "" {
+		_ = r.out.Publish(reply, nil, ackPayload)
+	}
 }
 
 func (r *Run) closeConn() {
