@@ -15,7 +15,7 @@ import (
 // TestEncodedHeadersMatchNATSHeaders checks that the headers the run
 // encodes itself (appendEventHeaders, appendDeadLetterHeaders) reach a
 // subscriber exactly as the nats.Header the run builds on a connection of
-// its own (Options.Conn, NATSURL, durable runs), sent with PublishMsg:
+// its own (Options.Conn, NATSURL), sent with PublishMsg:
 // for ordinary spans and for values from outside with white space and
 // line breaks in them.
 func TestEncodedHeadersMatchNATSHeaders(t *testing.T) {

@@ -95,8 +95,8 @@ type Run struct {
 	ownBus  bool
 	nc      *nats.Conn
 	ownConn bool
-	// out publishes events and dead letters when the run is on a bus and
-	// not durable (see connectOut); nil means they go through nc.
+	// out publishes events and dead letters (and a durable run's acks) when
+	// the run is on a bus (see connectOut); nil means they go through nc.
 	out     *bus.Publisher
 	pub     *metrics.Publisher
 	rec     *trace.Recorder
@@ -318,7 +318,7 @@ func (r *Run) closeConn() {
 
 // Conn is the run's NATS connection: its subscriptions, metrics and
 // traces. On a bus, events and dead letters go out on a publisher of
-// their own unless the run is durable (see connectOut).
+// their own (see connectOut).
 func (r *Run) Conn() *nats.Conn { return r.nc }
 
 // Bus is the embedded server the run uses, nil with an external NATS.
