@@ -9,6 +9,8 @@ export function Apply(arg1:string,arg2:string,arg3:number):Promise<app.Change>;
 
 export function Close(arg1:string):Promise<void>;
 
+export function Edit(arg1:string,arg2:number,arg3:Array<app.TextChange>):Promise<app.Analysis>;
+
 export function Format(arg1:string):Promise<app.Change>;
 
 export function InitialPath():Promise<string>;

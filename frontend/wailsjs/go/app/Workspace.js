@@ -14,6 +14,10 @@ export function Close(arg1) {
   return window['go']['app']['Workspace']['Close'](arg1);
 }
 
+export function Edit(arg1, arg2, arg3) {
+  return window['go']['app']['Workspace']['Edit'](arg1, arg2, arg3);
+}
+
 export function Format(arg1) {
   return window['go']['app']['Workspace']['Format'](arg1);
 }
