@@ -40,8 +40,6 @@ export class UiStore {
   /** Selected canvas nodes and edges, by id. */
   selectedNodes = $state.raw<string[]>([]);
   selectedEdges = $state.raw<string[]>([]);
-  /** The node whose text holds the editor's cursor. */
-  cursorNode = $state<string | null>(null);
   bottomOpen = $state(true);
   /** The palette shows icons only, remembered between sessions. */
   paletteCompact = $state(stored('kumeo.palette', 'full', ['full', 'compact']) === 'compact');
