@@ -23,7 +23,7 @@ type GraphDelta struct {
 	Nodes []any `json:"nodes"`
 	Edges []any `json:"edges"`
 	// Edits are the text changes ranges move through, when the reply does
-	// not carry them itself (an Update: the window sent the text).
+	// not carry them itself (an Update or Edit: the window made them).
 	Edits []TextChange `json:"edits,omitempty"`
 }
 

@@ -216,7 +216,7 @@ func (w *Workspace) Update(path, text string) (Analysis, error) {
 	if err != nil {
 		return Analysis{}, err
 	}
-	return d.update([]byte(text)), nil
+	return d.update([]byte(text), nil), nil
 }
 
 // Edit is Update for the parts of the text that changed: edits (UTF-16
@@ -239,13 +239,15 @@ func (w *Workspace) Edit(path string, version int, edits []TextChange) (Analysis
 	if err != nil {
 		return Analysis{}, err
 	}
-	return d.update(text), nil
+	return d.update(text, edits), nil
 }
 
 // update makes src the document's text, as typed in the window, and
 // returns the new language view. Typing in a text that parses, and still
-// does: the reply tells the graph as changes to the previous one.
-func (d *document) update(src []byte) Analysis {
+// does: the reply tells the graph as changes to the previous one, through
+// edits (the text changes that made src, in UTF-16 offsets of the previous
+// text), or, when nil, through the one change that differs.
+func (d *document) update(src []byte, edits []TextChange) Analysis {
 	prevOK, base, old, oldIndex := d.parseOK, d.version, d.text, d.index
 	var prev Graph
 	if prevOK {
@@ -255,7 +257,9 @@ func (d *document) update(src []byte) Analysis {
 	d.version++
 	a := d.analysis()
 	if prevOK && d.parseOK {
-		edits := convertEdits(appendEdit(nil, old, 0, len(old), d.text), oldIndex)
+		if edits == nil {
+			edits = convertEdits(appendEdit(nil, old, 0, len(old), d.text), oldIndex)
+		}
 		a.delta = graphDelta(base, prev, a.Graph, edits)
 		a.delta.Edits = edits
 	}

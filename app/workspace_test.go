@@ -237,6 +237,20 @@ func TestWorkspaceEdit(t *testing.T) {
 	assert.Equal(t, doc.Version+1, a.Version)
 	assert.True(t, a.ParseOK)
 	require.NotNil(t, a.delta, "the graph goes out as a delta")
+	// The delta is told through the window's own changes: the window
+	// rebuilds exactly the graph, and nodes between the two changes (the
+	// targets after the agent) stay indexes of the previous graph.
+	assert.Equal(t, edits, a.delta.Edits)
+	wire, err := json.Marshal(a)
+	require.NoError(t, err)
+	assert.Equal(t, a.Graph, rebuildGraph(t, doc.Graph, doc.Version, wire))
+	kept := 0
+	for _, x := range a.delta.Nodes {
+		if _, ok := x.(int); ok {
+			kept++
+		}
+	}
+	assert.Equal(t, len(a.Graph.Nodes)-1, kept, "only the renamed agent goes in full")
 
 	want := strings.Replace(onDisk, `"enrich"`, `"enrich2"`, 1) + "// ü end\n"
 	got, err := ws.Open(path)
