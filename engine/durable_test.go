@@ -139,3 +139,167 @@ func TestDurableSubscriberKilledMidStream(t *testing.T) {
 	bustest.Eventually(t, 10*time.Second, run2.Idle, "second run settles")
 	assert.True(t, run2.Ledger().Balanced(), "%+v", run2.Ledger())
 }
+
+// consumerState reads the durable consumer of durableFlow's source.
+func consumerState(t *testing.T, b *bus.Bus) *jetstream.ConsumerInfo {
+	js, err := jetstream.New(bustest.Connect(t, b))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := js.Consumer(ctx, streamName("D"), "kumeo-kumeo-D-source")
+	require.NoError(t, err)
+	info, err := c.Info(ctx)
+	require.NoError(t, err)
+	return info
+}
+
+// countAcks counts what is sent to the acks subjects of durableFlow's stream.
+func countAcks(t *testing.T, b *bus.Bus) func() (acks, progress int) {
+	var mu sync.Mutex
+	var a, p int
+	nc := bustest.Connect(t, b)
+	_, err := nc.Subscribe("$JS.ACK."+streamName("D")+".>", func(m *nats.Msg) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch string(m.Data) {
+		case "+ACK":
+			a++
+		case "+WPI":
+			p++
+		}
+	})
+	require.NoError(t, err)
+	require.NoError(t, nc.Flush())
+	return func() (int, int) {
+		mu.Lock()
+		defer mu.Unlock()
+		return a, p
+	}
+}
+
+func TestDurableAcksInBatchesUpToTheLastHandled(t *testing.T) {
+	dir := t.TempDir()
+	const n = 3000
+	got := &seen{n: map[float64]int{}}
+	b := bustest.Run(t, bustest.DataDir(dir))
+	got.watch(t, b, "orders.out")
+	acks := countAcks(t, b)
+	run := startDurable(t, b, dir, 30*time.Second)
+	t.Cleanup(func() { run.Stop(context.Background()) })
+	publishDurably(t, b, "orders.in", n)
+
+	bustest.Eventually(t, 30*time.Second, func() bool { return got.distinct() == n }, "all events handled (got %d)", got.distinct())
+	bustest.Eventually(t, 10*time.Second, func() bool {
+		info := consumerState(t, b)
+		return info.AckFloor.Stream == n && info.NumAckPending == 0
+	}, "the acks cover every message")
+	a, _ := acks()
+	assert.Less(t, a, n/4, "one ack covers many messages")
+	assert.Positive(t, a)
+}
+
+func TestDurableKeepsAConsumerWithPerMessageAcks(t *testing.T) {
+	dir := t.TempDir()
+	const n = 500
+	got := &seen{n: map[float64]int{}}
+	b := bustest.Run(t, bustest.DataDir(dir))
+	js, err := jetstream.New(bustest.Connect(t, b))
+	require.NoError(t, err)
+	ctx := context.Background()
+	stream, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: streamName("D"), Subjects: []string{"orders.in"}, Storage: jetstream.FileStorage})
+	require.NoError(t, err)
+	_, err = stream.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: "kumeo-kumeo-D-source", AckPolicy: jetstream.AckExplicitPolicy})
+	require.NoError(t, err)
+
+	got.watch(t, b, "orders.out")
+	acks := countAcks(t, b)
+	run := startDurable(t, b, dir, 30*time.Second)
+	t.Cleanup(func() { run.Stop(context.Background()) })
+	publishDurably(t, b, "orders.in", n)
+	bustest.Eventually(t, 30*time.Second, func() bool { return got.distinct() == n }, "all events handled (got %d)", got.distinct())
+	bustest.Eventually(t, 10*time.Second, func() bool {
+		info := consumerState(t, b)
+		return info.AckFloor.Stream == n && info.NumAckPending == 0
+	}, "every message acked")
+	info := consumerState(t, b)
+	assert.Equal(t, jetstream.AckExplicitPolicy, info.Config.AckPolicy)
+	a, _ := acks()
+	assert.Equal(t, n, a, "one ack per message")
+}
+
+// longAgent takes longer than the tests' ack wait for every event.
+type longAgent struct{}
+
+func (longAgent) Process(ctx context.Context, ev *flow.Event) (flow.Outcome, error) {
+	select {
+	case <-time.After(400 * time.Millisecond):
+	case <-ctx.Done():
+	}
+	return flow.Outcome{}, nil
+}
+
+func init() {
+	flow.RegisterAgent("TLong", func(*flow.Config) (flow.Agent, error) { return longAgent{}, nil })
+}
+
+func TestDurableSlowEventsAreNotDeliveredTwice(t *testing.T) {
+	dir := t.TempDir()
+	const n = 6
+	got := &seen{n: map[float64]int{}}
+	b := bustest.Run(t, bustest.DataDir(dir))
+	got.watch(t, b, "orders.out")
+	acks := countAcks(t, b)
+	// Each event takes 400 ms, longer than the ack wait of 200 ms; with two
+	// workers the last ones wait over a second for theirs.
+	slow := `workflow D {
+  source: NATS("orders.in")
+  target: NATS("orders.out")
+  agents: [ TLong(id: "work") ]
+}`
+	run, diags, err := Start(context.Background(), parse(t, slow), "", Options{Bus: b, DataDir: dir, AckWait: 200 * time.Millisecond, Concurrency: 2})
+	require.NoError(t, err, "%v", diags)
+	t.Cleanup(func() { run.Stop(context.Background()) })
+	publishDurably(t, b, "orders.in", n)
+	bustest.Eventually(t, 20*time.Second, func() bool { return got.distinct() == n }, "all events handled (got %d)", got.distinct())
+	bustest.Eventually(t, 10*time.Second, func() bool { return consumerState(t, b).AckFloor.Stream == n }, "every message acked")
+	got.mu.Lock()
+	total := got.total
+	got.mu.Unlock()
+	assert.Equal(t, n, total, "no event was delivered again while it was being handled")
+	assert.Zero(t, consumerState(t, b).NumRedelivered)
+	_, p := acks()
+	assert.Positive(t, p, "progress was signalled")
+}
+
+// A reload that changes the sources replaces the durable input; the new one
+// shares the consumer's single reader with the old one while both exist, so
+// the cumulative acks still never pass an unfinished message.
+func TestDurableReloadUnderLoadLosesNothing(t *testing.T) {
+	dir := t.TempDir()
+	const n = 2000
+	got := &seen{n: map[float64]int{}}
+	b := bustest.Run(t, bustest.DataDir(dir))
+	got.watch(t, b, "orders.out")
+	run := startDurable(t, b, dir, 30*time.Second)
+	t.Cleanup(func() { run.Stop(context.Background()) })
+	publishDurably(t, b, "orders.in", n)
+	bustest.Eventually(t, 10*time.Second, func() bool { return got.distinct() >= 100 }, "the run makes progress")
+
+	edited := `workflow D {
+  source: [ NATS("orders.in"), NATS("orders.extra") ]
+  target: NATS("orders.out")
+  agents: [ TPause(id: "work"), TTag(id: "done") ]
+}`
+	_, diags, err := run.Reload(context.Background(), parse(t, edited), "")
+	require.NoError(t, err, "%v", diags)
+	require.Len(t, run.inputs.durables, 1, "one reader for the consumer")
+	assert.Less(t, got.distinct(), n, "reloaded mid-stream")
+
+	bustest.Eventually(t, 30*time.Second, func() bool { return got.distinct() == n }, "all events handled across the reload (got %d)", got.distinct())
+	bustest.Eventually(t, 10*time.Second, func() bool {
+		info := consumerState(t, b)
+		return info.AckFloor.Stream == n && info.NumAckPending == 0
+	}, "the acks cover every message")
+	bustest.Eventually(t, 10*time.Second, run.Idle, "the run settles")
+	assert.True(t, run.Ledger().Balanced(), "%+v", run.Ledger())
+}

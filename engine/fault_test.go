@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -76,4 +77,19 @@ func TestNoFaultOnStopOrDrain(t *testing.T) {
 	case <-time.After(200 * time.Millisecond):
 	}
 	assert.NoError(t, run.Err())
+}
+
+// The durable consumer deleted under a durable run is a fault: nothing
+// would be read again.
+func TestFaultWhenTheDurableConsumerIsDeleted(t *testing.T) {
+	dir := t.TempDir()
+	b := bustest.Run(t, bustest.DataDir(dir))
+	run := startDurable(t, b, dir, time.Second)
+	t.Cleanup(func() { run.Stop(context.Background()) })
+	js, err := jetstream.New(bustest.Connect(t, b))
+	require.NoError(t, err)
+	require.NoError(t, js.DeleteConsumer(context.Background(), streamName("D"), "kumeo-kumeo-D-source"))
+	waitFault(t, run)
+	assert.ErrorContains(t, run.Err(), "engine: durable sources")
+	assert.NotErrorIs(t, run.Err(), ErrConnClosed)
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -19,20 +20,22 @@ import (
 // reload keeps the ones it still needs, adds new ones before removing old
 // ones, and drains what it removes: queued events are never dropped.
 type inputs struct {
-	r    *Run
-	mu   sync.Mutex
-	subs map[string]*input
+	r        *Run
+	mu       sync.Mutex
+	subs     map[string]*input
+	durables map[string]*durableSource
 }
 
 type input struct {
 	key      string
 	subjects []string
 	subs     []*nats.Subscription
-	quit     chan struct{} // stops the durable workers
-	workers  sync.WaitGroup
+	durable  string // the durable consumer it reads, if any
 }
 
-func newInputs(r *Run) *inputs { return &inputs{r: r, subs: map[string]*input{}} }
+func newInputs(r *Run) *inputs {
+	return &inputs{r: r, subs: map[string]*input{}, durables: map[string]*durableSource{}}
+}
 
 // want describes one subscription the current graph needs.
 type want struct {
@@ -109,22 +112,23 @@ func (in *inputs) sync(ctx context.Context, g *graph) error {
 	return errors.Join(errs...)
 }
 
-func (in *inputs) handler(w want) func(*nats.Msg) {
+// handler handles one message; it reports false when it left the message
+// alone (a durable one then stays unacked and is delivered again).
+func (in *inputs) handler(w want) func(*nats.Msg) bool {
 	r := in.r
-	return func(msg *nats.Msg) {
+	return func(msg *nats.Msg) bool {
 		if r.stopped.Load() && w.durable {
-			return // not acked: redelivered after a restart
+			return false // not acked: redelivered after a restart
 		}
 		g := r.g.Load()
 		if w.agent == "" {
 			r.enter(g, "source", g.sources, msg, true)
-			return
+			return true
 		}
-		n := g.nodes[w.agent]
-		if n == nil {
-			return
+		if n := g.nodes[w.agent]; n != nil {
+			r.enter(g, w.channel, []*node{n}, msg, w.channel == "source")
 		}
-		r.enter(g, w.channel, []*node{n}, msg, w.channel == "source")
+		return true
 	}
 }
 
@@ -137,7 +141,7 @@ func (in *inputs) subscribe(ctx context.Context, g *graph, w want) (*input, erro
 	}
 	for _, subject := range w.subjects {
 		for i := 0; i < r.opts.Concurrency; i++ {
-			s, err := r.nc.QueueSubscribe(subject, w.queue, h)
+			s, err := r.nc.QueueSubscribe(subject, w.queue, func(m *nats.Msg) { h(m) })
 			if err != nil {
 				in.drain(ctx, sub)
 				return nil, fmt.Errorf("engine: subscribe %s: %w", subject, err)
@@ -156,8 +160,11 @@ func streamName(workflow string) string {
 
 // subscribeDurable consumes the sources through a JetStream stream with a
 // durable consumer; a message is acked only after the event is fully
-// handled, so a crash or restart redelivers what was in progress.
-func (in *inputs) subscribeDurable(ctx context.Context, g *graph, w want, sub *input, h func(*nats.Msg)) error {
+// handled, so a crash or restart redelivers what was in progress. Inputs
+// that share a durable consumer (one replacing another during a reload)
+// share its single fetcher: acks are cumulative, so only one reader may
+// record the order of deliveries.
+func (in *inputs) subscribeDurable(ctx context.Context, g *graph, w want, sub *input, h func(*nats.Msg) bool) error {
 	r := in.r
 	js, err := jetstream.New(r.nc)
 	if err != nil {
@@ -175,56 +182,187 @@ func (in *inputs) subscribeDurable(ctx context.Context, g *graph, w want, sub *i
 		return fmt.Errorf("engine: durable sources stream %s: %w", name, err)
 	}
 	durable := "kumeo-" + strings.ReplaceAll(w.queue, ".", "-")
-	cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable: durable, AckPolicy: jetstream.AckExplicitPolicy, AckWait: r.opts.AckWait,
-		MaxAckPending: 8192, DeliverPolicy: jetstream.DeliverAllPolicy,
-	})
+	sub.durable = durable
+	if d := in.durables[durable]; d != nil {
+		d.refs++
+		d.handler.Store(&h)
+		return nil
+	}
+	cons, perMessage, err := openConsumer(ctx, stream, durable, r.opts.AckWait)
 	if err != nil {
 		return fmt.Errorf("engine: durable consumer %s: %w", durable, err)
 	}
-	// Each worker pulls its own batches and acks each message once its
-	// event is fully handled. Pulling (rather than a push callback that
-	// waits for a free worker) keeps heartbeats and flow control out of
-	// the handlers' way when the machine is saturated.
-	sub.quit = make(chan struct{})
-	for i := 0; i < r.opts.Concurrency; i++ {
-		sub.workers.Add(1)
+	d := &durableSource{r: r, cons: cons, refs: 1, quit: make(chan struct{}), work: make(chan durableMsg, 512)}
+	d.handler.Store(&h)
+	d.win = newAckWindow(perMessage, r.opts.AckWait/2, r.ackTo)
+	in.durables[durable] = d
+	d.start(r.opts.Concurrency)
+	return nil
+}
+
+// openConsumer opens the durable consumer of a source stream. New
+// consumers ack cumulatively: one ack covers every message up to its
+// sequence. Such a consumer that still has messages out from an earlier
+// run (stopped or killed mid-stream) is created again from just after its
+// ack floor: JetStream then delivers everything not yet acked at once, in
+// order, where waiting for the old deliveries to time out would hold the
+// acks of everything newer back. A consumer made with per-message acks is
+// kept as it is (an ack policy cannot be changed in place), and perMessage
+// reports it.
+func openConsumer(ctx context.Context, stream jetstream.Stream, name string, ackWait time.Duration) (c jetstream.Consumer, perMessage bool, err error) {
+	cfg := jetstream.ConsumerConfig{
+		Durable: name, AckPolicy: jetstream.AckAllPolicy, AckWait: ackWait,
+		MaxAckPending: 8192, DeliverPolicy: jetstream.DeliverAllPolicy,
+	}
+	old, err := stream.Consumer(ctx, name)
+	switch {
+	case errors.Is(err, jetstream.ErrConsumerNotFound):
+		c, err = stream.CreateConsumer(ctx, cfg)
+		return c, false, err
+	case err != nil:
+		return nil, false, err
+	}
+	info := old.CachedInfo()
+	if info.Config.AckPolicy != jetstream.AckAllPolicy || info.NumAckPending == 0 {
+		kept := info.Config
+		kept.AckWait, kept.MaxAckPending = ackWait, cfg.MaxAckPending
+		c, err = stream.UpdateConsumer(ctx, kept)
+		return c, kept.AckPolicy != jetstream.AckAllPolicy, err
+	}
+	if floor := info.AckFloor.Stream; floor > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, floor+1
+	}
+	if err := stream.DeleteConsumer(ctx, name); err != nil {
+		return nil, false, err
+	}
+	c, err = stream.CreateConsumer(ctx, cfg)
+	return c, false, err
+}
+
+// durableSource reads one durable consumer: a single fetcher pulls batches
+// and records each message in the ack window in delivery order, and the
+// workers handle them and mark them done.
+type durableSource struct {
+	r       *Run
+	cons    jetstream.Consumer
+	win     *ackWindow
+	handler atomic.Pointer[func(*nats.Msg) bool]
+	refs    int
+
+	quit    chan struct{}
+	work    chan durableMsg
+	fetcher sync.WaitGroup
+	workers sync.WaitGroup
+}
+
+type durableMsg struct {
+	m    jetstream.Msg
+	slot uint64
+}
+
+func (d *durableSource) start(workers int) {
+	for i := 0; i < workers; i++ {
+		d.workers.Add(1)
 		go func() {
-			defer sub.workers.Done()
-			for {
-				select {
-				case <-sub.quit:
-					return
-				default:
-				}
-				batch, err := cons.Fetch(256, jetstream.FetchMaxWait(500*time.Millisecond))
-				if err != nil {
-					if r.stopped.Load() {
-						return
-					}
-					r.log.Debug("durable fetch", "err", err)
-					select {
-					case <-sub.quit:
-						return
-					case <-time.After(50 * time.Millisecond):
-					}
-					continue
-				}
-				for m := range batch.Messages() {
-					if r.stopped.Load() {
-						if !r.aborted.Load() {
-							m.Nak() // not handled: redeliver at once to whoever consumes next
-						}
-						continue
-					}
-					h(&nats.Msg{Subject: m.Subject(), Header: m.Headers(), Data: m.Data()})
-					r.ack(m)
-				}
-				if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !r.stopped.Load() {
-					r.log.Debug("durable batch", "err", err)
+			defer d.workers.Done()
+			for dm := range d.work {
+				m := dm.m
+				if (*d.handler.Load())(&nats.Msg{Subject: m.Subject(), Header: m.Headers(), Data: m.Data()}) {
+					d.win.done(dm.slot)
 				}
 			}
 		}()
+	}
+	d.fetcher.Add(2)
+	go func() {
+		defer d.fetcher.Done()
+		defer close(d.work)
+		d.fetch()
+	}()
+	go func() {
+		defer d.fetcher.Done()
+		if d.win.progress <= 0 {
+			return
+		}
+		tick := time.NewTicker(d.win.progress / 2)
+		defer tick.Stop()
+		for {
+			select {
+			case <-d.quit:
+				return
+			case <-tick.C:
+				if d.r.stopped.Load() {
+					return
+				}
+				d.win.keepAlive()
+			}
+		}
+	}()
+}
+
+func (d *durableSource) fetch() {
+	r := d.r
+	// One continuous pull keeps requests for the next messages out while
+	// the workers handle the last ones.
+	it, err := d.cons.Messages(jetstream.PullMaxMessages(1024))
+	if err != nil {
+		if !r.stopped.Load() {
+			r.fail(fmt.Errorf("engine: durable sources: %w", err))
+		}
+		return
+	}
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		select {
+		case <-d.quit:
+			it.Stop()
+		case <-stopped:
+		}
+	}()
+	for {
+		m, err := it.Next()
+		if err != nil {
+			// Stop (on quit) and a closed connection end the iterator as
+			// expected; anything else (the consumer deleted under the run)
+			// ends the run's durable input, so the run reports it.
+			if !r.stopped.Load() && !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				r.fail(fmt.Errorf("engine: durable sources: %w", err))
+			}
+			return
+		}
+		meta, err := m.Metadata()
+		if err != nil {
+			r.log.Debug("durable message without metadata", "subject", m.Subject(), "err", err)
+			continue
+		}
+		// Recorded before anything else: an unfinished message holds back
+		// every cumulative ack that would cover it.
+		slot := d.win.add(meta.Sequence.Stream, m.Reply())
+		if r.stopped.Load() {
+			if !r.aborted.Load() {
+				m.Nak() // not handled: redeliver at once to whoever consumes next
+			}
+			continue
+		}
+		d.work <- durableMsg{m: m, slot: slot}
+	}
+}
+
+// close stops fetching, lets the workers finish what was fetched and acks
+// what they finished.
+func (d *durableSource) close(ctx context.Context) error {
+	close(d.quit)
+	done := make(chan struct{})
+	go func() { d.fetcher.Wait(); d.workers.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	d.win.stop()
+	if !d.r.aborted.Load() {
+		d.win.flush()
 	}
 	return nil
 }
@@ -245,14 +383,10 @@ func (in *inputs) drain(ctx context.Context, sub *input) error {
 			}
 		}
 	}
-	if sub.quit != nil {
-		close(sub.quit)
-		done := make(chan struct{})
-		go func() { sub.workers.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-ctx.Done():
-			errs = append(errs, ctx.Err())
+	if d := in.durables[sub.durable]; d != nil {
+		if d.refs--; d.refs == 0 {
+			delete(in.durables, sub.durable)
+			errs = append(errs, d.close(ctx))
 		}
 	}
 	return errors.Join(errs...)

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/kumeo/kumeo/dsl"
 	"github.com/kumeo/kumeo/engine/bus"
@@ -284,22 +283,20 @@ func (r *Run) connectOut() error {
 	return nil
 }
 
-// ackPayload acknowledges a JetStream message (its reply subject is the ack's).
-var ackPayload = []byte("+ACK")
-
-// ack acknowledges a durable source message once its event is fully
-// handled, on the connection its outputs went out on: one connection keeps
-// the outputs ahead of the ack, so an acked event's outputs are never lost.
-// When that connection has failed nothing is acked and JetStream delivers
-// the message again.
-func (r *Run) ack(m jetstream.Msg) {
-	if r.out == nil {
-		_ = m.Ack()
+// ackTo sends an ack (or a progress signal) for durable source messages
+// once their events are fully handled, on the connection their outputs went
+// out on: one connection keeps the outputs ahead of the ack, so an acked
+// event's outputs are never lost. When that connection has failed nothing
+// is acked and JetStream delivers the messages again.
+func (r *Run) ackTo(reply string, payload []byte) {
+	if reply == "" {
 		return
 	}
-	if reply := m.Reply(); reply != "" {
-		_ = r.out.Publish(reply, nil, ackPayload)
+	if r.out != nil {
+		_ = r.out.Publish(reply, nil, payload)
+		return
 	}
+	_ = r.nc.Publish(reply, payload)
 }
 
 func (r *Run) closeConn() {
