@@ -2,6 +2,8 @@
 // what the minimap shows (every node and the view), as a viewBox and a few
 // SVG paths, and how a point on it maps back to the canvas.
 
+import type { Box } from './overview';
+
 /** What the minimap needs of a canvas node. */
 export interface MapNode {
   id: string;
@@ -48,6 +50,28 @@ export function drawnSize(n: Pick<MapNode, 'measured' | 'width' | 'height' | 'in
   return { w: n.measured?.width ?? n.width ?? n.initialWidth ?? 0, h: n.measured?.height ?? n.height ?? n.initialHeight ?? 0 };
 }
 
+/** Every node's box in canvas coordinates (positions inside groups are relative to the group). */
+export function absoluteBoxes(nodes: readonly MapNode[]): Map<string, Box> {
+  const byId = new Map<string, MapNode>();
+  for (const n of nodes) byId.set(n.id, n);
+  const out = new Map<string, Box>();
+  const at = (n: MapNode, depth: number): { x: number; y: number } => {
+    const known = out.get(n.id);
+    if (known) return known;
+    const parent = n.parentId ? byId.get(n.parentId) : undefined;
+    // A cycle of parents (never made by the projection) stops somewhere.
+    if (!parent || depth > 32) return n.position;
+    const p = at(parent, depth + 1);
+    return { x: p.x + n.position.x, y: p.y + n.position.y };
+  };
+  for (const n of nodes) {
+    const { x, y } = at(n, 0);
+    const { w, h } = drawnSize(n);
+    out.set(n.id, { x, y, w, h });
+  }
+  return out;
+}
+
 /** The least size of a node on the minimap, in its pixels. */
 const MIN_PX = 2;
 
@@ -61,29 +85,14 @@ const hasErrors = (data: unknown) => typeof data === 'object' && data !== null &
  * node and the view, centred, with a margin of 5 minimap pixels.
  */
 export function minimapPicture(nodes: readonly MapNode[], vp: Viewport, canvas: { width: number; height: number }, size: { width: number; height: number }): MinimapPicture {
-  const byId = new Map<string, MapNode>();
-  for (const n of nodes) byId.set(n.id, n);
-  const absolute = (n: MapNode) => {
-    let x = n.position.x;
-    let y = n.position.y;
-    const seen = new Set<string>();
-    for (let p = n.parentId; p && !seen.has(p); p = byId.get(p)?.parentId) {
-      seen.add(p);
-      const parent = byId.get(p);
-      if (!parent) break;
-      x += parent.position.x;
-      y += parent.position.y;
-    }
-    return { x, y };
-  };
+  const boxes = absoluteBoxes(nodes);
   const view: Rect = { x: -vp.x / vp.zoom, y: -vp.y / vp.zoom, width: canvas.width / vp.zoom, height: canvas.height / vp.zoom };
   let x0 = view.x, y0 = view.y, x1 = view.x + view.width, y1 = view.y + view.height;
   const shown: { n: MapNode; x: number; y: number; w: number; h: number }[] = [];
   for (const n of nodes) {
     if (n.hidden) continue;
-    const { w, h } = drawnSize(n);
+    const { x, y, w, h } = boxes.get(n.id)!;
     if (!w || !h) continue;
-    const { x, y } = absolute(n);
     x0 = Math.min(x0, x);
     y0 = Math.min(y0, y);
     x1 = Math.max(x1, x + w);
