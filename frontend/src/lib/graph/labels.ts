@@ -43,28 +43,29 @@ export function labelWidth(label: string): number {
 /** Boxes bucketed by grid cell, for overlap tests in constant time. */
 class Grid {
   #cells = new Map<number, Box[]>();
-  #each(b: Box, fn: (key: number) => boolean | void): boolean {
+  add(b: Box): void {
     const i1 = Math.floor(b.x1 / CELL);
     const j1 = Math.floor(b.y1 / CELL);
     for (let i = Math.floor(b.x0 / CELL); i <= i1; i++) {
-      for (let j = Math.floor(b.y0 / CELL); j <= j1; j++) if (fn(i * 1_048_576 + j)) return true;
+      for (let j = Math.floor(b.y0 / CELL); j <= j1; j++) {
+        const k = i * 65_536 + j;
+        const list = this.#cells.get(k);
+        if (list) list.push(b);
+        else this.#cells.set(k, [b]);
+      }
+    }
+  }
+  hits(x0: number, y0: number, x1: number, y1: number): boolean {
+    const i1 = Math.floor(x1 / CELL);
+    const j1 = Math.floor(y1 / CELL);
+    for (let i = Math.floor(x0 / CELL); i <= i1; i++) {
+      for (let j = Math.floor(y0 / CELL); j <= j1; j++) {
+        const list = this.#cells.get(i * 65_536 + j);
+        if (!list) continue;
+        for (const o of list) if (x0 < o.x1 && x1 > o.x0 && y0 < o.y1 && y1 > o.y0) return true;
+      }
     }
     return false;
-  }
-  add(b: Box): void {
-    this.#each(b, (k) => {
-      const list = this.#cells.get(k);
-      if (list) list.push(b);
-      else this.#cells.set(k, [b]);
-    });
-  }
-  hits(b: Box): boolean {
-    return this.#each(b, (k) => {
-      const list = this.#cells.get(k);
-      if (!list) return false;
-      for (const o of list) if (b.x0 < o.x1 && b.x1 > o.x0 && b.y0 < o.y1 && b.y1 > o.y0) return true;
-      return false;
-    });
   }
 }
 
@@ -93,17 +94,22 @@ export function placeLabels(nodes: readonly FlowNode[], edges: FlowEdge[]): void
     const tx = e.targetHandle === 'inner-in' ? t.x1 : t.x0;
     const sy = (s.y0 + s.y1) / 2;
     const ty = (t.y0 + t.y1) / 2;
-    const w = labelWidth(e.label);
-    const boxAt = (at: number): Box => {
-      const p = bezierPoint(sx, sy, tx, ty, at);
-      return { x0: p.x - w / 2, y0: p.y - LABEL_H / 2, x1: p.x + w / 2, y1: p.y + LABEL_H / 2 };
-    };
-    let chosen: number | null = SPOTS.find((at) => {
-      const b = boxAt(at);
-      return !labels.hits(b) && !obstacles.hits(b);
-    }) ?? null;
-    chosen ??= SPOTS.find((at) => !labels.hits(boxAt(at))) ?? null;
-    if (chosen !== null) labels.add(boxAt(chosen));
-    e.data.labelAt = chosen;
+    const hw = labelWidth(e.label) / 2;
+    const hh = LABEL_H / 2;
+    // The first spot free of labels and nodes, else the first free of labels.
+    let chosen = -1;
+    let fallback = -1;
+    for (let k = 0; k < SPOTS.length && chosen < 0; k++) {
+      const p = bezierPoint(sx, sy, tx, ty, SPOTS[k]);
+      if (labels.hits(p.x - hw, p.y - hh, p.x + hw, p.y + hh)) continue;
+      if (fallback < 0) fallback = k;
+      if (!obstacles.hits(p.x - hw, p.y - hh, p.x + hw, p.y + hh)) chosen = k;
+    }
+    if (chosen < 0) chosen = fallback;
+    if (chosen >= 0) {
+      const p = bezierPoint(sx, sy, tx, ty, SPOTS[chosen]);
+      labels.add({ x0: p.x - hw, y0: p.y - hh, x1: p.x + hw, y1: p.y + hh });
+    }
+    e.data.labelAt = chosen >= 0 ? SPOTS[chosen] : null;
   }
 }
