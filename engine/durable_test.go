@@ -177,23 +177,34 @@ func countAcks(t *testing.T, b *bus.Bus) func() (acks, progress int) {
 	}
 }
 
-func TestDurableAcksInBatchesUpToTheLastHandled(t *testing.T) {
-	dir := t.TempDir()
-	const n = 3000
+// waitAcked waits until the acks of durableFlow's consumer cover its first
+// n messages and none is pending.
+func waitAcked(t *testing.T, b *bus.Bus, n int) {
+	bustest.Eventually(t, 10*time.Second, func() bool {
+		info := consumerState(t, b)
+		return info.AckFloor.Stream == uint64(n) && info.NumAckPending == 0
+	}, "the acks cover every message")
+}
+
+// handleAll runs durableFlow on n events published to its stream until
+// they are handled and acked, and returns how many acks were sent.
+func handleAll(t *testing.T, b *bus.Bus, dir string, n int) int {
 	got := &seen{n: map[float64]int{}}
-	b := bustest.Run(t, bustest.DataDir(dir))
 	got.watch(t, b, "orders.out")
 	acks := countAcks(t, b)
 	run := startDurable(t, b, dir, 30*time.Second)
 	t.Cleanup(func() { run.Stop(context.Background()) })
 	publishDurably(t, b, "orders.in", n)
-
 	bustest.Eventually(t, 30*time.Second, func() bool { return got.distinct() == n }, "all events handled (got %d)", got.distinct())
-	bustest.Eventually(t, 10*time.Second, func() bool {
-		info := consumerState(t, b)
-		return info.AckFloor.Stream == n && info.NumAckPending == 0
-	}, "the acks cover every message")
+	waitAcked(t, b, n)
 	a, _ := acks()
+	return a
+}
+
+func TestDurableAcksInBatchesUpToTheLastHandled(t *testing.T) {
+	dir := t.TempDir()
+	const n = 3000
+	a := handleAll(t, bustest.Run(t, bustest.DataDir(dir)), dir, n)
 	assert.Less(t, a, n/4, "one ack covers many messages")
 	assert.Positive(t, a)
 }
@@ -201,7 +212,6 @@ func TestDurableAcksInBatchesUpToTheLastHandled(t *testing.T) {
 func TestDurableKeepsAConsumerWithPerMessageAcks(t *testing.T) {
 	dir := t.TempDir()
 	const n = 500
-	got := &seen{n: map[float64]int{}}
 	b := bustest.Run(t, bustest.DataDir(dir))
 	js, err := jetstream.New(bustest.Connect(t, b))
 	require.NoError(t, err)
@@ -211,20 +221,8 @@ func TestDurableKeepsAConsumerWithPerMessageAcks(t *testing.T) {
 	_, err = stream.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: "kumeo-kumeo-D-source", AckPolicy: jetstream.AckExplicitPolicy})
 	require.NoError(t, err)
 
-	got.watch(t, b, "orders.out")
-	acks := countAcks(t, b)
-	run := startDurable(t, b, dir, 30*time.Second)
-	t.Cleanup(func() { run.Stop(context.Background()) })
-	publishDurably(t, b, "orders.in", n)
-	bustest.Eventually(t, 30*time.Second, func() bool { return got.distinct() == n }, "all events handled (got %d)", got.distinct())
-	bustest.Eventually(t, 10*time.Second, func() bool {
-		info := consumerState(t, b)
-		return info.AckFloor.Stream == n && info.NumAckPending == 0
-	}, "every message acked")
-	info := consumerState(t, b)
-	assert.Equal(t, jetstream.AckExplicitPolicy, info.Config.AckPolicy)
-	a, _ := acks()
-	assert.Equal(t, n, a, "one ack per message")
+	assert.Equal(t, n, handleAll(t, b, dir, n), "one ack per message")
+	assert.Equal(t, jetstream.AckExplicitPolicy, consumerState(t, b).Config.AckPolicy)
 }
 
 // longAgent takes longer than the tests' ack wait for every event.
@@ -296,10 +294,7 @@ func TestDurableReloadUnderLoadLosesNothing(t *testing.T) {
 	assert.Less(t, got.distinct(), n, "reloaded mid-stream")
 
 	bustest.Eventually(t, 30*time.Second, func() bool { return got.distinct() == n }, "all events handled across the reload (got %d)", got.distinct())
-	bustest.Eventually(t, 10*time.Second, func() bool {
-		info := consumerState(t, b)
-		return info.AckFloor.Stream == n && info.NumAckPending == 0
-	}, "the acks cover every message")
+	waitAcked(t, b, n)
 	bustest.Eventually(t, 10*time.Second, run.Idle, "the run settles")
 	assert.True(t, run.Ledger().Balanced(), "%+v", run.Ledger())
 }
