@@ -162,7 +162,7 @@ func streamName(workflow string) string {
 // durable consumer; a message is acked only after the event is fully
 // handled, so a crash or restart redelivers what was in progress. Inputs
 // that share a durable consumer (one replacing another during a reload)
-// share its single fetcher: acks are cumulative, so only one reader may
+// share its single reader: acks are cumulative, so only one reader may
 // record the order of deliveries.
 func (in *inputs) subscribeDurable(ctx context.Context, g *graph, w want, sub *input, h func(*nats.Msg) bool) error {
 	r := in.r
@@ -204,11 +204,13 @@ func (in *inputs) subscribeDurable(ctx context.Context, g *graph, w want, sub *i
 // consumers ack cumulatively: one ack covers every message up to its
 // sequence. Such a consumer that still has messages out from an earlier
 // run (stopped or killed mid-stream) is created again from just after its
-// ack floor: JetStream then delivers everything not yet acked at once, in
-// order, where waiting for the old deliveries to time out would hold the
-// acks of everything newer back. A consumer made with per-message acks is
-// kept as it is (an ack policy cannot be changed in place), and perMessage
-// reports it.
+// ack floor. This run never saw those deliveries, so its cumulative acks
+// could cover them before they are handled; created again, the consumer
+// delivers all of them to this run at once, in order. (A crash between the
+// delete and the create leaves no consumer, and the next run reads the
+// stream from its start: duplicates, nothing lost.) A consumer made with
+// per-message acks is kept as it is (an ack policy cannot be changed in
+// place), and perMessage reports it.
 func openConsumer(ctx context.Context, stream jetstream.Stream, name string, ackWait time.Duration) (c jetstream.Consumer, perMessage bool, err error) {
 	cfg := jetstream.ConsumerConfig{
 		Durable: name, AckPolicy: jetstream.AckAllPolicy, AckWait: ackWait,
@@ -239,8 +241,8 @@ func openConsumer(ctx context.Context, stream jetstream.Stream, name string, ack
 	return c, false, err
 }
 
-// durableSource reads one durable consumer: a single fetcher pulls batches
-// and records each message in the ack window in delivery order, and the
+// durableSource reads one durable consumer: a single reader pulls messages
+// and records each in the ack window in delivery order, and the
 // workers handle them and mark them done.
 type durableSource struct {
 	r       *Run
