@@ -90,6 +90,17 @@ describe('Kumeo UI', { skip }, () => {
     await node(page, 'CardScreening/agent/feats').waitFor();
     await page.keyboard.press('Control+z');
     await node(page, 'CardScreening/agent/features').waitFor();
+    // A name already in use is refused: the node shows its old name again
+    // and the text is unchanged.
+    const before = await text(page);
+    await node(page, 'CardScreening/agent/features').locator('.label').dblclick();
+    await page.keyboard.press('Control+a');
+    await page.keyboard.type('validate');
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid=error]').waitFor();
+    assert.match(await page.locator('[data-testid=error]').textContent(), /already in use/);
+    await page.waitForFunction(() => document.querySelector('[data-testid=agent-node][data-id="CardScreening/agent/features"] .label')?.textContent === 'features');
+    assert.equal(await text(page), before);
     assert.deepEqual(page.errors, []);
     await page.close();
   });

@@ -6,8 +6,8 @@ import { getContext, setContext } from 'svelte';
 export interface CanvasCallbacks {
   /** The TypeSpec icon name of a type. */
   icon(type: string): string | undefined;
-  /** The user renamed an agent inline. */
-  rename(nodeId: string, to: string): void;
+  /** The user renamed an agent inline; resolves to whether the file took it. */
+  rename(nodeId: string, to: string): Promise<boolean>;
   /** The user asked to see the node's text. */
   reveal(nodeId: string): void;
 }
@@ -22,7 +22,7 @@ export function canvasCallbacks(): CanvasCallbacks {
   return (
     getContext<CanvasCallbacks>(KEY) ?? {
       icon: () => undefined,
-      rename: () => {},
+      rename: async () => false,
       reveal: () => {},
     }
   );
