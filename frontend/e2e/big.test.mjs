@@ -4,6 +4,7 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchBrowser, removeDir, skipReason, startHarness, workspaceDir } from './harness.mjs';
 
@@ -15,6 +16,7 @@ let work;
 before(async () => {
   if (skip) return;
   work = workspaceDir();
+  copyFileSync(join(import.meta.dirname, '..', '..', 'examples', 'card_screening.kumeo'), join(work, 'small.kumeo'));
   harness = await startHarness(work, { generate: 'big500.kumeo=500,big2000.kumeo=2000', open: join(work, 'big500.kumeo') });
   browser = await launchBrowser();
 });
@@ -129,6 +131,13 @@ describe('Big workflows', { skip }, () => {
     await page.mouse.wheel(0, 300);
     await page.waitForFunction((z) => !document.querySelector('.svelte-flow__viewport').style.transform.endsWith(`scale(${z})`), dragged.zoom);
     assert.ok((await picture()).zoom < dragged.zoom, 'the wheel zooms out');
+    // Another file opened from here, far from its nodes, is fitted and drawn.
+    await page.mouse.click(box.x + box.width - 6, box.y + box.height / 2);
+    await page.locator('[data-testid=sidebar] button:has-text("small.kumeo")').first().click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=file-name]')?.textContent?.startsWith('small.kumeo'));
+    await page.waitForSelector('[data-testid=agent-node][data-id^="CardScreening/agent/"]', { timeout: 20000 });
+    const small = await counts(page);
+    assert.ok(small.total < 20 && small.drawn > 0, `${small.drawn} of ${small.total} nodes drawn`);
     assert.deepEqual(page.errors, []);
     await page.close();
   });
