@@ -268,26 +268,31 @@ func TestIPCSocket(t *testing.T) {
 		}
 		require.NoError(t, conn.WriteJSON(map[string]any{"id": id, "service": service, "method": method, "args": args}))
 	}
+	answers := map[float64]map[string]any{}
+	var opened []any
+	var malformed string
+	readUntil := func(done func() bool) {
+		t.Helper()
+		for !done() {
+			m := read()
+			switch {
+			case m["name"] == app.EventOpened:
+				opened = m["data"].([]any)
+			case m["id"] != nil && m["id"].(float64) != 0:
+				answers[m["id"].(float64)] = m
+			default:
+				malformed, _ = m["error"].(string)
+			}
+		}
+	}
+	// Calls run side by side, so the edit waits for the document to be open.
 	send(1, "Workspace", "Open", "orders.kumeo")
+	readUntil(func() bool { return answers[1] != nil })
 	send(2, "Workspace", "Apply", "orders.kumeo", `{"op":"remove_agent","id":"nope"}`, 1)
 	send(3, "Workspace", "Nope")
 	send(4, "Workspace", "Open", 7)
 	require.NoError(t, conn.WriteMessage(websocket.TextMessage, []byte("not json")))
-
-	answers := map[float64]map[string]any{}
-	var opened []any
-	var malformed string
-	for len(answers) < 4 || opened == nil || malformed == "" {
-		m := read()
-		switch {
-		case m["name"] == app.EventOpened:
-			opened = m["data"].([]any)
-		case m["id"] != nil && m["id"].(float64) != 0:
-			answers[m["id"].(float64)] = m
-		default:
-			malformed, _ = m["error"].(string)
-		}
-	}
+	readUntil(func() bool { return len(answers) == 4 && opened != nil && malformed != "" })
 	assert.Equal(t, h.path, answers[1]["result"].(map[string]any)["path"])
 	assert.Nil(t, answers[1]["error"])
 	assert.Contains(t, answers[2]["error"], "nope", "the service's error comes back as the message")
