@@ -219,6 +219,19 @@ func (w *Workspace) Update(path, text string) (Analysis, error) {
 	return d.update([]byte(text), nil), nil
 }
 
+// docAt returns the open document at path when it is at version; otherwise
+// ErrStale, saying what was made on which version and what to do instead.
+func (w *Workspace) docAt(path string, version int, what, instead string) (*document, error) {
+	d, err := w.doc(path)
+	if err != nil {
+		return nil, err
+	}
+	if version != d.version {
+		return nil, fmt.Errorf("%w: %s on version %d but the document is at version %d; %s", ErrStale, what, version, d.version, instead)
+	}
+	return d, nil
+}
+
 // Edit is Update for the parts of the text that changed: edits (UTF-16
 // offsets into the text of version, sorted, not overlapping) turn the
 // document's text into the window's. Bytes outside the edits stay as they
@@ -228,12 +241,9 @@ func (w *Workspace) Update(path, text string) (Analysis, error) {
 func (w *Workspace) Edit(path string, version int, edits []TextChange) (Analysis, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	d, err := w.doc(path)
+	d, err := w.docAt(path, version, "the text changes were made", "send the whole text")
 	if err != nil {
 		return Analysis{}, err
-	}
-	if version != d.version {
-		return Analysis{}, fmt.Errorf("%w: the text changes were made on version %d but the document is at version %d; send the whole text", ErrStale, version, d.version)
 	}
 	text, err := applyTextChanges(d.text, d.index, edits)
 	if err != nil {
@@ -295,12 +305,9 @@ func (w *Workspace) Analyze(path, text string) (Analysis, error) {
 func (w *Workspace) Apply(path string, opJSON string, baseVersion int) (Change, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	d, err := w.doc(path)
+	d, err := w.docAt(path, baseVersion, "the edit was made", "apply it again to the current text")
 	if err != nil {
 		return Change{}, err
-	}
-	if baseVersion != d.version {
-		return Change{}, fmt.Errorf("%w: the edit was made on version %d but the document is at version %d; apply it again to the current text", ErrStale, baseVersion, d.version)
 	}
 	if !d.parseOK {
 		return Change{}, fmt.Errorf("%w (%s): fix them in the editor before editing on the canvas", ErrSyntax, firstErrorText(d.diags, d.index))
