@@ -95,17 +95,7 @@ func TestApplySendsOnlyChangedNodes(t *testing.T) {
 	wire, err := json.Marshal(c)
 	require.NoError(t, err)
 	assert.Equal(t, c.Graph, rebuildGraph(t, doc.Graph, doc.Version, wire))
-	full := 0
-	for _, n := range c.delta.Nodes {
-		if _, ok := n.(Node); ok {
-			full++
-		}
-	}
-	for _, e := range c.delta.Edges {
-		if _, ok := e.(Edge); ok {
-			full++
-		}
-	}
+	full := countOf[Node](c.delta.Nodes) + countOf[Edge](c.delta.Edges)
 	// The renamed node and the whole-workflow node holding it, and the edges
 	// into and out of the renamed node.
 	assert.LessOrEqual(t, full, 8, "nodes and edges sent in full")
@@ -145,4 +135,16 @@ func TestUpdateSendsGraphDelta(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, string(wire), "graphDelta")
 	assert.Equal(t, doc.Graph, fixed.Graph)
+}
+
+// countOf counts the items of a delta list that are a T: a node or edge sent
+// in full, or (int) an index into the previous graph.
+func countOf[T any](items []any) int {
+	n := 0
+	for _, x := range items {
+		if _, ok := x.(T); ok {
+			n++
+		}
+	}
+	return n
 }

@@ -244,13 +244,7 @@ func TestWorkspaceEdit(t *testing.T) {
 	wire, err := json.Marshal(a)
 	require.NoError(t, err)
 	assert.Equal(t, a.Graph, rebuildGraph(t, doc.Graph, doc.Version, wire))
-	kept := 0
-	for _, x := range a.delta.Nodes {
-		if _, ok := x.(int); ok {
-			kept++
-		}
-	}
-	assert.Equal(t, len(a.Graph.Nodes)-1, kept, "only the renamed agent goes in full")
+	assert.Equal(t, len(a.Graph.Nodes)-1, countOf[int](a.delta.Nodes), "only the renamed agent goes in full")
 
 	want := strings.Replace(onDisk, `"enrich"`, `"enrich2"`, 1) + "// ü end\n"
 	got, err := ws.Open(path)
