@@ -305,14 +305,18 @@ func (d *durableSource) start(workers int) {
 func (d *durableSource) fetch() {
 	r := d.r
 	// One continuous pull keeps requests for the next messages out while
-	// the workers handle the last ones.
-	it, err := d.cons.Messages(jetstream.PullMaxMessages(1024))
+	// the workers handle the last ones. Missing heartbeats are reported so
+	// a consumer deleted under the run is noticed: the server answers the
+	// pull requests waiting at that moment, not the ones made after.
+	it, err := d.cons.Messages(jetstream.PullMaxMessages(1024), jetstream.PullExpiry(10*time.Second),
+		jetstream.PullHeartbeat(2*time.Second), jetstream.WithMessagesErrOnMissingHeartbeat(true))
 	if err != nil {
 		if !r.stopped.Load() {
 			r.fail(fmt.Errorf("engine: durable sources: %w", err))
 		}
 		return
 	}
+	defer it.Stop()
 	stopped := make(chan struct{})
 	defer close(stopped)
 	go func() {
@@ -324,6 +328,11 @@ func (d *durableSource) fetch() {
 	}()
 	for {
 		m, err := it.Next()
+		if errors.Is(err, jetstream.ErrNoHeartbeat) && !r.stopped.Load() {
+			if err = d.gone(); err == nil {
+				continue // the pull goes on with new requests
+			}
+		}
 		if err != nil {
 			// Stop (on quit) and a closed connection end the iterator as
 			// expected; anything else (the consumer deleted under the run)
@@ -349,6 +358,17 @@ func (d *durableSource) fetch() {
 		}
 		d.work <- durableMsg{m: m, slot: slot}
 	}
+}
+
+// gone reports the consumer's error when it no longer exists, nil when it
+// does (the heartbeats were only late).
+func (d *durableSource) gone() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := d.cons.Info(ctx); errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return err
+	}
+	return nil
 }
 
 // close stops fetching, lets the workers finish what was fetched and acks
