@@ -90,16 +90,24 @@ func startDurable(t *testing.T, b *bus.Bus, dir string, ackWait time.Duration) *
 	return run
 }
 
-func TestDurableEngineRestartLosesNothing(t *testing.T) {
-	dir := t.TempDir()
-	const n = 1500
-	got := &seen{n: map[float64]int{}}
+// midStream runs durableFlow on a new bus with a data directory, publishes
+// n events into its stream and returns once at least progress of them are
+// handled, with what the flow's target received so far.
+func midStream(t *testing.T, n int, ackWait time.Duration, progress int) (b *bus.Bus, dir string, got *seen, run *Run) {
+	dir = t.TempDir()
+	got = &seen{n: map[float64]int{}}
+	b = bustest.Run(t, bustest.DataDir(dir))
+	got.watch(t, b, "orders.out")
+	run = startDurable(t, b, dir, ackWait)
+	t.Cleanup(func() { run.Stop(context.Background()) })
+	publishDurably(t, b, "orders.in", n)
+	bustest.Eventually(t, 10*time.Second, func() bool { return got.distinct() >= progress }, "the first run makes progress")
+	return b, dir, got, run
+}
 
-	b1 := bustest.Run(t, bustest.DataDir(dir))
-	got.watch(t, b1, "orders.out")
-	run1 := startDurable(t, b1, dir, time.Second)
-	publishDurably(t, b1, "orders.in", n)
-	bustest.Eventually(t, 10*time.Second, func() bool { return got.distinct() >= 100 }, "first run makes progress")
+func TestDurableEngineRestartLosesNothing(t *testing.T) {
+	const n = 1500
+	b1, dir, got, run1 := midStream(t, n, time.Second, 100)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	require.NoError(t, run1.Stop(ctx))
@@ -123,14 +131,8 @@ func TestDurableEngineRestartLosesNothing(t *testing.T) {
 }
 
 func TestDurableSubscriberKilledMidStream(t *testing.T) {
-	dir := t.TempDir()
 	const n = 800
-	got := &seen{n: map[float64]int{}}
-	b := bustest.Run(t, bustest.DataDir(dir))
-	got.watch(t, b, "orders.out")
-	run1 := startDurable(t, b, dir, 300*time.Millisecond)
-	publishDurably(t, b, "orders.in", n)
-	bustest.Eventually(t, 10*time.Second, func() bool { return got.distinct() >= 50 }, "first run makes progress")
+	b, dir, got, run1 := midStream(t, n, 300*time.Millisecond, 50)
 	run1.abort() // killed: no drain, no acks, no naks
 
 	run2 := startDurable(t, b, dir, 300*time.Millisecond)
@@ -155,25 +157,31 @@ func consumerState(t *testing.T, b *bus.Bus) *jetstream.ConsumerInfo {
 
 // countAcks counts what is sent to the acks subjects of durableFlow's stream.
 func countAcks(t *testing.T, b *bus.Bus) func() (acks, progress int) {
-	var mu sync.Mutex
 	var a, p int
 	nc := bustest.Connect(t, b)
-	_, err := nc.Subscribe("$JS.ACK."+streamName("D")+".>", func(m *nats.Msg) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch string(m.Data) {
-		case "+ACK":
-			a++
-		case "+WPI":
-			p++
-		}
-	})
+	sub, err := nc.SubscribeSync("$JS.ACK." + streamName("D") + ".>")
 	require.NoError(t, err)
+	require.NoError(t, sub.SetPendingLimits(-1, -1))
 	require.NoError(t, nc.Flush())
 	return func() (int, int) {
-		mu.Lock()
-		defer mu.Unlock()
-		return a, p
+		// After the round trip every ack the server has handled so far is
+		// queued here.
+		require.NoError(t, nc.Flush())
+		for {
+			queued, _, err := sub.Pending()
+			require.NoError(t, err)
+			if queued == 0 {
+				return a, p
+			}
+			m, err := sub.NextMsg(time.Second)
+			require.NoError(t, err)
+			switch string(m.Data) {
+			case "+ACK":
+				a++
+			case "+WPI":
+				p++
+			}
+		}
 	}
 }
 
@@ -273,15 +281,8 @@ func TestDurableSlowEventsAreNotDeliveredTwice(t *testing.T) {
 // shares the consumer's single reader with the old one while both exist, so
 // the cumulative acks still never pass an unfinished message.
 func TestDurableReloadUnderLoadLosesNothing(t *testing.T) {
-	dir := t.TempDir()
 	const n = 2000
-	got := &seen{n: map[float64]int{}}
-	b := bustest.Run(t, bustest.DataDir(dir))
-	got.watch(t, b, "orders.out")
-	run := startDurable(t, b, dir, 30*time.Second)
-	t.Cleanup(func() { run.Stop(context.Background()) })
-	publishDurably(t, b, "orders.in", n)
-	bustest.Eventually(t, 10*time.Second, func() bool { return got.distinct() >= 100 }, "the run makes progress")
+	b, _, got, run := midStream(t, n, 30*time.Second, 100)
 
 	edited := `workflow D {
   source: [ NATS("orders.in"), NATS("orders.extra") ]
