@@ -84,8 +84,10 @@ const hasErrors = (data: unknown) => typeof data === 'object' && data !== null &
  * vp, drawn into a size.width × size.height box: the picture covers every
  * node and the view, centred, with a margin of 5 minimap pixels.
  */
-export function minimapPicture(nodes: readonly MapNode[], vp: Viewport, canvas: { width: number; height: number }, size: { width: number; height: number }): MinimapPicture {
-  const boxes = absoluteBoxes(nodes);
+export function minimapPicture(
+  nodes: readonly MapNode[], vp: Viewport, canvas: { width: number; height: number }, size: { width: number; height: number },
+  boxes: ReadonlyMap<string, Box> = absoluteBoxes(nodes),
+): MinimapPicture {
   const view: Rect = { x: -vp.x / vp.zoom, y: -vp.y / vp.zoom, width: canvas.width / vp.zoom, height: canvas.height / vp.zoom };
   let x0 = view.x, y0 = view.y, x1 = view.x + view.width, y1 = view.y + view.height;
   const shown: { n: MapNode; x: number; y: number; w: number; h: number }[] = [];
