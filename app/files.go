@@ -1,13 +1,16 @@
 package app
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 )
 
 // LayoutSuffix is appended to a workflow file's name to name its layout
@@ -57,25 +60,37 @@ func writeLayout(path string, positions map[string]Pos) error {
 }
 
 // beforeRename, when set (by tests), runs after the temporary file is
-// written and synced and before it is renamed over the target.
+// written and synced and before it is renamed over the target (and before
+// the check of writeAtomicStamp).
 var beforeRename func(tmp, target string)
 
 // writeAtomic replaces name with data so that a reader sees either the old
 // content or the new, never a part: the data goes to a temporary file in the
 // same directory, is synced, gets the old file's mode and is renamed over
 // name; the directory is synced after the rename.
-func writeAtomic(name string, data []byte) (err error) {
+func writeAtomic(name string, data []byte) error {
+	_, err := writeAtomicStamp(name, data, nil)
+	return err
+}
+
+// writeAtomicStamp is writeAtomic returning the stamp of the file it wrote,
+// taken from the temporary file before the rename (which keeps size and
+// time), so a write by another program right after the rename cannot slip
+// into it. check, when not nil, runs right before the rename, once the
+// data is on disk: an error from it leaves name as it is and is returned
+// as it is.
+func writeAtomicStamp(name string, data []byte, check func() error) (stamp fileStamp, err error) {
 	mode := fs.FileMode(0o644)
 	if st, err := os.Stat(name); err == nil {
 		if !st.Mode().IsRegular() {
-			return fmt.Errorf("write %s: %w", name, ErrNotFile)
+			return fileStamp{}, fmt.Errorf("write %s: %w", name, ErrNotFile)
 		}
 		mode = st.Mode().Perm()
 	}
 	dir := filepath.Dir(name)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(name)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
+		return fileStamp{}, fmt.Errorf("write %s: %w", name, err)
 	}
 	defer func() {
 		if err != nil {
@@ -83,26 +98,74 @@ func writeAtomic(name string, data []byte) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
+	fail := func(err error) (fileStamp, error) { return fileStamp{}, fmt.Errorf("write %s: %w", name, err) }
 	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
+		return fail(err)
 	}
 	if err = tmp.Chmod(mode); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
+		return fail(err)
 	}
 	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
+		return fail(err)
+	}
+	info, err := tmp.Stat()
+	if err != nil {
+		return fail(err)
 	}
 	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
+		return fail(err)
 	}
 	if beforeRename != nil {
 		beforeRename(tmp.Name(), name)
 	}
+	if check != nil {
+		if err = check(); err != nil {
+			return fileStamp{}, err
+		}
+	}
 	if err = os.Rename(tmp.Name(), name); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
+		return fail(err)
 	}
 	syncDir(dir)
-	return nil
+	return stampOf(info, data), nil
+}
+
+// fileStamp identifies one version of a file: the version a document was
+// read from, last saved or settled against. Size and modification time say
+// what differs; the content's hash decides whether it differs, since a
+// write can keep both size and time, and a touch changes the time without
+// changing a byte.
+type fileStamp struct {
+	size    int64
+	modTime time.Time
+	sum     [sha256.Size]byte
+}
+
+func stampOf(info fs.FileInfo, content []byte) fileStamp {
+	return fileStamp{size: int64(len(content)), modTime: info.ModTime(), sum: sha256.Sum256(content)}
+}
+
+// sameContent tells whether s and t are stamps of the same bytes.
+func (s fileStamp) sameContent(t fileStamp) bool { return s.sum == t.sum }
+
+// describe says how s, the file now, differs from was.
+func (s fileStamp) describe(was fileStamp) string {
+	const at = "2006-01-02 15:04:05.000"
+	var out []string
+	if s.size != was.size {
+		out = append(out, fmt.Sprintf("size %d → %d bytes", was.size, s.size))
+	}
+	if !s.modTime.Equal(was.modTime) {
+		out = append(out, fmt.Sprintf("modified %s → %s", was.modTime.Format(at), s.modTime.Format(at)))
+	}
+	switch {
+	case s.sum == was.sum:
+	case len(out) == 0:
+		out = append(out, "content differs, though size and modification time are the same")
+	default:
+		out = append(out, "content differs")
+	}
+	return strings.Join(out, ", ")
 }
 
 // syncDir makes a rename in dir durable where the platform allows it.
@@ -173,25 +236,30 @@ func fileKind(name string, dir bool) string {
 	return "file"
 }
 
-// readDoc reads a workflow file, refusing what is not a regular file or is
-// too large.
-func readDoc(abs string) ([]byte, error) {
-	info, err := os.Stat(abs)
+// readDoc reads a workflow file and stamps the version read, refusing what
+// is not a regular file or is too large.
+func readDoc(abs string) ([]byte, fileStamp, error) {
+	f, err := os.Open(abs)
 	if err != nil {
-		return nil, err
+		return nil, fileStamp{}, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, fileStamp{}, err
 	}
 	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: %w", abs, ErrNotFile)
+		return nil, fileStamp{}, fmt.Errorf("%s: %w", abs, ErrNotFile)
 	}
 	if info.Size() > MaxFileSize {
-		return nil, fmt.Errorf("%s: %w (%d bytes, limit %d)", abs, ErrTooLarge, info.Size(), MaxFileSize)
+		return nil, fileStamp{}, fmt.Errorf("%s: %w (%d bytes, limit %d)", abs, ErrTooLarge, info.Size(), MaxFileSize)
 	}
-	b, err := os.ReadFile(abs)
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, err
+		return nil, fileStamp{}, err
 	}
 	if len(b) > MaxFileSize {
-		return nil, fmt.Errorf("%s: %w", abs, ErrTooLarge)
+		return nil, fileStamp{}, fmt.Errorf("%s: %w", abs, ErrTooLarge)
 	}
-	return b, nil
+	return b, stampOf(info, b), nil
 }

@@ -323,7 +323,7 @@ func TestRunsRefusesSecondRun(t *testing.T) {
 
 func mustRead(t *testing.T, path string) string {
 	t.Helper()
-	b, err := readDoc(path)
+	b, _, err := readDoc(path)
 	require.NoError(t, err)
 	return string(b)
 }

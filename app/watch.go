@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"path/filepath"
 	"sync"
 	"time"
@@ -131,22 +130,12 @@ func (w *Workspace) checkDisk(path string) {
 		w.mu.Unlock()
 		return
 	}
-	src, err := readDoc(path)
-	if err != nil || bytes.Equal(src, d.disk) || d.theirs != nil && bytes.Equal(src, d.theirs) {
+	src, stamp, err := readDoc(path)
+	if err != nil || stamp.sameContent(d.diskStamp) || d.theirs != nil && stamp.sameContent(d.theirsStamp) {
 		w.mu.Unlock()
 		return
 	}
-	var name string
-	var payload any
-	if bytes.Equal(d.text, d.disk) {
-		d.disk, d.theirs = src, nil
-		d.setText(src)
-		d.version++
-		name, payload = EventReloaded, ReloadedEvent{Doc: d.dto()}
-	} else {
-		d.theirs = src
-		name, payload = EventConflict, ConflictEvent{Path: path, Mine: string(d.text), Theirs: string(src), Base: string(d.disk)}
-	}
+	ev := d.takeDiskChange(src, stamp)
 	w.mu.Unlock()
-	w.emit(name, payload)
+	w.emit(ev.name, ev.payload)
 }

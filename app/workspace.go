@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -56,6 +57,11 @@ var (
 	ErrExists = errors.New("file already exists")
 	// ErrInvalidName is returned for a file name that cannot be used.
 	ErrInvalidName = errors.New("invalid name")
+	// ErrChangedOnDisk is returned by Save when another program changed
+	// the file since the document last read or wrote it: nothing is
+	// written, and the change is taken as the watcher takes one (a
+	// conflict with unsaved edits, a reload without).
+	ErrChangedOnDisk = errors.New("the file changed on disk")
 )
 
 // WorkspaceOptions configure a Workspace.
@@ -113,9 +119,16 @@ type document struct {
 	goodDTO   Graph
 	goodDTOOf *dsl.Graph
 
-	disk   []byte // the file's content as last read or written
-	theirs []byte // content on disk the user has not resolved yet
-	layout map[string]Pos
+	// disk is the file's content as last read or written, or as settled
+	// in a conflict; diskStamp identifies that version of the file, which
+	// a save expects to find on disk.
+	disk      []byte
+	diskStamp fileStamp
+	// theirs is content on disk the user has not resolved yet, stamped by
+	// theirsStamp.
+	theirs      []byte
+	theirsStamp fileStamp
+	layout      map[string]Pos
 }
 
 // NewWorkspace returns a Workspace.
@@ -186,12 +199,12 @@ func (w *Workspace) Open(path string) (Doc, error) {
 	w.mu.Lock()
 	d := w.docs[abs]
 	if d == nil {
-		src, err := readDoc(abs)
+		src, stamp, err := readDoc(abs)
 		if err != nil {
 			w.mu.Unlock()
 			return Doc{}, fmt.Errorf("open workflow: %w", err)
 		}
-		d = &document{path: abs, version: 1, disk: src, layout: readLayout(abs)}
+		d = &document{path: abs, version: 1, disk: src, diskStamp: stamp, layout: readLayout(abs)}
 		d.setText(src)
 		w.docs[abs] = d
 		// A file that cannot be watched (say, the system's inotify limit is
@@ -394,6 +407,15 @@ func (w *Workspace) Format(path string) (Change, error) {
 // Save writes the current text to the file atomically (a reader sees the
 // old content or the new, never a part) keeping the file's mode. Runs of the
 // file hot-reload the saved text.
+//
+// Before the new text replaces the file, Save makes sure the file still
+// holds the version the document last read or wrote (or settled in a
+// conflict). When another program changed it, even inside the watcher's
+// settle time, nothing is written: Save returns ErrChangedOnDisk and the
+// change is taken as the watcher takes one, EventConflict when the
+// document has unsaved edits (ResolveConflict, then save again), a reload
+// (EventReloaded) when it has none. A file deleted on disk is written
+// again.
 func (w *Workspace) Save(path string) error {
 	w.mu.Lock()
 	d, err := w.doc(path)
@@ -401,10 +423,19 @@ func (w *Workspace) Save(path string) error {
 		w.mu.Unlock()
 		return err
 	}
-	err = w.saveLocked(d, d.path)
+	// Checked once the text is on disk in the temporary file, right before
+	// it replaces the file: the last moment before the rename.
+	var ev diskEvent
+	err = d.save(d.path, func() (err error) {
+		ev, err = d.checkBeforeSave()
+		return err
+	})
 	hook := w.afterSave
 	p := d.path
 	w.mu.Unlock()
+	if ev.name != "" {
+		w.emit(ev.name, ev.payload)
+	}
 	if err != nil {
 		return err
 	}
@@ -414,12 +445,70 @@ func (w *Workspace) Save(path string) error {
 	return nil
 }
 
-func (w *Workspace) saveLocked(d *document, path string) error {
+// checkBeforeSave compares the document's file with diskStamp. A change is
+// taken (see takeDiskChange) and reported as ErrChangedOnDisk with the
+// event to send; a missing file is no change.
+func (d *document) checkBeforeSave() (diskEvent, error) {
+	src, stamp, err := readDoc(d.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return diskEvent{}, nil
+	}
+	if err != nil {
+		return diskEvent{}, fmt.Errorf("save %s: nothing was written, the file on disk could not be compared with the document: %w", d.path, err)
+	}
+	if stamp.sameContent(d.diskStamp) {
+		d.diskStamp = stamp // touched, not changed
+		return diskEvent{}, nil
+	}
+	what := stamp.describe(d.diskStamp)
+	ev := d.takeDiskChange(src, stamp)
+	then := "settle the conflict, then save again"
+	if ev.name == EventReloaded {
+		then = "there were no unsaved edits, so the document now holds the file's content"
+	}
+	return ev, fmt.Errorf("save %s: %w since it was last read or saved (%s); nothing was written: %s", d.path, ErrChangedOnDisk, what, then)
+}
+
+// diskEvent is an event a change on disk sends to the window.
+type diskEvent struct {
+	name    string
+	payload any
+}
+
+// takeDiskChange takes src, the file's content stamped stamp, which differs
+// from what the document last read or wrote: a document without unsaved
+// edits takes it as its text (EventReloaded); with unsaved edits it is
+// kept as theirs until ResolveConflict (EventConflict).
+func (d *document) takeDiskChange(src []byte, stamp fileStamp) diskEvent {
+	if bytes.Equal(d.text, d.disk) {
+		d.disk, d.diskStamp, d.theirs = src, stamp, nil
+		d.setText(src)
+		d.version++
+		return diskEvent{EventReloaded, ReloadedEvent{Doc: d.dto()}}
+	}
+	d.theirs, d.theirsStamp = src, stamp
+	return diskEvent{EventConflict, ConflictEvent{Path: d.path, Mine: string(d.text), Theirs: string(src), Base: string(d.disk)}}
+}
+
+// save writes the document's text to path, which the document then knows
+// as written. An error from check (see writeAtomicStamp) is returned as it
+// is.
+func (d *document) save(path string, check func() error) error {
 	text := bytes.Clone(d.text)
-	if err := writeAtomic(path, text); err != nil {
+	var refused error
+	stamp, err := writeAtomicStamp(path, text, func() error {
+		if check != nil {
+			refused = check()
+		}
+		return refused
+	})
+	if refused != nil {
+		return refused
+	}
+	if err != nil {
 		return fmt.Errorf("save: %w", err)
 	}
-	d.disk = text
+	d.disk, d.diskStamp = text, stamp
 	d.theirs = nil
 	return nil
 }
@@ -446,7 +535,7 @@ func (w *Workspace) SaveAs(path, newPath string) error {
 		w.mu.Unlock()
 		return fmt.Errorf("save as %s: %w: it is open in another tab", dst, ErrExists)
 	}
-	if err := w.saveLocked(d, dst); err != nil {
+	if err := d.save(dst, nil); err != nil {
 		w.mu.Unlock()
 		return err
 	}
@@ -478,11 +567,11 @@ func (w *Workspace) Revert(path string) (Doc, error) {
 	if err != nil {
 		return Doc{}, err
 	}
-	src, err := readDoc(d.path)
+	src, stamp, err := readDoc(d.path)
 	if err != nil {
 		return Doc{}, fmt.Errorf("revert: %w", err)
 	}
-	d.disk, d.theirs = src, nil
+	d.disk, d.diskStamp, d.theirs = src, stamp, nil
 	d.layout = readLayout(d.path)
 	d.setText(src)
 	d.version++
@@ -691,7 +780,7 @@ func (w *Workspace) Close(path string) error {
 // "mine" keeps the text being edited (the next save replaces the file),
 // "theirs" takes the file's content, "merge" takes mergedText. Either way
 // the document then knows the file's content, so the same change is not
-// reported again.
+// reported again and the next save expects to find that content on disk.
 func (w *Workspace) ResolveConflict(path, choice, mergedText string) (Doc, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -713,7 +802,7 @@ func (w *Workspace) ResolveConflict(path, choice, mergedText string) (Doc, error
 	default:
 		return Doc{}, fmt.Errorf("resolve %s: %w: choice %q, expected mine, theirs or merge", d.path, ErrInvalidName, choice)
 	}
-	d.disk, d.theirs = d.theirs, nil
+	d.disk, d.diskStamp, d.theirs = d.theirs, d.theirsStamp, nil
 	return d.dto(), nil
 }
 
