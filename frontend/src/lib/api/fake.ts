@@ -57,6 +57,8 @@ export function lineGraph(text: string): Omit<Analysis, 'version'> {
 export function createFakeApi(opts: FakeOptions = {}) {
   const files = new Map(Object.entries(opts.files ?? {}));
   const texts = new Map<string, string>();
+  /** Per open path, the file's content as last read, written or settled (Go's disk). */
+  const bases = new Map<string, string>();
   const layouts = new Map<string, Layout>();
   const lastGood = new Map<string, Graph | null>();
   const listeners = new Map<string, Set<(data: unknown) => void>>();
@@ -85,7 +87,7 @@ export function createFakeApi(opts: FakeOptions = {}) {
   const doc = (path: string): Doc => {
     const text = texts.get(path)!;
     const a = analysis(path, text);
-    return { path, name: path.split('/').pop()!, text, layout: layouts.get(path) ?? {}, dirty: text !== files.get(path), ...a };
+    return { path, name: path.split('/').pop()!, text, layout: layouts.get(path) ?? {}, dirty: text !== (bases.get(path) ?? files.get(path)), ...a };
   };
   const change = (path: string, edits: TextEdit[]): Change => {
     const text = applyEdits(texts.get(path)!, edits);
@@ -95,6 +97,7 @@ export function createFakeApi(opts: FakeOptions = {}) {
   const need = (path: string) => {
     if (!texts.has(path)) throw new Error(`${path} is not open`);
   };
+  const emit = (name: string, data: unknown) => listeners.get(name)?.forEach((l) => l(data));
 
   const api: Api = {
     workspace: {
@@ -106,6 +109,7 @@ export function createFakeApi(opts: FakeOptions = {}) {
         if (texts.has(path)) return doc(path);
         if (!files.has(path)) throw new Error(`open workflow: ${path}: no such file or directory`);
         texts.set(path, files.get(path)!);
+        bases.set(path, files.get(path)!);
         return doc(path);
       },
       update: async (path, text) => {
@@ -158,16 +162,35 @@ export function createFakeApi(opts: FakeOptions = {}) {
       save: async (path) => {
         record('save', path);
         await wait();
+        need(path);
+        // As in Go: a file another program changed is not overwritten; the
+        // change is taken as the watcher takes one, then the save is refused.
+        const disk = files.get(path);
+        const base = bases.get(path);
+        if (disk !== undefined && disk !== base) {
+          const mine = texts.get(path)!;
+          if (mine === base) {
+            texts.set(path, disk);
+            bases.set(path, disk);
+            emit('workspace:reloaded', { doc: doc(path) });
+          } else {
+            emit('workspace:conflict', { path, mine, theirs: disk, base });
+          }
+          throw new Error(`save ${path}: the file changed on disk since it was last read or saved (content differs); nothing was written`);
+        }
         files.set(path, texts.get(path)!);
+        bases.set(path, texts.get(path)!);
       },
       saveAs: async (path, newPath) => {
         record('saveAs', path, newPath);
         files.set(newPath, texts.get(path)!);
         texts.set(newPath, texts.get(path)!);
+        bases.set(newPath, texts.get(path)!);
       },
       revert: async (path) => {
         record('revert', path);
         texts.set(path, files.get(path)!);
+        bases.set(path, files.get(path)!);
         return doc(path);
       },
       setLayout: async (path, layout) => {
@@ -181,16 +204,20 @@ export function createFakeApi(opts: FakeOptions = {}) {
         const path = `${dir}/${name}`;
         files.set(path, `workflow ${name.replace(/\.kumeo$/, '')} {\n}\n`);
         texts.set(path, files.get(path)!);
+        bases.set(path, files.get(path)!);
         return doc(path);
       },
       close: async (path) => {
         record('close', path);
         texts.delete(path);
+        bases.delete(path);
       },
       resolveConflict: async (path, choice, merged) => {
         record('resolveConflict', path, choice, merged);
         if (choice === 'theirs') texts.set(path, files.get(path)!);
         if (choice === 'merge') texts.set(path, merged);
+        // The next save expects the content the user saw on disk.
+        bases.set(path, files.get(path)!);
         return doc(path);
       },
       pins: async (path, source) => [...(pins.get(pinKey(path, source)) ?? [])],
@@ -260,7 +287,7 @@ export function createFakeApi(opts: FakeOptions = {}) {
     },
     /** Changes the file on disk (as another program would). */
     writeFile: (path: string, text: string) => files.set(path, text),
-    emit: (name: string, data: unknown) => listeners.get(name)?.forEach((l) => l(data)),
+    emit,
     listenerCount: (name: string) => listeners.get(name)?.size ?? 0,
     /** Holds every answer until the returned function is called. */
     hold: () => {

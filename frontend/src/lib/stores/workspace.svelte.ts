@@ -11,6 +11,8 @@
 //                                            as one transaction (undoable)
 //   format                -> Format      -> same as Apply
 //   external change       -> workspace:reloaded / workspace:conflict events
+//   save                  -> Save; refused when the file changed on disk, which
+//                            then arrives as one of those two events
 
 import {
   Annotation, ChangeSet, Compartment, EditorState, Transaction,
@@ -239,8 +241,11 @@ export class WorkspaceStore {
     if (this.#unsubscribe.length === 0) {
       this.#unsubscribe.push(
         this.api.events.on<ReloadedEvent | Doc>(Events.reloaded, (e) => this.#reloaded('doc' in e && e.doc ? e.doc : (e as Doc))),
+        // From the watcher, or from a save Go refused because the file
+        // changed on disk. The same conflict again (a save refused over a
+        // conflict already shown) leaves the merge under way alone.
         this.api.events.on<Conflict>(Events.conflict, (c) => {
-          if (c.path === this.path) this.conflict = c;
+          if (c.path === this.path && !sameConflict(this.conflict, c)) this.conflict = c;
         }),
         // A file Go opened on its own (not through open()).
         this.api.events.on<Doc>(Events.opened, (doc) => {
@@ -577,6 +582,11 @@ export class WorkspaceStore {
 
   // ---- files --------------------------------------------------------------
 
+  /**
+   * Saves the text. Go refuses when another program changed the file: the
+   * refusal shows as the error, and the change comes as the conflict event
+   * (unsaved edits: the conflict dialog) or a reload (none); the text stays.
+   */
   async save(): Promise<boolean> {
     const path = this.path;
     if (!path) return false;
@@ -700,6 +710,8 @@ export class WorkspaceStore {
       if (choice === 'theirs') this.#saved = this.#state.doc;
       this.dirty = !!doc.dirty || this.#saved === null || !this.#state.doc.eq(this.#saved);
       this.conflict = null;
+      // A save refused for this conflict can be done now.
+      this.error = null;
       return true;
     } catch (err) {
       this.error = errorMessage(err);
@@ -710,6 +722,10 @@ export class WorkspaceStore {
   dismissError(): void {
     this.error = null;
   }
+}
+
+function sameConflict(a: Conflict | null, b: Conflict): boolean {
+  return !!a && a.path === b.path && a.mine === b.mine && a.theirs === b.theirs && (a.base ?? '') === (b.base ?? '');
 }
 
 function mapDiagnostics(diags: Diagnostic[], changes: ChangeSet): Diagnostic[] {

@@ -333,6 +333,74 @@ describe('WorkspaceStore', () => {
     store.stop();
   });
 
+  it('turns a save refused for a change on disk into the conflict dialog, keeping the text, and saves once it is settled', async () => {
+    const { fake, store } = await setup();
+    await store.start();
+    type(store, 'agent mine\n');
+    const mine = TEXT + 'agent mine\n';
+    // Another program writes; the watcher has not read the file yet.
+    fake.writeFile(PATH, 'agent theirs\n');
+    expect(await store.save()).toBe(false);
+    expect(fake.callsTo('save')).toHaveLength(1);
+    expect(store.conflict).toEqual({ path: PATH, mine, theirs: 'agent theirs\n', base: TEXT });
+    expect(store.error).toMatch(/changed on disk/);
+    expect(store.text).toBe(mine);
+    expect(store.dirty).toBe(true);
+    expect(fake.docOf(PATH).text).toBe(mine);
+
+    expect(await store.resolveConflict('mine')).toBe(true);
+    expect(store.conflict).toBeNull();
+    expect(store.error).toBeNull();
+    expect(store.dirty).toBe(true);
+    expect(await store.save()).toBe(true);
+    expect(store.dirty).toBe(false);
+    expect(store.error).toBeNull();
+    store.stop();
+  });
+
+  it('shows the conflict of a refused save when the event comes after the refusal', async () => {
+    const { fake, store } = await setup();
+    await store.start();
+    type(store, 'agent mine\n');
+    const mine = TEXT + 'agent mine\n';
+    fake.api.workspace.save = async (path) => {
+      setTimeout(() => fake.emit('workspace:conflict', { path, mine, theirs: 'agent theirs\n', base: TEXT }), 10);
+      throw new Error(`save ${path}: the file changed on disk since it was last read or saved (content differs); nothing was written`);
+    };
+    expect(await store.save()).toBe(false);
+    expect(store.error).toMatch(/changed on disk/);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(store.conflict).toEqual({ path: PATH, mine, theirs: 'agent theirs\n', base: TEXT });
+    expect(store.text).toBe(mine);
+    expect(store.dirty).toBe(true);
+    store.stop();
+  });
+
+  it('keeps the merge under way when a refused save repeats the conflict shown', async () => {
+    const { fake, store } = await setup();
+    await store.start();
+    type(store, 'agent mine\n');
+    await store.flush();
+    fake.writeFile(PATH, 'agent theirs\n');
+    fake.emit('workspace:conflict', { path: PATH, mine: store.text, theirs: 'agent theirs\n', base: TEXT });
+    const shown = store.conflict;
+    expect(shown).not.toBeNull();
+    expect(await store.save()).toBe(false);
+    expect(store.conflict).toBe(shown);
+    store.stop();
+  });
+
+  it('takes the file on disk when a save without edits is refused', async () => {
+    const { fake, store } = await setup();
+    await store.start();
+    fake.writeFile(PATH, 'agent theirs\n');
+    expect(await store.save()).toBe(false);
+    expect(store.conflict).toBeNull();
+    expect(store.text).toBe('agent theirs\n');
+    expect(store.dirty).toBe(false);
+    store.stop();
+  });
+
   it('stores positions in the layout only, and renames carry them along', async () => {
     const { fake, store } = await setup();
     await store.setPositions({ 'w/agent/a': { x: 10, y: 20 } });
