@@ -193,6 +193,10 @@ func (in *inputs) subscribeDurable(ctx context.Context, g *graph, w want, sub *i
 		return fmt.Errorf("engine: durable consumer %s: %w", durable, err)
 	}
 	d := &durableSource{r: r, cons: cons, refs: 1, quit: make(chan struct{}), work: make(chan durableMsg, 512)}
+	if info := cons.CachedInfo(); info != nil {
+		d.backlog = info.NumPending + uint64(info.NumAckPending)
+		r.backlog.Add(d.backlog)
+	}
 	d.handler.Store(&h)
 	d.win = newAckWindow(perMessage, r.opts.AckWait/2, r.ackTo)
 	in.durables[durable] = d
@@ -250,6 +254,9 @@ type durableSource struct {
 	win     *ackWindow
 	handler atomic.Pointer[func(*nats.Msg) bool]
 	refs    int
+	// backlog is how many stored messages the consumer had not had acked
+	// when this run opened it: events an earlier run left.
+	backlog uint64
 
 	quit    chan struct{}
 	work    chan durableMsg
@@ -412,6 +419,26 @@ func (in *inputs) drain(ctx context.Context, sub *input) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// pending is how many messages the durable consumers have stored and not
+// had acked yet: not delivered, or delivered and not yet fully handled.
+func (in *inputs) pending(ctx context.Context) (uint64, error) {
+	in.mu.Lock()
+	ds := make([]*durableSource, 0, len(in.durables))
+	for _, d := range in.durables {
+		ds = append(ds, d)
+	}
+	in.mu.Unlock()
+	var n uint64
+	for _, d := range ds {
+		info, err := d.cons.Info(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("engine: durable consumer: %w", err)
+		}
+		n += info.NumPending + uint64(info.NumAckPending)
+	}
+	return n, nil
 }
 
 func (in *inputs) close(ctx context.Context) error {

@@ -110,6 +110,7 @@ type Run struct {
 	aborted   atomic.Bool
 	inflight  sync.WaitGroup
 	ledger    runLedger
+	backlog   atomic.Uint64
 	fault     runFault
 	faultOnce sync.Once
 	ctx       context.Context
@@ -346,6 +347,21 @@ func (r *Run) Ledger() Ledger {
 	d := r.ledger.dead.Load()
 	in := r.ledger.in.Load()
 	return Ledger{In: in, Out: out, Filtered: f, DeadLettered: d, InFlight: int64(in) - int64(out) - int64(f) - int64(d)}
+}
+
+// Backlog is how many source events a durable run found stored and not
+// yet handled when it started: what an earlier run on the same data
+// directory left (stopped, or killed). Zero without a data directory.
+func (r *Run) Backlog() uint64 { return r.backlog.Load() }
+
+// Pending is how many source events of a durable run are stored and not
+// yet acknowledged as fully handled: the backlog still ahead of the run
+// plus the events in flight. Zero without a data directory.
+func (r *Run) Pending(ctx context.Context) (uint64, error) {
+	if r.opts.DataDir == "" {
+		return 0, nil
+	}
+	return r.inputs.pending(ctx)
 }
 
 // Idle reports whether no event is being handled.

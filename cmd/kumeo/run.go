@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"sort"
-	"strings"
 	"sync"
 	"syscall"
 	"text/tabwriter"
@@ -148,12 +147,12 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		defer sub.Unsubscribe()
 	}
 
-	published := -1
+	var fed engine.FeedResult
 	inputDone := make(chan error, 1)
 	if *input != "" {
 		go func() {
-			n, err := publishInput(ctx, nc, plan, *input)
-			published = n
+			res, err := run.Feed(ctx, *input)
+			fed = res
 			inputDone <- err
 		}()
 	} else {
@@ -176,7 +175,7 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			}
 			inputDone = nil
 			if finite == nil {
-				drained = waitDrained(ctx, run, uint64(published))
+				drained = waitDrained(ctx, run, uint64(fed.Published), *durable != "")
 			}
 		case <-finite:
 			finite = nil
@@ -204,6 +203,17 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stderr)
 	printTable(stderr, run.Snapshots(), run.Ledger())
+	if *durable != "" {
+		fmt.Fprintf(stderr, "durable: %d events came from the backlog of an earlier run\n", run.Backlog())
+	}
+	if *input != "" {
+		if fed.ResumedLine > 0 {
+			fmt.Fprintf(stderr, "input: %d events published from line %d (byte %d) on, where an earlier run stopped; %d lines of %s stored in all\n",
+				fed.Published, fed.ResumedLine, fed.ResumedOffset, fed.Lines, *input)
+		} else {
+			fmt.Fprintf(stderr, "input: %d events published from %s\n", fed.Published, *input)
+		}
+	}
 	if err := run.Err(); err != nil {
 		return err
 	}
@@ -228,57 +238,20 @@ func usesMQTT(f *dsl.File, name string) bool {
 	return false
 }
 
-// publishInput publishes each non-empty line of a JSON Lines file to the
-// first source subject without wildcards, returning how many it sent.
-func publishInput(ctx context.Context, nc *nats.Conn, plan *engine.Plan, path string) (int, error) {
-	subject := ""
-	for _, s := range plan.Sources {
-		if !strings.ContainsAny(s.Subject, "*>") {
-			subject = s.Subject
-			break
-		}
-	}
-	if subject == "" {
-		return 0, errors.New("no source subject without wildcards to publish the input to")
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 8*1024*1024)
-	n := 0
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
-		if err := nc.Publish(subject, append([]byte(nil), line...)); err != nil {
-			return n, err
-		}
-		n++
-		if n%1000 == 0 {
-			if err := nc.Flush(); err != nil {
-				return n, err
-			}
-			if ctx.Err() != nil {
-				return n, ctx.Err()
-			}
-		}
-	}
-	if err := nc.Flush(); err != nil {
-		return n, err
-	}
-	return n, sc.Err()
-}
-
-// waitDrained waits until the run took in n events and finished them.
-func waitDrained(ctx context.Context, run *engine.Run, n uint64) bool {
+// waitDrained waits until the run took in the n events it was fed and
+// finished them; a durable run waits until every event stored in its
+// sources stream is handled and acknowledged, the backlog an earlier run
+// left included.
+func waitDrained(ctx context.Context, run *engine.Run, n uint64, durable bool) bool {
 	for ctx.Err() == nil {
 		l := run.Ledger()
-		if l.In >= n && l.InFlight == 0 {
-			return true
+		// A durable run counts what is stored rather than what was sent:
+		// the stream keeps one copy of an event sent twice.
+		if (durable || l.In >= n) && l.InFlight == 0 {
+			pending, err := run.Pending(ctx)
+			if err == nil && pending == 0 && run.Ledger().InFlight == 0 {
+				return true
+			}
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
