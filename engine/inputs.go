@@ -188,7 +188,7 @@ func (in *inputs) subscribeDurable(ctx context.Context, g *graph, w want, sub *i
 		d.handler.Store(&h)
 		return nil
 	}
-	cons, perMessage, err := openConsumer(ctx, stream, durable, r.opts.AckWait)
+	cons, perMessage, err := openConsumer(ctx, stream, jetstream.ConsumerConfig{Durable: durable, AckWait: r.opts.AckWait, MaxAckPending: 8192})
 	if err != nil {
 		return fmt.Errorf("engine: durable consumer %s: %w", durable, err)
 	}
@@ -214,12 +214,11 @@ func (in *inputs) subscribeDurable(ctx context.Context, g *graph, w want, sub *i
 // delete and the create leaves no consumer, and the next run reads the
 // stream from its start: duplicates, nothing lost.) A consumer made with
 // per-message acks is kept as it is (an ack policy cannot be changed in
-// place), and perMessage reports it.
-func openConsumer(ctx context.Context, stream jetstream.Stream, name string, ackWait time.Duration) (c jetstream.Consumer, perMessage bool, err error) {
-	cfg := jetstream.ConsumerConfig{
-		Durable: name, AckPolicy: jetstream.AckAllPolicy, AckWait: ackWait,
-		MaxAckPending: 8192, DeliverPolicy: jetstream.DeliverAllPolicy,
-	}
+// place), and perMessage reports it. cfg gives the name, ack wait, limit of
+// messages out and filter; the policies are set here.
+func openConsumer(ctx context.Context, stream jetstream.Stream, cfg jetstream.ConsumerConfig) (c jetstream.Consumer, perMessage bool, err error) {
+	cfg.AckPolicy, cfg.DeliverPolicy = jetstream.AckAllPolicy, jetstream.DeliverAllPolicy
+	name := cfg.Durable
 	old, err := stream.Consumer(ctx, name)
 	switch {
 	case errors.Is(err, jetstream.ErrConsumerNotFound):
@@ -231,7 +230,10 @@ func openConsumer(ctx context.Context, stream jetstream.Stream, name string, ack
 	info := old.CachedInfo()
 	if info.Config.AckPolicy != jetstream.AckAllPolicy || info.NumAckPending == 0 {
 		kept := info.Config
-		kept.AckWait, kept.MaxAckPending = ackWait, cfg.MaxAckPending
+		kept.AckWait, kept.MaxAckPending = cfg.AckWait, cfg.MaxAckPending
+		if len(cfg.FilterSubjects) > 0 {
+			kept.FilterSubject, kept.FilterSubjects = "", cfg.FilterSubjects
+		}
 		c, err = stream.UpdateConsumer(ctx, kept)
 		return c, kept.AckPolicy != jetstream.AckAllPolicy, err
 	}

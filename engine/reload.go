@@ -81,6 +81,9 @@ func (r *Run) Reload(ctx context.Context, f *dsl.File, workflow string) (*Reload
 	if err := r.startAdapters(ctx, g, prev); err != nil {
 		return nil, diags, err
 	}
+	if err := r.syncOutputs(ctx, plan); err != nil {
+		return res, diags, err
+	}
 	r.g.Store(g)
 	if err := r.inputs.sync(ctx, g); err != nil {
 		return res, diags, err

@@ -7,6 +7,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -111,6 +112,7 @@ type Run struct {
 	inflight  sync.WaitGroup
 	ledger    runLedger
 	backlog   atomic.Uint64
+	outputs   *outputStore // a durable run's outputs stream
 	fault     runFault
 	faultOnce sync.Once
 	ctx       context.Context
@@ -191,6 +193,10 @@ func Start(ctx context.Context, f *dsl.File, workflow string, opts Options) (*Ru
 		return nil, diags, err
 	}
 	r.g.Store(g)
+	if err := r.syncOutputs(ctx, plan); err != nil {
+		r.Stop(context.Background())
+		return nil, diags, err
+	}
 	if err := r.startAdapters(ctx, g, nil); err != nil {
 		r.Stop(context.Background())
 		return nil, diags, err
@@ -289,9 +295,19 @@ func (r *Run) connectOut() error {
 // out on: one connection keeps the outputs ahead of the ack, so an acked
 // event's outputs are never lost. When that connection has failed nothing
 // is acked and JetStream delivers the messages again.
+//
+// A durable run first has its outputs stream confirm that it stored every
+// output published so far; without that answer the ack is not sent (a
+// later one covers the same messages, or JetStream delivers them again).
 func (r *Run) ackTo(reply string, payload []byte) {
 	if reply == "" {
 		return
+	}
+	if r.outputs != nil && bytes.Equal(payload, ackPayload) {
+		if err := r.outputs.stored(5 * time.Second); err != nil {
+			r.log.Warn("source messages left unacknowledged", "err", err)
+			return
+		}
 	}
 	if r.out != nil {
 		_ = r.out.Publish(reply, nil, payload)
@@ -301,6 +317,7 @@ func (r *Run) ackTo(reply string, payload []byte) {
 }
 
 func (r *Run) closeConn() {
+	r.outputs.close()
 	if r.out != nil {
 		r.out.Close()
 	}

@@ -116,24 +116,18 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	defer nc.Close()
 	var out *jsonlWriter
+	var tap *engine.OutputTap
 	if *output != "" {
 		out, err = newJSONLWriter(*output)
 		if err != nil {
 			return err
 		}
-		var subjects []string
-		for _, t := range plan.Targets {
-			subjects = append(subjects, t.Subject)
-		}
-		subjects = append(subjects, plan.DLQ)
-		for _, s := range subjects {
-			sub, err := nc.Subscribe(s, out.write)
-			if err != nil {
-				return err
-			}
-			sub.SetPendingLimits(-1, -1)
-		}
-		if err := nc.Flush(); err != nil {
+		// A durable run's outputs are read from its outputs stream, so the
+		// file gets every output the run acknowledged an event for, also
+		// those an earlier run stored and had not written when it died.
+		tap, err = engine.TapOutputs(ctx, nc, plan, *durable != "", "output", out.write, out.flush)
+		if err != nil {
+			out.close()
 			return err
 		}
 	}
@@ -196,8 +190,10 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	defer cancel()
 	stopErr := run.Stop(sctx)
 	if out != nil {
-		nc.Flush()
-		if err := out.close(); err != nil {
+		tctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		tapErr := tap.Close(tctx)
+		if err := errors.Join(tapErr, out.close()); err != nil {
 			return err
 		}
 	}
@@ -312,7 +308,7 @@ func newJSONLWriter(path string) (*jsonlWriter, error) {
 	return &jsonlWriter{f: f, w: bufio.NewWriter(f)}, nil
 }
 
-func (j *jsonlWriter) write(m *nats.Msg) {
+func (j *jsonlWriter) write(m *nats.Msg) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if reason := m.Header.Get(engine.HeaderError); reason != "" {
@@ -323,7 +319,15 @@ func (j *jsonlWriter) write(m *nats.Msg) {
 	} else {
 		j.w.Write(bytes.TrimSpace(m.Data))
 	}
-	j.w.WriteByte('\n')
+	return j.w.WriteByte('\n')
+}
+
+// flush hands what was written to the operating system, which keeps it
+// when the process is killed.
+func (j *jsonlWriter) flush() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.w.Flush()
 }
 
 func (j *jsonlWriter) close() error {
