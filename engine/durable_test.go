@@ -299,3 +299,44 @@ func TestDurableReloadUnderLoadLosesNothing(t *testing.T) {
 	bustest.Eventually(t, 10*time.Second, run.Idle, "the run settles")
 	assert.True(t, run.Ledger().Balanced(), "%+v", run.Ledger())
 }
+
+// A delivery lost between the server and the reader (the client drops
+// messages when a pull's buffer is full) must not be covered by a
+// cumulative ack of the messages after it: the reader notices the gap in
+// the consumer's delivery numbers and reads again from the ack floor.
+func TestDurableLostDeliveryIsReadAgain(t *testing.T) {
+	var dropped sync.Map
+	dropDelivery = func(seq uint64) bool {
+		// Once each: one delivery early on, and a run of them later.
+		if seq == 37 || (seq >= 700 && seq < 720) {
+			_, again := dropped.LoadOrStore(seq, true)
+			return !again
+		}
+		return false
+	}
+	t.Cleanup(func() { dropDelivery = nil })
+
+	const n = 2000
+	dir := t.TempDir()
+	got := &seen{n: map[float64]int{}}
+	b := bustest.Run(t, bustest.DataDir(dir))
+	got.watch(t, b, "orders.out")
+	run := startDurable(t, b, dir, time.Minute)
+	t.Cleanup(func() { run.Stop(context.Background()) })
+	publishDurably(t, b, "orders.in", n)
+
+	// The ack wait is a minute: every event arriving within the test's
+	// time came from reading again, not from JetStream's redelivery.
+	bustest.Eventually(t, 20*time.Second, func() bool { return got.distinct() == n }, "every event arrives")
+	bustest.Eventually(t, 10*time.Second, func() bool {
+		p, err := run.Pending(context.Background())
+		return err == nil && p == 0
+	}, "nothing is left pending")
+	var gaps uint64
+	run.inputs.mu.Lock()
+	for _, d := range run.inputs.durables {
+		gaps += d.gaps.Load()
+	}
+	run.inputs.mu.Unlock()
+	assert.GreaterOrEqual(t, gaps, uint64(2), "both losses were noticed")
+}

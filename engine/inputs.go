@@ -198,7 +198,7 @@ func (in *inputs) subscribeDurable(ctx context.Context, g *graph, w want, sub *i
 		r.backlog.Add(d.backlog)
 	}
 	d.handler.Store(&h)
-	d.win = newAckWindow(perMessage, r.opts.AckWait/2, r.ackTo)
+	d.win.Store(newAckWindow(perMessage, r.opts.AckWait/2, r.ackTo))
 	in.durables[durable] = d
 	d.start(r.opts.Concurrency)
 	return nil
@@ -252,8 +252,9 @@ func openConsumer(ctx context.Context, stream jetstream.Stream, cfg jetstream.Co
 // workers handle them and mark them done.
 type durableSource struct {
 	r       *Run
-	cons    jetstream.Consumer
-	win     *ackWindow
+	consMu  sync.Mutex
+	cons    jetstream.Consumer // replaced by reopen
+	win     atomic.Pointer[ackWindow] // replaced with the consumer (see reopen)
 	handler atomic.Pointer[func(*nats.Msg) bool]
 	refs    int
 	// backlog is how many stored messages the consumer had not had acked
@@ -264,10 +265,13 @@ type durableSource struct {
 	work    chan durableMsg
 	fetcher sync.WaitGroup
 	workers sync.WaitGroup
+	busy    sync.WaitGroup // messages handed to the workers and not yet handled
+	gaps    atomic.Uint64  // times deliveries were found missing
 }
 
 type durableMsg struct {
 	m    jetstream.Msg
+	win  *ackWindow
 	slot uint64
 }
 
@@ -279,8 +283,9 @@ func (d *durableSource) start(workers int) {
 			for dm := range d.work {
 				m := dm.m
 				if (*d.handler.Load())(&nats.Msg{Subject: m.Subject(), Header: m.Headers(), Data: m.Data()}) {
-					d.win.done(dm.slot)
+					dm.win.done(dm.slot)
 				}
+				d.busy.Done()
 			}
 		}()
 	}
@@ -292,10 +297,11 @@ func (d *durableSource) start(workers int) {
 	}()
 	go func() {
 		defer d.fetcher.Done()
-		if d.win.progress <= 0 {
+		progress := d.win.Load().progress
+		if progress <= 0 {
 			return
 		}
-		tick := time.NewTicker(d.win.progress / 2)
+		tick := time.NewTicker(progress / 2)
 		defer tick.Stop()
 		for {
 			select {
@@ -305,25 +311,49 @@ func (d *durableSource) start(workers int) {
 				if d.r.stopped.Load() {
 					return
 				}
-				d.win.keepAlive()
+				d.win.Load().keepAlive()
 			}
 		}
 	}()
 }
 
 func (d *durableSource) fetch() {
+	for d.pull() {
+		// A delivery was lost on the way: opened again from its ack
+		// floor, the consumer delivers it and what followed it again.
+		if err := d.reopen(); err != nil {
+			if !d.r.stopped.Load() {
+				d.r.fail(fmt.Errorf("engine: durable sources: %w", err))
+			}
+			return
+		}
+	}
+}
+
+// pull reads the consumer until the run stops (false) or a delivery is
+// found missing (true). Deliveries are numbered by the consumer, one
+// after another; the client drops a delivery when the pull's buffer is
+// full, and an ack covering a message this run never saw would lose it.
+// So at a gap nothing more is handed to the workers.
+func (d *durableSource) pull() (gap bool) {
 	r := d.r
+	win := d.win.Load()
+	next := uint64(1)
+	cons := d.consumer()
+	if info := cons.CachedInfo(); info != nil {
+		next = info.Delivered.Consumer + 1
+	}
 	// One continuous pull keeps requests for the next messages out while
 	// the workers handle the last ones. Missing heartbeats are reported so
 	// a consumer deleted under the run is noticed: the server answers the
 	// pull requests waiting at that moment, not the ones made after.
-	it, err := d.cons.Messages(jetstream.PullMaxMessages(1024), jetstream.PullExpiry(10*time.Second),
+	it, err := cons.Messages(jetstream.PullMaxMessages(1024), jetstream.PullExpiry(10*time.Second),
 		jetstream.PullHeartbeat(2*time.Second), jetstream.WithMessagesErrOnMissingHeartbeat(true))
 	if err != nil {
 		if !r.stopped.Load() {
 			r.fail(fmt.Errorf("engine: durable sources: %w", err))
 		}
-		return
+		return false
 	}
 	defer it.Stop()
 	stopped := make(chan struct{})
@@ -349,24 +379,78 @@ func (d *durableSource) fetch() {
 			if !r.stopped.Load() && !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 				r.fail(fmt.Errorf("engine: durable sources: %w", err))
 			}
-			return
+			return false
 		}
 		meta, err := m.Metadata()
 		if err != nil {
 			r.log.Debug("durable message without metadata", "subject", m.Subject(), "err", err)
 			continue
 		}
+		if dropDelivery != nil && dropDelivery(meta.Sequence.Consumer) {
+			continue // a test stands in for the client dropping it
+		}
+		if meta.Sequence.Consumer != next {
+			r.log.Warn("durable sources: deliveries lost on the way; reading again from the last acknowledged message",
+				"expected", next, "got", meta.Sequence.Consumer)
+			d.gaps.Add(1)
+			return !r.stopped.Load()
+		}
+		next++
 		// Recorded before anything else: an unfinished message holds back
 		// every cumulative ack that would cover it.
-		slot := d.win.add(meta.Sequence.Stream, m.Reply())
+		slot := win.add(meta.Sequence.Stream, m.Reply())
 		if r.stopped.Load() {
 			if !r.aborted.Load() {
 				m.Nak() // not handled: redeliver at once to whoever consumes next
 			}
 			continue
 		}
-		d.work <- durableMsg{m: m, slot: slot}
+		d.busy.Add(1)
+		d.work <- durableMsg{m: m, win: win, slot: slot}
 	}
+}
+
+// dropDelivery, set by tests, loses the deliveries it returns true for
+// as the client does when a pull's buffer overflows.
+var dropDelivery func(consumerSeq uint64) bool
+
+// reopen waits for the workers to handle what they were given, acks it,
+// and opens the consumer again from its ack floor with a new window.
+func (d *durableSource) reopen() error {
+	d.busy.Wait()
+	old := d.win.Load()
+	old.stop()
+	old.flush()
+	if d.r.out != nil {
+		d.r.out.Flush(5 * time.Second)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	info := d.consumer().CachedInfo()
+	cfg := info.Config
+	js, err := jetstream.New(d.r.nc)
+	if err != nil {
+		return err
+	}
+	st, err := js.Stream(ctx, info.Stream)
+	if err != nil {
+		return err
+	}
+	cons, perMessage, err := openConsumer(ctx, st, jetstream.ConsumerConfig{Durable: cfg.Durable, AckWait: cfg.AckWait, MaxAckPending: cfg.MaxAckPending})
+	if err != nil {
+		return err
+	}
+	d.consMu.Lock()
+	d.cons = cons
+	d.consMu.Unlock()
+	d.win.Store(newAckWindow(perMessage, old.progress, d.r.ackTo))
+	return nil
+}
+
+func (d *durableSource) consumer() jetstream.Consumer {
+	d.consMu.Lock()
+	defer d.consMu.Unlock()
+	return d.cons
 }
 
 // gone reports the consumer's error when it no longer exists, nil when it
@@ -374,7 +458,7 @@ func (d *durableSource) fetch() {
 func (d *durableSource) gone() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := d.cons.Info(ctx); errors.Is(err, jetstream.ErrConsumerNotFound) {
+	if _, err := d.consumer().Info(ctx); errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return err
 	}
 	return nil
@@ -391,9 +475,10 @@ func (d *durableSource) close(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	d.win.stop()
+	win := d.win.Load()
+	win.stop()
 	if !d.r.aborted.Load() {
-		d.win.flush()
+		win.flush()
 	}
 	return nil
 }
@@ -434,7 +519,7 @@ func (in *inputs) pending(ctx context.Context) (uint64, error) {
 	in.mu.Unlock()
 	var n uint64
 	for _, d := range ds {
-		info, err := d.cons.Info(ctx)
+		info, err := d.consumer().Info(ctx)
 		if err != nil {
 			return 0, fmt.Errorf("engine: durable consumer: %w", err)
 		}
