@@ -253,7 +253,7 @@ func openConsumer(ctx context.Context, stream jetstream.Stream, cfg jetstream.Co
 type durableSource struct {
 	r       *Run
 	consMu  sync.Mutex
-	cons    jetstream.Consumer // replaced by reopen
+	cons    jetstream.Consumer        // replaced by reopen
 	win     atomic.Pointer[ackWindow] // replaced with the consumer (see reopen)
 	handler atomic.Pointer[func(*nats.Msg) bool]
 	refs    int
