@@ -66,8 +66,7 @@ func (c *checkCtx) checkLocalType(cw *checkWF, call *Call, spec *TypeSpec, cat C
 	switch cat {
 	case CatAgent:
 		c.notRunnable(call.NameRange, fmt.Sprintf("%s agents do not run in the local engine yet", call.Name),
-			fmt.Sprintf("kumeo run and Run in the app refuse %s while %s is in it. Agents that run locally: %s.",
-				localWho(cw), what, c.localNames(CatAgent)))
+			fmt.Sprintf("kumeo run and Run in the app refuse %s while %s is in it.", localWho(cw), what))
 	case CatContext:
 		c.notRunnable(call.NameRange, "Contexts are not used by the local engine",
 			fmt.Sprintf("kumeo run and Run in the app run %s without %s: no agent that runs locally reads contexts.", cw.b.Name, what))
