@@ -280,7 +280,33 @@ func (c *checkCtx) checkEndpoint(cw *checkWF, e *Endpoint, cat Category) {
 		return
 	}
 	c.checkCallArgs(cw, call, spec, string(cat))
+	if call.Name == "HTTP" {
+		c.checkHTTPAddress(e, cat)
+	}
 	c.checkLocalType(cw, call, spec, cat, e.Label())
+}
+
+// checkHTTPAddress reports an HTTP source given a URL (a source is a path
+// served by the workflow) and an HTTP target given a path (a target is
+// where events are sent).
+func (c *checkCtx) checkHTTPAddress(e *Endpoint, cat Category) {
+	s, ok := e.Call.Positional(0).(*String)
+	if !ok {
+		if a := e.Call.Named("path"); a != nil {
+			s, ok = a.Value.(*String)
+		}
+	}
+	if !ok || strings.Contains(s.Value, "${") {
+		return
+	}
+	switch addr := s.Text(); {
+	case cat == CatSource && strings.Contains(addr, "://"):
+		c.errorAt(CodeWrongKind, s.Range, "An HTTP source takes a path, not a URL",
+			fmt.Sprintf("Events are POSTed to this path of the workflow's HTTP listener; expected a path such as \"/orders\", not %q.", addr))
+	case cat == CatTarget && strings.HasPrefix(addr, "/"):
+		c.errorAt(CodeWrongKind, s.Range, "An HTTP target takes a URL, not a path",
+			fmt.Sprintf("Events are sent to this URL; expected an absolute URL such as \"https://example.com/hook\", not %q.", addr))
+	}
 }
 
 func checkEndpointExample(cat Category) string {

@@ -139,6 +139,8 @@ func agreeCases() []agreeCase {
 		ep := fmt.Sprintf("%s(%q)", spec.Name, endpointAddress(spec.Name, dsl.CatTarget))
 		add("target/"+spec.Name, runsIf(spec.Runnable), "workflow W {\n  source: NATS(\"in\")\n  target: "+ep+"\n  agents: [ DataProcessor(id: \"a\") ]\n}\n")
 	}
+	add("source/HTTP URL", invalid, "workflow W {\n  source: HTTP(\"http://example.com/in\")\n  agents: [ DataProcessor(id: \"a\") ]\n}\n")
+	add("target/HTTP path", invalid, "workflow W {\n  source: NATS(\"in\")\n  target: HTTP(\"/hook\")\n  agents: [ DataProcessor(id: \"a\") ]\n}\n")
 	add("source/unknown type", notLocal, "workflow W {\n  source: Pulsar(\"t\")\n  agents: [ DataProcessor(id: \"a\") ]\n}\n")
 	add("source/none", notLocal, "workflow W {\n  target: NATS(\"out\")\n  agents: [ DataProcessor(id: \"a\") ]\n}\n")
 	add("source/several", runs, "workflow W {\n  source: [NATS(\"in\"), HTTP(\"/in\"), Timer(\"1h\")]\n  target: [NATS(\"out\"), File(\"out.jsonl\")]\n  agents: [ DataProcessor(id: \"a\") ]\n}\n")
