@@ -2,10 +2,13 @@ package engine
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kumeo/kumeo/engine/bus/bustest"
 )
 
 // Inputs the checker accepts run as it describes them: a reference to an
@@ -14,6 +17,19 @@ import (
 // carries what other systems publish on it (on_failure channels
 // included), and when: false turns an agent off.
 func TestRunWiresInputsAsTheCheckerReadsThem(t *testing.T) {
+	for _, durable := range []bool{false, true} {
+		t.Run(fmt.Sprintf("durable=%v", durable), func(t *testing.T) {
+			opts := Options{}
+			if durable {
+				dir := t.TempDir()
+				opts = Options{Bus: bustest.Run(t, bustest.DataDir(dir)), DataDir: dir}
+			}
+			wireInputs(t, opts)
+		})
+	}
+}
+
+func wireInputs(t *testing.T, opts Options) {
 	h := start(t, `workflow W {
   source: NATS("in")
   target: NATS("out")
@@ -24,7 +40,7 @@ func TestRunWiresInputsAsTheCheckerReadsThem(t *testing.T) {
     TTag(id: "d", input: "failed", output: "target.out"),
     TTag(id: "e", input: "elsewhere", output: "target.out")
   ]
-}`, Options{})
+}`, opts)
 	out := h.collect("out")
 	h.publish("in", map[string]any{"n": 1.0}, map[string]any{"n": 2.0, "bad": true})
 	h.publish(Subject("W", "elsewhere"), map[string]any{"n": 3.0})
