@@ -140,6 +140,10 @@ type RunInfo struct {
 	// StartMS is how long Start took, the bus start included when it was
 	// the first run.
 	StartMS float64 `json:"startMs"`
+	// Skipped says what the run goes without (contexts, output_schema
+	// checks, on_failure notifications), as warnings on the text; empty
+	// when it runs all of the workflow.
+	Skipped []Diag `json:"skipped"`
 }
 
 // SourceInfo is one source of a run: Address as written in the workflow
@@ -399,6 +403,7 @@ func (r *Runs) Start(path string) (RunInfo, error) {
 	}
 	x.eng = eng
 	x.info = runInfo(id, src.path, eng, b.MQTTAddr())
+	x.info.Skipped = convertDiags(diags, src.index)
 	x.info.StartMS = float64(time.Since(t0).Microseconds()) / 1000
 	info := x.info
 
@@ -417,7 +422,7 @@ func (r *Runs) Start(path string) (RunInfo, error) {
 // runInfo describes eng's current plan.
 func runInfo(id, path string, eng *engine.Run, mqttAddr string) RunInfo {
 	p := eng.Plan()
-	info := RunInfo{ID: id, Path: path, Workflow: p.Name, Agents: []string{}, Sources: []SourceInfo{}, HTTPURL: eng.HTTPURL(), State: StateRunning}
+	info := RunInfo{ID: id, Path: path, Workflow: p.Name, Agents: []string{}, Sources: []SourceInfo{}, HTTPURL: eng.HTTPURL(), State: StateRunning, Skipped: []Diag{}}
 	for _, ap := range p.Agents {
 		info.Agents = append(info.Agents, ap.ID)
 	}
@@ -647,6 +652,7 @@ func (r *Runs) Reload(id string) (ReloadResult, error) {
 		return ReloadResult{}, fmt.Errorf("reload %s: %w", id, err)
 	}
 	info := runInfo(id, x.path, x.eng, r.mqttAddr())
+	info.Skipped = convertDiags(diags, src.index)
 	x.mu.Lock()
 	info.StartMS, info.State = x.info.StartMS, x.state
 	x.info = info

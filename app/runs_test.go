@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kumeo/kumeo/dsl"
 	"github.com/kumeo/kumeo/engine"
 	"github.com/kumeo/kumeo/engine/bus/bustest"
 	"github.com/kumeo/kumeo/engine/trace"
@@ -251,6 +252,7 @@ func TestRunsPlanErrors(t *testing.T) {
 		{"language error", "workflow W {\n  source: NATS(\"in\")\n  agents: [ DataProcessor(id: \"a\"), DataProcessor(id: \"a\") ]\n}\n", "K1003"},
 		{"model agent", "// ü\nworkflow W {\n  source: NATS(\"in\")\n  agents: [ LLM(id: \"classify\", prompt: \"x\") ]\n}\n", engine.CodePlanAgent},
 		{"kafka", "workflow W {\n  source: Kafka(\"t\")\n  agents: [ DataProcessor(id: \"a\") ]\n}\n", engine.CodePlanEndpoint},
+		{"subworkflow", "risk_subworkflow.kumeo", engine.CodePlanSubworkflow},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -281,6 +283,35 @@ func TestRunsPlanErrors(t *testing.T) {
 	assert.NotNil(t, diags)
 	_, err = h.runs.Start(t.TempDir() + "/missing.kumeo")
 	assert.ErrorIs(t, err, ErrNotOpen)
+}
+
+// What a run goes without is in its info, on the text, as warnings the
+// editor showed before Run was pressed.
+func TestRunsStartSaysWhatItSkips(t *testing.T) {
+	h := newRunsHarness(t)
+	text := "workflow W {\n  source: NATS(\"in\")\n  target: NATS(\"out\")\n  context: KnowledgeBase(\"docs/\")\n  agents: [ DataProcessor(id: \"a\") ]\n}\n"
+	path := h.open(text)
+	doc, err := h.ws.Open(path)
+	require.NoError(t, err)
+	info, err := h.runs.Start(path)
+	require.NoError(t, err)
+	require.Len(t, info.Skipped, 1)
+	d := info.Skipped[0]
+	assert.Equal(t, "warning", d.Severity)
+	assert.Equal(t, dsl.CodeNotRunnable, d.Code)
+	assert.Equal(t, 4, d.Line)
+	assert.Equal(t, "KnowledgeBase", text[d.From:d.To])
+	found := false
+	for _, w := range doc.Diagnostics {
+		found = found || w.Code == d.Code && w.From == d.From && w.To == d.To
+	}
+	assert.True(t, found, "the editor showed it before the run: %+v", doc.Diagnostics)
+
+	h2 := newRunsHarness(t)
+	info, err = h2.runs.Start(h2.open("card_screening.kumeo"))
+	require.NoError(t, err)
+	assert.NotNil(t, info.Skipped)
+	assert.Empty(t, info.Skipped)
 }
 
 // A run takes the document's current text, saved or not.

@@ -49,6 +49,7 @@ const (
 	CodeNoSource         = "K2009" // a workflow with agents but no source
 	CodeUnknownStep      = "K2010" // a DataProcessor step that looks like a misspelt known step
 	CodeUnmappedInput    = "K2011" // a subworkflow input that the integration mapping leaves out
+	CodeNotRunnable      = "K2012" // something the local engine cannot run: kumeo run refuses or skips it (kept; deployed as written)
 )
 
 // Check runs the semantic checks on a parsed file and returns every problem
@@ -60,7 +61,7 @@ func Check(f *File) Diagnostics {
 	if f == nil {
 		return nil
 	}
-	c := &checkCtx{f: f, src: f.Src, wfs: map[string]*checkWF{}}
+	c := &checkCtx{f: f, src: f.Src, wfs: map[string]*checkWF{}, local: localEngine()}
 	func() {
 		// The editor checks whatever is typed: a bug here must cost one
 		// diagnostic, not the application. Fuzzing treats K1000 as a failure.
@@ -85,6 +86,7 @@ type checkCtx struct {
 	order []*checkWF
 	exprs checkExprCompiler
 	names map[Category][]string // TypeNames, fetched on first use
+	local bool                  // the program has a local engine: report what it cannot run
 }
 
 func (c *checkCtx) add(sev Severity, code string, r Range, summary, detail string, suggestions ...string) {
@@ -136,6 +138,7 @@ func (c *checkCtx) run() {
 			c.checkIntegration(b)
 		}
 	}
+	c.checkLocalIntegrations()
 	for _, cw := range c.order {
 		c.checkWorkflow(cw)
 	}

@@ -404,6 +404,10 @@ func TestCheckExprSyntax(t *testing.T) {
 		{"!(a || b) && c % 2 == 0 && d != e && f <= g", true},
 		{"input.urgency in ['low', 'medium', 'high']", true},
 		{"x not in [1, 2]", true},
+		{"amount % 2 == 0 && amount / 4 >= 1.5 && amount * 2 + 1 != 3 && amount - 1 <= 2 && -amount < 0 && amount > 9007199254740992", true},
+		{"(amount / 2) % 2 == 1", false}, // a float % an int, whatever amount is
+		{"'a' % 2 == 0", false},
+		{"2.5 % 2 == 0", false},
 		{"amount >", false},
 		{"a = 1", false},
 		{"(a && b", false},

@@ -280,6 +280,33 @@ func (c *checkCtx) checkEndpoint(cw *checkWF, e *Endpoint, cat Category) {
 		return
 	}
 	c.checkCallArgs(cw, call, spec, string(cat))
+	if call.Name == "HTTP" {
+		c.checkHTTPAddress(e, cat)
+	}
+	c.checkLocalType(cw, call, spec, cat, e.Label())
+}
+
+// checkHTTPAddress reports an HTTP source given a URL (a source is a path
+// served by the workflow) and an HTTP target given a path (a target is
+// where events are sent).
+func (c *checkCtx) checkHTTPAddress(e *Endpoint, cat Category) {
+	s, ok := e.Call.Positional(0).(*String)
+	if !ok {
+		if a := e.Call.Named("path"); a != nil {
+			s, ok = a.Value.(*String)
+		}
+	}
+	if !ok || strings.Contains(s.Value, "${") {
+		return
+	}
+	switch addr := s.Text(); {
+	case cat == CatSource && strings.Contains(addr, "://"):
+		c.errorAt(CodeWrongKind, s.Range, "An HTTP source takes a path, not a URL",
+			fmt.Sprintf("Events are POSTed to this path of the workflow's HTTP listener; expected a path such as \"/orders\", not %q.", addr))
+	case cat == CatTarget && strings.HasPrefix(addr, "/"):
+		c.errorAt(CodeWrongKind, s.Range, "An HTTP target takes a URL, not a path",
+			fmt.Sprintf("Events are sent to this URL; expected an absolute URL such as \"https://example.com/hook\", not %q.", addr))
+	}
 }
 
 func checkEndpointExample(cat Category) string {
@@ -320,6 +347,11 @@ func (c *checkCtx) checkAgentCall(cw *checkWF, call *Call, a *Agent) {
 		return
 	}
 	c.checkCallArgs(cw, call, spec, string(CatAgent))
+	if a != nil && spec.Runnable {
+		c.checkLocalAgent(cw, a)
+	} else if a != nil {
+		c.checkLocalType(cw, call, spec, CatAgent, fmt.Sprintf("agent %q", a.ID))
+	}
 	local, _ := call.Value("config").(*Object)
 	if local != nil {
 		c.checkConfigObject(cw, call, spec, local)
@@ -332,6 +364,7 @@ func (c *checkCtx) checkAgentCall(cw *checkWF, call *Call, a *Agent) {
 			c.checkRuleList(cw, arr, local)
 		}
 	}
+	c.checkNeeds(call, spec)
 	// context: "data.x" names a data file of the workflow.
 	for _, e := range ElemsOf(call.Value("context")) {
 		if s, ok := e.(*String); ok {
@@ -346,6 +379,40 @@ func (c *checkCtx) checkAgentCall(cw *checkWF, call *Call, a *Agent) {
 			c.checkTemplate(cw, call, a, s)
 		}
 	}
+}
+
+// checkNeeded lists, per agent type, settings it cannot do without that
+// the spec cannot mark required: each may be an argument or a key of the
+// config object, and some come as alternatives (rules or matrix).
+var checkNeeded = map[string]struct {
+	any     []string
+	example string
+}{
+	"DataNormalizer":      {[]string{"fields"}, `fields: ["temp"] (z-score) or fields: { temp: { min: -40, max: 150 } } (min-max)`},
+	"MissingValueHandler": {[]string{"fields"}, `fields: ["temp", "vibration"]`},
+	"DecisionMatrix":      {[]string{"rules", "matrix"}, `rules: [ { name: "x", condition: "amount > 0", error: "message" } ] or matrix: "rules.yaml"`},
+	"RuleEngine":          {[]string{"rules"}, `rules: "rules.yaml" or rules: [ { name: "x", condition: "amount > 0", error: "message" } ]`},
+}
+
+// checkNeeds reports a missing setting of checkNeeded. A config given as a
+// file name is read at run time, so nothing is known about it here.
+func (c *checkCtx) checkNeeds(call *Call, spec *TypeSpec) {
+	need, ok := checkNeeded[spec.Name]
+	if !ok {
+		return
+	}
+	cfg := call.Value("config")
+	if _, isFile := cfg.(*String); isFile {
+		return
+	}
+	o, _ := cfg.(*Object)
+	for _, k := range need.any {
+		if call.Named(k) != nil || o.Get(k) != nil {
+			return
+		}
+	}
+	c.errorAt(CodeMissingArg, call.NameRange, fmt.Sprintf("%s needs %s", call.Name, checkList(need.any)),
+		fmt.Sprintf("Expected %s, as an argument or in config.", need.example))
 }
 
 // checkCallArgs checks named and positional arguments against the spec.

@@ -87,6 +87,9 @@ func (t *TypeSpec) Is(c Category) bool {
 var registry = struct {
 	sync.RWMutex
 	types map[string]*TypeSpec
+	// engine is set once a local engine has said which types it runs
+	// (SetRunnable): only then does the checker report what it cannot run.
+	engine bool
 }{types: map[string]*TypeSpec{}}
 
 // RegisterType adds or replaces a constructor spec. Engine packages call it
@@ -99,14 +102,25 @@ func RegisterType(s TypeSpec) {
 }
 
 // SetRunnable marks a registered type as executable by the local engine.
+// The first call also says that the program has a local engine: from then
+// on the checker reports every construct the engine cannot run (types not
+// marked runnable included) with CodeNotRunnable.
 func SetRunnable(name string, runnable bool) {
 	registry.Lock()
 	defer registry.Unlock()
+	registry.engine = true
 	if t, ok := registry.types[name]; ok {
 		cp := *t
 		cp.Runnable = runnable
 		registry.types[name] = &cp
 	}
+}
+
+// localEngine reports whether a local engine has marked the types it runs.
+func localEngine() bool {
+	registry.RLock()
+	defer registry.RUnlock()
+	return registry.engine
 }
 
 // LookupType returns the spec of a constructor.

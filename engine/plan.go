@@ -22,6 +22,7 @@ const (
 	CodePlanNoWorkflow  = "E0005" // nothing to run
 	CodePlanExpression  = "E0006" // a when/rule expression does not compile
 	CodePlanErrHandling = "E0007" // timeout/retry/on_failure/fallback settings
+	CodePlanSubworkflow = "E0008" // an integration wires a subworkflow into the workflow
 )
 
 // Plan is a workflow compiled for execution: every agent built, every
@@ -84,10 +85,13 @@ type PlanOptions struct {
 
 // Compile builds the plan for the named workflow of f (the first workflow
 // when name is empty). Problems are returned as diagnostics with the range
-// of the offending node; a plan is returned only when there are none.
+// of the offending node; a plan is returned only when there are no errors.
+// Warnings say what the run goes without (contexts, output_schema checks,
+// on_failure notifications), with the code the checker gives the same
+// constructs, dsl.CodeNotRunnable.
 func Compile(f *dsl.File, name string, opts PlanOptions) (*Plan, dsl.Diagnostics) {
 	var diags dsl.Diagnostics
-	add := func(code string, n dsl.Node, summary, detail string) {
+	add := func(code string, n ranged, summary, detail string) {
 		diags = append(diags, dsl.Diagnostic{Severity: dsl.SevError, Code: code, Summary: summary, Detail: detail, Filename: f.Filename, Range: rangeOf(n)})
 	}
 	w := f.Workflow(name)
@@ -98,6 +102,29 @@ func Compile(f *dsl.File, name string, opts PlanOptions) (*Plan, dsl.Diagnostics
 		}
 		add(CodePlanNoWorkflow, nil, "Nothing to run", what)
 		return nil, diags
+	}
+	for _, b := range f.Blocks {
+		if b.Kind != dsl.KindIntegration || b.Body == nil || blockName(b.Body.Value("workflow")) != w.Name {
+			continue
+		}
+		use := b.Body.Value("use")
+		if use == nil {
+			use = b.Body
+		}
+		add(CodePlanSubworkflow, use, "Subworkflows do not run in the local engine yet",
+			fmt.Sprintf("The integration at line %d wires subworkflow %s into %s; the local engine runs none of %s rather than a part of it.",
+				b.KindRange.Start.Line, blockName(b.Body.Value("use")), w.Name, w.Name))
+	}
+	skip := func(n ranged, summary, detail string) {
+		diags = append(diags, dsl.Diagnostic{Severity: dsl.SevWarning, Code: dsl.CodeNotRunnable, Summary: summary, Detail: detail, Filename: f.Filename, Range: rangeOf(n)})
+	}
+	for _, e := range w.Contexts {
+		var n ranged = e.Node
+		if e.Call != nil {
+			n = nameNode{e.Call}
+		}
+		skip(n, "Context not used by the local engine",
+			fmt.Sprintf("The run goes on without %s: no agent the local engine runs reads contexts.", e.Label()))
 	}
 	p := &Plan{Workflow: w, Name: w.Name, Consumers: map[string][]*AgentPlan{}, DLQ: DLQSubject(w.Name)}
 	if opts.Endpoints.Dir == "" {
@@ -130,7 +157,11 @@ func Compile(f *dsl.File, name string, opts PlanOptions) (*Plan, dsl.Diagnostics
 	for _, a := range w.AllAgents() {
 		ap, errs := compileAgent(w, a, globals, opts.Dir)
 		for _, e := range errs {
-			diags = append(diags, dsl.Diagnostic{Severity: dsl.SevError, Code: e.code, Summary: e.summary, Detail: e.detail, Filename: f.Filename, Range: e.rng})
+			sev := dsl.SevError
+			if e.code == dsl.CodeNotRunnable {
+				sev = dsl.SevWarning
+			}
+			diags = append(diags, dsl.Diagnostic{Severity: sev, Code: e.code, Summary: e.summary, Detail: e.detail, Filename: f.Filename, Range: e.rng})
 		}
 		if ap == nil {
 			continue
@@ -163,10 +194,27 @@ func Compile(f *dsl.File, name string, opts PlanOptions) (*Plan, dsl.Diagnostics
 			// "source.x" or "agent.output.x" select a field of a produced channel.
 			if ch, field, ok := splitProduced(ap.Input, produced); ok {
 				ap.Input, ap.Field = ch, joinField(field, ap.Field)
-			} else {
-				add(CodePlanInput, inputNode(ap.Def), "Input nobody produces", fmt.Sprintf("Agent %q reads channel %q, which no source or agent produces.", ap.ID, ap.Input))
-				continue
+			} else if isSourceAddress(w, ap.Input) {
+				// The source's own subject is the source.
+				if len(w.Sources) > 1 {
+					add(CodePlanInput, inputNode(ap.Def), "Reading one of several sources does not run in the local engine",
+						fmt.Sprintf("Agent %q reads source %q alone; the local engine reads \"source\", the events of every source.", ap.ID, ap.Input))
+					continue
+				}
+				ap.Input = "source"
 			}
+			// Otherwise nothing in the workflow produces the channel:
+			// the agent reads what other systems publish on its subject.
+		}
+		switch {
+		case strings.ContainsAny(ap.Input, "*>"):
+			add(CodePlanInput, inputNode(ap.Def), "Wildcard inputs do not run in the local engine",
+				fmt.Sprintf("Agent %q reads %q; name the one channel it reads.", ap.ID, ap.Input))
+			continue
+		case strings.HasPrefix(ap.Input, "target."):
+			add(CodePlanInput, inputNode(ap.Def), "Reading an agent that publishes to a target does not run in the local engine",
+				fmt.Sprintf("Agent %q reads %q, whose events go to a target; let the agent it reads publish on a channel.", ap.ID, ap.Input))
+			continue
 		}
 		p.Consumers[ap.Input] = append(p.Consumers[ap.Input], ap)
 	}
@@ -188,6 +236,31 @@ func Compile(f *dsl.File, name string, opts PlanOptions) (*Plan, dsl.Diagnostics
 		return nil, diags
 	}
 	return p, diags
+}
+
+// blockName is the name an integration's workflow: or use: gives.
+func blockName(n dsl.Node) string {
+	switch v := n.(type) {
+	case *dsl.Path:
+		return v.String()
+	case *dsl.String:
+		return strings.TrimSpace(v.Text())
+	}
+	return ""
+}
+
+// nameNode is the name of a call, as the node a diagnostic points at.
+type nameNode struct{ c *dsl.Call }
+
+func (n nameNode) Rng() dsl.Range { return n.c.NameRange }
+
+func isSourceAddress(w *dsl.Workflow, ch string) bool {
+	for _, s := range w.Sources {
+		if s.Address == ch {
+			return true
+		}
+	}
+	return false
 }
 
 func joinField(a, b string) string {
@@ -225,7 +298,10 @@ type planError struct {
 	rng                   dsl.Range
 }
 
-func rangeOf(n dsl.Node) dsl.Range {
+// ranged is what a diagnostic points at: a node, or part of one.
+type ranged interface{ Rng() dsl.Range }
+
+func rangeOf(n ranged) dsl.Range {
 	if n == nil {
 		return dsl.Range{}
 	}
@@ -235,7 +311,7 @@ func rangeOf(n dsl.Node) dsl.Range {
 // compileAgent builds one agent and its error-handling settings.
 func compileAgent(w *dsl.Workflow, a *dsl.Agent, globals map[string]any, dir string) (*AgentPlan, []planError) {
 	var errs []planError
-	fail := func(code string, n dsl.Node, summary, detail string) {
+	fail := func(code string, n ranged, summary, detail string) {
 		if n == nil {
 			n = a.Node
 		}
@@ -245,14 +321,19 @@ func compileAgent(w *dsl.Workflow, a *dsl.Agent, globals map[string]any, dir str
 		fail(CodePlanAgent, a.Node, "Not an agent", "Agents are calls such as DataProcessor(id: \"x\", ...).")
 		return nil, errs
 	}
+	skip := func(n ranged, summary, detail string) {
+		errs = append(errs, planError{dsl.CodeNotRunnable, summary, detail, n.Rng()})
+	}
 	ap := &AgentPlan{ID: a.ID, Type: a.Type, Def: a, Output: a.Output}
 	switch len(a.Inputs) {
 	case 0:
 	case 1:
 		in := a.Inputs[0]
 		switch in.Kind {
-		case dsl.InputDefault, dsl.InputString, dsl.InputPath:
+		case dsl.InputDefault, dsl.InputString:
 			ap.Input, ap.Field = in.Channel, in.Field
+		case dsl.InputPath:
+			ap.Input, ap.Field = agentPath(w, in)
 		default:
 			fail(CodePlanInput, in.Node, "Input not supported by the local engine", "Use a channel name (\"validated.tx\"), a reference (agent.output) or \"source\".")
 		}
@@ -270,12 +351,17 @@ func compileAgent(w *dsl.Workflow, a *dsl.Agent, globals map[string]any, dir str
 	if settings == nil {
 		settings = map[string]any{}
 	}
-	if s, ok := args["when"].(string); ok {
-		e, err := flow.CompileExpr(s, globals)
+	switch v := args["when"].(type) {
+	case string:
+		e, err := flow.CompileExpr(v, globals)
 		if err != nil {
 			fail(CodePlanExpression, a.Call.Value("when"), "Invalid when expression", err.Error())
 		}
 		ap.When = e
+	case bool: // when: false turns the agent off; when: true is the default
+		if !v {
+			ap.When, _ = flow.CompileExpr("false", nil)
+		}
 	}
 	if v, ok := args["timeout"]; ok {
 		s, _ := v.(string)
@@ -298,13 +384,37 @@ func compileAgent(w *dsl.Workflow, a *dsl.Agent, globals map[string]any, dir str
 			fail(CodePlanErrHandling, a.Call.Value("on_failure"), "Invalid on_failure", err.Error())
 		}
 		ap.Failure = fp
+		of, _ := a.Call.Value("on_failure").(*dsl.Object)
+		for o := of; o != nil; o, _ = o.Value("fallback").(*dsl.Object) {
+			if c, ok := o.Value("fallback").(*dsl.Call); ok {
+				fail(CodePlanErrHandling, nameNode{c}, "Inline fallback agents do not run in the local engine",
+					fmt.Sprintf("Agent %q falls back to an agent written inline; declare it with the other agents and name it: fallback: \"its_id\".", a.ID))
+			}
+			if p := o.Get("notify"); p != nil {
+				skip(keyNode{p}, "on_failure.notify is not sent by the local engine",
+					fmt.Sprintf("The run sends no notification when agent %q fails; failing events still follow on_failure.", a.ID))
+			}
+		}
+	}
+	if arg := a.Call.Named("output_schema"); arg != nil {
+		skip(argNode{arg}, "output_schema is not checked by the local engine",
+			fmt.Sprintf("The run passes agent %q's output on without validating it against the schema.", a.ID))
+	}
+	if arg := a.Call.Named("context"); arg != nil {
+		skip(argNode{arg}, "Agent contexts are not used by the local engine",
+			fmt.Sprintf("The run goes on without agent %q's context.", a.ID))
 	}
 	if v, ok := args["fallback"]; ok {
 		switch fb := v.(type) {
 		case string:
 			ap.Fallback = fb
 		default:
-			fail(CodePlanErrHandling, a.Call.Value("fallback"), "Fallback not supported", "Give the id of another agent of the workflow, e.g. fallback: \"manual_review\".")
+			var n ranged = a.Call.Value("fallback")
+			if c, ok := n.(*dsl.Call); ok {
+				n = nameNode{c}
+			}
+			fail(CodePlanErrHandling, n, "Inline fallback agents do not run in the local engine",
+				fmt.Sprintf("Agent %q falls back to an agent written inline; declare it with the other agents and give its id, e.g. fallback: \"manual_review\".", a.ID))
 		}
 	}
 	factory, ok := flow.LookupAgent(a.Type)
@@ -332,11 +442,44 @@ func compileAgent(w *dsl.Workflow, a *dsl.Agent, globals map[string]any, dir str
 		}
 	}
 	ap.Signature = signature(w, a)
-	if len(errs) > 0 {
-		return nil, errs
+	for _, e := range errs {
+		if e.code != dsl.CodeNotRunnable {
+			return nil, errs
+		}
 	}
-	return ap, nil
+	return ap, errs
 }
+
+// agentPath resolves a reference input. A path whose first part is an
+// agent id reads that agent's output whatever its channel is called, as
+// the checker reads it: risk.output and risk.output.score are the channel
+// risk publishes on and its score field. Other paths (source.amount, or a
+// channel written as a path) are channel names.
+func agentPath(w *dsl.Workflow, in dsl.Input) (channel, field string) {
+	p, _ := in.Node.(*dsl.Path)
+	if p == nil || len(p.Parts) < 2 {
+		return in.Channel, in.Field
+	}
+	x := w.Agent(p.Parts[0])
+	if x == nil || x.Call == nil || in.Channel == x.Output || strings.HasPrefix(in.Channel, x.Output+".") {
+		return in.Channel, in.Field
+	}
+	rest := p.Parts[1:]
+	if rest[0] == "output" {
+		rest = rest[1:]
+	}
+	return x.Output, joinField(strings.Join(rest, "/"), in.Field)
+}
+
+// keyNode is a property's key, argNode an argument's name, as the node a
+// diagnostic points at.
+type (
+	keyNode struct{ p *dsl.Property }
+	argNode struct{ a *dsl.Arg }
+)
+
+func (n keyNode) Rng() dsl.Range { return n.p.KeyRange }
+func (n argNode) Rng() dsl.Range { return n.a.NameRange }
 
 func suggestType(t string) string {
 	if s := dsl.Suggest(t, flow.AgentTypes()); len(s) > 0 {

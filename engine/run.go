@@ -142,7 +142,8 @@ func (l Ledger) Balanced() bool {
 }
 
 // Start compiles the named workflow of f and runs it. Diagnostics explain a
-// plan that cannot run (the error then wraps ErrPlan).
+// plan that cannot run (the error then wraps ErrPlan) or, with a run that
+// starts, what it goes without (warnings; see Compile).
 func Start(ctx context.Context, f *dsl.File, workflow string, opts Options) (*Run, dsl.Diagnostics, error) {
 	if opts.Dir == "" {
 		opts.Dir = workflowDir(f.Filename)

@@ -214,6 +214,35 @@ func TestRunRefusesModelAgents(t *testing.T) {
 	assert.Contains(t, stderr, "classify")
 }
 
+// A subworkflow wired in by an integration is not run locally: kumeo check
+// warns on it, and kumeo run refuses the workflow instead of running part
+// of it.
+func TestRunRefusesSubworkflows(t *testing.T) {
+	code, out, _ := kumeo(t, "", "check", "../../examples/risk_subworkflow.kumeo")
+	assert.Equal(t, 0, code)
+	assert.Regexp(t, `risk_subworkflow\.kumeo:1:13: warning: Subworkflows do not run in the local engine yet: .*\[K2012\]`, out)
+
+	code, _, stderr := kumeo(t, "", "run", "../../examples/risk_subworkflow.kumeo", "--timeout", "10s")
+	assert.Equal(t, 1, code)
+	assert.Regexp(t, `risk_subworkflow\.kumeo:21:8: error: Subworkflows do not run in the local engine yet: .*\[E0008\]`, stderr)
+}
+
+// What a run goes without is said once, before it starts.
+func TestRunSaysWhatItSkips(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "ctx.kumeo")
+	require.NoError(t, os.WriteFile(file, []byte(`workflow W {
+  source: NATS("in")
+  target: NATS("out")
+  context: KnowledgeBase("docs/")
+  agents: [ DataProcessor(id: "a", on_failure: { notify: "ops" }) ]
+}
+`), 0o644))
+	code, stdout, stderr := kumeo(t, "", "run", file, "--timeout", "1s")
+	assert.Equal(t, 0, code, "%s\n%s", stdout, stderr)
+	assert.Equal(t, 1, strings.Count(stderr, `without KnowledgeBase("docs/")`), stderr)
+	assert.Equal(t, 1, strings.Count(stderr, "on_failure.notify is not sent by the local engine"), stderr)
+}
+
 // A source that fails while the run is going (reading /proc/self/mem at
 // offset 0 fails) ends kumeo run with the error, not a hang or success.
 func TestRunFailsWhenASourceFails(t *testing.T) {

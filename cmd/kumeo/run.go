@@ -25,6 +25,16 @@ import (
 	"github.com/kumeo/kumeo/engine/metrics"
 )
 
+// hasDiag reports whether list holds a diagnostic with d's code and range.
+func hasDiag(list dsl.Diagnostics, d dsl.Diagnostic) bool {
+	for _, x := range list {
+		if x.Code == d.Code && x.Range == d.Range {
+			return true
+		}
+	}
+	return false
+}
+
 func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("kumeo run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -94,10 +104,14 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 
 	run, diags, err := engine.Start(ctx, res.File, *workflow, engine.Options{Bus: b, DataDir: *durable, HTTPListen: *httpListen, NoChain: *noChain})
-	if err != nil {
-		for _, d := range diags.Errors() {
+	// What the run refuses or goes without, unless the checker said it
+	// about the same text already.
+	for _, d := range diags {
+		if !hasDiag(res.Diagnostics, d) {
 			fmt.Fprintln(stderr, d.String())
 		}
+	}
+	if err != nil {
 		if errors.Is(err, engine.ErrPlan) {
 			return exitError(1)
 		}

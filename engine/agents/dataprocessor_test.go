@@ -244,11 +244,18 @@ func TestDataProcessorFeatures(t *testing.T) {
 		assert.ErrorContains(t, err, `feature "double": expression "amount * 2": invalid operation: string * int`)
 	})
 	t.Run("non-finite result fails", func(t *testing.T) {
+		a := mustBuild(t, `DataProcessor(id: "f", config: { features: ["scaled: amount * n"] })`, "", "")
+		_, _, err := process(t, a, map[string]any{"amount": 1e308, "n": 10.0})
+		require.Error(t, err)
+		assert.True(t, flow.IsPermanent(err))
+		assert.ErrorContains(t, err, `feature "scaled": expression "amount * n" gave +Inf, which JSON cannot carry`)
+	})
+	t.Run("division by zero fails naming the divisor", func(t *testing.T) {
 		a := mustBuild(t, `DataProcessor(id: "f", config: { features: ["ratio: amount / n"] })`, "", "")
 		_, _, err := process(t, a, map[string]any{"amount": 1.0, "n": 0.0})
 		require.Error(t, err)
 		assert.True(t, flow.IsPermanent(err))
-		assert.ErrorContains(t, err, `feature "ratio": expression "amount / n" gave +Inf, which JSON cannot carry`)
+		assert.ErrorContains(t, err, `feature "ratio": expression "amount / n": amount / n: n is 0, cannot divide by zero`)
 	})
 	t.Run("validation happens before features", func(t *testing.T) {
 		a := mustBuild(t, `DataProcessor(id: "f", config: { required_fields: ["amount"], features: ["amount"] })`, "", "")

@@ -26,7 +26,13 @@ var vmPool = sync.Pool{New: func() any { return new(vm.VM) }}
 func CompileExpr(src string, globals map[string]any) (*Expr, error) {
 	// An empty map environment makes field reads plain map lookups (no
 	// reflection); unknown names are allowed because events are dynamic.
-	prog, err := expr.Compile(src, expr.Env(map[string]any{}), expr.AllowUndefinedVariables(), expr.Patch(configFolder{globals}))
+	// Patches run in order: % and / need their operands' texts as written
+	// and their types once fields named like builtins are fields, and come
+	// before config values become constants of known types.
+	texts, arith, funcs := arithOptions()
+	opts := append([]expr.Option{expr.Env(map[string]any{}), expr.AllowUndefinedVariables(),
+		texts, expr.Patch(builtinFields{}), arith, expr.Patch(configFolder{globals})}, funcs...)
+	prog, err := expr.Compile(src, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("expression %q: %w", src, err)
 	}
@@ -70,20 +76,24 @@ func (e *Expr) Bool(data map[string]any) (bool, error) {
 	return false, fmt.Errorf("expression %q: expected true or false, got %T", e.Source, out)
 }
 
-// configFolder replaces config.a.b member chains with the constant value,
-// and makes a name spelt like an expr builtin but not called (type ==
-// 'card', count > 3) read the event field, as the checker does.
-type configFolder struct{ globals map[string]any }
+// builtinFields makes a name spelt like an expr builtin but not called
+// (type == 'card', count > 3) read the event field, as the checker does.
+type builtinFields struct{}
 
-func (c configFolder) Visit(node *ast.Node) {
+func (builtinFields) Visit(node *ast.Node) {
 	if id, ok := (*node).(*ast.IdentifierNode); ok {
 		if _, isBuiltin := builtin.Index[id.Value]; isBuiltin {
 			m := &ast.MemberNode{Node: &ast.IdentifierNode{Value: "$env"}, Property: &ast.StringNode{Value: id.Value}}
 			m.SetLocation(id.Location())
 			ast.Patch(node, m)
 		}
-		return
 	}
+}
+
+// configFolder replaces config.a.b member chains with the constant value.
+type configFolder struct{ globals map[string]any }
+
+func (c configFolder) Visit(node *ast.Node) {
 	m, ok := (*node).(*ast.MemberNode)
 	if !ok {
 		return

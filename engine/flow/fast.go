@@ -105,6 +105,8 @@ func compileFast(n ast.Node) fastFn {
 		return nil
 	case *ast.BinaryNode:
 		return compileBinary(x)
+	case *ast.CallNode:
+		return compileArith(x)
 	case *ast.ConditionalNode:
 		cond, then, els := compileFast(x.Cond), compileFast(x.Exp1), compileFast(x.Exp2)
 		if cond == nil || then == nil || els == nil {
@@ -123,6 +125,42 @@ func compileFast(n ast.Node) fastFn {
 		}
 	}
 	return nil
+}
+
+// compileArith builds the closure of a % or / compiled to modulo or
+// divide (see arith.go); an error leaves the event to the VM, which
+// reports it.
+func compileArith(x *ast.CallNode) fastFn {
+	id, ok := x.Callee.(*ast.IdentifierNode)
+	if !ok || len(x.Arguments) != 3 {
+		return nil
+	}
+	op := modulo
+	switch id.Value {
+	case fnModulo:
+	case fnDivide:
+		op = divide
+	default:
+		return nil
+	}
+	c, ok := x.Arguments[2].(*ast.ConstantNode)
+	if !ok {
+		return nil
+	}
+	site, ok := c.Value.(*arithSite)
+	l, r := compileFast(x.Arguments[0]), compileFast(x.Arguments[1])
+	if !ok || l == nil || r == nil {
+		return nil
+	}
+	return func(env map[string]any) (any, bool) {
+		a, ok1 := l(env)
+		b, ok2 := r(env)
+		if !ok1 || !ok2 {
+			return nil, false
+		}
+		v, err := op(a, b, site)
+		return v, err == nil
+	}
 }
 
 // constant returns a closure yielding v, boxed once here rather than on

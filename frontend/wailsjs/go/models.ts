@@ -439,6 +439,7 @@ export namespace app {
 	    mqttAddr: string;
 	    state: string;
 	    startMs: number;
+	    skipped: Diag[];
 	
 	    static createFrom(source: any = {}) {
 	        return new RunInfo(source);
@@ -455,6 +456,7 @@ export namespace app {
 	        this.mqttAddr = source["mqttAddr"];
 	        this.state = source["state"];
 	        this.startMs = source["startMs"];
+	        this.skipped = this.convertValues(source["skipped"], Diag);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {

@@ -238,7 +238,7 @@ export function createFakeApi(opts: FakeOptions = {}) {
     runs: {
       start: async (path) => {
         record('start', path);
-        const info = { id: `run${++runs}`, path, workflow: 'w', agents: [], sources: [], httpURL: '', state: 'running' };
+        const info = { id: `run${++runs}`, path, workflow: 'w', agents: [], sources: [], httpURL: '', state: 'running', skipped: [] };
         started.push(info);
         listeners.get('runs:started')?.forEach((l) => l(info));
         return info;
@@ -280,7 +280,7 @@ export function createFakeApi(opts: FakeOptions = {}) {
     },
     /** A run started by Go itself (the --run flag). */
     startElsewhere: (path: string) => {
-      const info = { id: `run${++runs}`, path, workflow: 'w', agents: [], sources: [], httpURL: '', state: 'running' };
+      const info = { id: `run${++runs}`, path, workflow: 'w', agents: [], sources: [], httpURL: '', state: 'running', skipped: [] };
       started.push(info);
       listeners.get('runs:started')?.forEach((l) => l(info));
       return info;

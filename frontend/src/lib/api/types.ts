@@ -201,6 +201,8 @@ export interface RunInfo {
   mqttAddr?: string;
   state?: string;
   startMs?: number;
+  /** What the run goes without (contexts, output_schema checks, notifications), as warnings on the text. */
+  skipped?: Diagnostic[] | null;
 }
 
 /** What a hot reload changed (agent names). */
