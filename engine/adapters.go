@@ -17,7 +17,7 @@ func adapterKey(e *endpoints.Endpoint) string {
 // startAdapters starts the adapters of g's endpoints that are not running
 // yet: targets first (so nothing is published before they listen), then
 // sources. Adapters kept from the previous graph are reused.
-func (r *Run) startAdapters(ctx context.Context, g, prev *graph) error {
+func (r *Run) startAdapters(ctx context.Context, g, prev *graph, role dsl.EndpointRole) error {
 	running := map[string]*endpoints.Endpoint{}
 	if prev != nil {
 		for _, e := range append(append([]*endpoints.Endpoint{}, prev.plan.Targets...), prev.plan.Sources...) {
@@ -44,10 +44,10 @@ func (r *Run) startAdapters(ctx context.Context, g, prev *graph) error {
 		}
 		return nil
 	}
-	if err := start(g.plan.Targets); err != nil {
-		return err
+	if role == dsl.RoleSource {
+		return start(g.plan.Sources)
 	}
-	return start(g.plan.Sources)
+	return start(g.plan.Targets)
 }
 
 // stopAdapters stops the adapters of prev that g no longer has (all of

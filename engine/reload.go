@@ -78,7 +78,7 @@ func (r *Run) Reload(ctx context.Context, f *dsl.File, workflow string) (*Reload
 	if err != nil {
 		return nil, diags, err
 	}
-	if err := r.startAdapters(ctx, g, prev); err != nil {
+	if err := r.startAdapters(ctx, g, prev, dsl.RoleTarget); err != nil {
 		return nil, diags, err
 	}
 	if err := r.syncOutputs(ctx, plan); err != nil {
@@ -86,6 +86,9 @@ func (r *Run) Reload(ctx context.Context, f *dsl.File, workflow string) (*Reload
 	}
 	r.g.Store(g)
 	if err := r.inputs.sync(ctx, g); err != nil {
+		return res, diags, err
+	}
+	if err := r.startAdapters(ctx, g, prev, dsl.RoleSource); err != nil {
 		return res, diags, err
 	}
 	if err := r.serveHTTP(g); err != nil {

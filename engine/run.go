@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/kumeo/kumeo/dsl"
 	"github.com/kumeo/kumeo/engine/bus"
@@ -198,11 +199,18 @@ func Start(ctx context.Context, f *dsl.File, workflow string, opts Options) (*Ru
 		r.Stop(context.Background())
 		return nil, diags, err
 	}
-	if err := r.startAdapters(ctx, g, nil); err != nil {
+	// Targets first, then what reads the sources (a durable run's stream
+	// among them), then the sources: nothing is published before there is
+	// something to take it.
+	if err := r.startAdapters(ctx, g, nil, dsl.RoleTarget); err != nil {
 		r.Stop(context.Background())
 		return nil, diags, err
 	}
 	if err := r.inputs.sync(ctx, g); err != nil {
+		r.Stop(context.Background())
+		return nil, diags, err
+	}
+	if err := r.startAdapters(ctx, g, nil, dsl.RoleSource); err != nil {
 		r.Stop(context.Background())
 		return nil, diags, err
 	}
@@ -232,7 +240,23 @@ func (r *Run) planOptions() PlanOptions {
 	po.Endpoints.HTTP = r.http
 	po.Endpoints.Logger = r.log
 	po.Endpoints.MQTTEnabled = r.bus != nil && r.bus.MQTTAddr() != ""
+	if r.opts.DataDir != "" {
+		po.Endpoints.Publish = publishStoredEvent
+	}
 	return po
+}
+
+// publishStoredEvent publishes a source's event in a durable run and
+// returns once the sources stream stored it.
+func publishStoredEvent(ctx context.Context, nc *nats.Conn, m *nats.Msg) error {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	if _, err := js.PublishMsg(ctx, m); err != nil {
+		return fmt.Errorf("engine: the sources stream did not store the event: %w", err)
+	}
+	return nil
 }
 
 // connect establishes the NATS connection the run uses.

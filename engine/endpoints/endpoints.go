@@ -157,6 +157,13 @@ type Options struct {
 	// MQTT endpoints are refused without it.
 	MQTTEnabled bool
 
+	// Publish, when set, is how sources publish their events; nil
+	// publishes on core NATS. A durable run sets one that returns once
+	// its sources stream stored the event: the server drops core messages
+	// offered faster than a stream stores them, and an HTTP source then
+	// answers only for events that are kept.
+	Publish func(ctx context.Context, nc *nats.Conn, m *nats.Msg) error
+
 	// Backpressure, when set, is called by ingress adapters before each
 	// publish and may block until the runtime has room for another event.
 	// An error (usually ctx's) stops that publish: the HTTP source answers
@@ -165,6 +172,14 @@ type Options struct {
 
 	// Logger receives adapter errors and warnings. Nil discards them.
 	Logger *slog.Logger
+}
+
+// publisher is Options.Publish or a core NATS publish.
+func (o Options) publisher() func(context.Context, *nats.Conn, *nats.Msg) error {
+	if o.Publish != nil {
+		return o.Publish
+	}
+	return func(_ context.Context, nc *nats.Conn, m *nats.Msg) error { return nc.PublishMsg(m) }
 }
 
 func (o Options) logger() *slog.Logger {

@@ -70,7 +70,7 @@ func (r *resolver) file() error {
 	r.e.Subject = subj
 	r.e.Adapter = &FileSource{
 		name: r.e.Name, subject: subj, path: path, rate: rate,
-		backpressure: r.opts.Backpressure, log: r.opts.logger(),
+		backpressure: r.opts.Backpressure, publish: r.opts.publisher(), log: r.opts.logger(),
 		done: make(chan struct{}),
 	}
 	return nil
@@ -91,6 +91,7 @@ type FileSource struct {
 	name, subject, path string
 	rate                float64
 	backpressure        func(context.Context) error
+	publish             func(context.Context, *nats.Conn, *nats.Msg) error
 	log                 *slog.Logger
 	counters
 	line atomic.Int64
@@ -225,7 +226,7 @@ func (f *FileSource) run(ctx context.Context, nc *nats.Conn, file io.Reader) err
 		}
 		h := trace.Root(f.name).Header()
 		h.Set(HeaderLine, strconv.FormatInt(n, 10))
-		if err := nc.PublishMsg(&nats.Msg{Subject: f.subject, Data: line, Header: h}); err != nil {
+		if err := f.publish(ctx, nc, &nats.Msg{Subject: f.subject, Data: line, Header: h}); err != nil {
 			if errors.Is(err, nats.ErrMaxPayload) {
 				err := fmt.Errorf("%s: line %d: %w", f.name, n, err)
 				f.fail(err)

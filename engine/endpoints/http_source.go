@@ -210,6 +210,7 @@ type HTTPSource struct {
 	server                      *HTTPServer
 	ownServer                   bool
 	backpressure                func(context.Context) error
+	publish                     func(context.Context, *nats.Conn, *nats.Msg) error
 	log                         *slog.Logger
 	counters
 
@@ -251,7 +252,7 @@ func (r *resolver) http() error {
 	src := &HTTPSource{
 		name: r.e.Name, path: routePath(unescapePath(p)), method: method, maxBody: int64(maxBody),
 		subject: r.internal("http", pathTokens(p)), server: r.opts.HTTP,
-		backpressure: r.opts.Backpressure, log: r.opts.logger(),
+		backpressure: r.opts.Backpressure, publish: r.opts.publisher(), log: r.opts.logger(),
 	}
 	if src.server == nil {
 		if src.server, err = NewHTTPServer(r.opts.HTTPListen, r.opts.Logger); err != nil {
@@ -408,7 +409,7 @@ func (h *HTTPSource) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	span := trace.Root(h.name)
 	msg := &nats.Msg{Subject: h.subject, Data: body, Header: span.Header()}
-	if err := nc.PublishMsg(msg); err != nil {
+	if err := h.publish(ctx, nc, msg); err != nil {
 		if errors.Is(err, nats.ErrMaxPayload) {
 			h.refuse(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("event of %d bytes is larger than the bus accepts (%d bytes with headers)", len(body), nc.MaxPayload()),
 				"a smaller JSON object")

@@ -22,6 +22,7 @@ type TimerSource struct {
 	name, subject string
 	interval      time.Duration
 	backpressure  func(context.Context) error
+	publish       func(context.Context, *nats.Conn, *nats.Msg) error
 	log           *slog.Logger
 	counters
 
@@ -45,7 +46,7 @@ func (r *resolver) timer() error {
 	r.checkOptions()
 	subj := r.internal("timer", strconv.Itoa(r.ep.Index))
 	r.e.Subject = subj
-	r.e.Adapter = &TimerSource{name: r.e.Name, subject: subj, interval: d, backpressure: r.opts.Backpressure, log: r.opts.logger()}
+	r.e.Adapter = &TimerSource{name: r.e.Name, subject: subj, interval: d, backpressure: r.opts.Backpressure, publish: r.opts.publisher(), log: r.opts.logger()}
 	return nil
 }
 
@@ -108,7 +109,7 @@ func (t *TimerSource) run(ctx context.Context, nc *nats.Conn, done chan struct{}
 			t.received.Add(1)
 			data := fmt.Appendf(nil, `{"tick":%d,"ts":%q}`, n, now.UTC().Format(time.RFC3339Nano))
 			msg := &nats.Msg{Subject: t.subject, Data: data, Header: trace.Root(t.name).Header()}
-			if err := nc.PublishMsg(msg); err != nil {
+			if err := t.publish(ctx, nc, msg); err != nil {
 				t.fail(fmt.Errorf("%s: publish: %w", t.name, err))
 				t.log.Error("timer could not publish", "endpoint", t.name, "error", err)
 				continue
