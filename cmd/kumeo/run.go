@@ -41,6 +41,7 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	input := fs.String("input", "", "JSON Lines file whose events are published to the first source")
 	output := fs.String("output", "", "write every event reaching a target (and dead letters) to this JSON Lines file")
 	durable := fs.String("durable", "", "durable mode: JetStream file store in this directory")
+	fsync := fs.Bool("fsync", false, "with --durable, sync every write to disk (and the --output file), so a machine crash loses nothing acknowledged either")
 	listen := fs.String("listen", "", "also accept NATS clients on this loopback address, e.g. 127.0.0.1:4222")
 	mqtt := fs.String("mqtt", "", "MQTT listener address (default: 127.0.0.1:0 when the workflow has MQTT endpoints)")
 	httpListen := fs.String("http", "127.0.0.1:0", "address HTTP sources listen on")
@@ -77,7 +78,7 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		defer cancel()
 	}
 
-	bopts := bus.Options{DataDir: *durable, Listen: *listen, MQTTListen: *mqtt}
+	bopts := bus.Options{DataDir: *durable, Listen: *listen, MQTTListen: *mqtt, SyncAlways: *fsync && *durable != ""}
 	if bopts.MQTTListen == "" && usesMQTT(res.File, *workflow) {
 		bopts.MQTTListen = "127.0.0.1:0"
 	}
@@ -139,7 +140,11 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		// A durable run's outputs are read from its outputs stream, so the
 		// file gets every output the run acknowledged an event for, also
 		// those an earlier run stored and had not written when it died.
-		tap, err = engine.TapOutputs(ctx, nc, plan, *durable != "", "output", out.write, out.flush)
+		sync := out.flush
+		if *fsync {
+			sync = out.sync
+		}
+		tap, err = engine.TapOutputs(ctx, nc, plan, *durable != "", "output", out.write, sync)
 		if err != nil {
 			out.close()
 			return err
@@ -342,6 +347,14 @@ func (j *jsonlWriter) flush() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.w.Flush()
+}
+
+// sync flushes and then has the file written to disk.
+func (j *jsonlWriter) sync() error {
+	if err := j.flush(); err != nil {
+		return err
+	}
+	return j.f.Sync()
 }
 
 func (j *jsonlWriter) close() error {
