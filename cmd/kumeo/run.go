@@ -273,6 +273,9 @@ func waitDrained(ctx context.Context, run *engine.Run, n uint64, durable bool) b
 	return true
 }
 
+// waitIdle waits until the run has taken in nothing new for a while and
+// has nothing in flight; a durable run also until its sources stream holds
+// nothing unhandled.
 func waitIdle(ctx context.Context, run *engine.Run) bool {
 	stable := 0
 	var last uint64
@@ -285,6 +288,11 @@ func waitIdle(ctx context.Context, run *engine.Run) bool {
 		}
 		last = l.In
 		time.Sleep(5 * time.Millisecond)
+		if stable == 20 {
+			if pending, err := run.Pending(ctx); err != nil || pending > 0 {
+				stable = 0
+			}
+		}
 	}
 	return true
 }
