@@ -2,7 +2,7 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sort"
@@ -13,8 +13,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/kumeo/kumeo/engine/bus"
 )
 
 // ErrOutputsNotStored is returned (wrapped) when the outputs stream of a
@@ -22,26 +20,26 @@ import (
 // an acknowledgement; the acknowledgement is then not sent.
 var ErrOutputsNotStored = errors.New("engine: the outputs stream did not confirm the outputs")
 
-// A durable run captures what it sends to its targets and dead letters in
-// a stream of its own, so that an event whose source message is
-// acknowledged never loses its outputs to a crash: before each
-// acknowledgement the run publishes a marker to that stream on the
-// connection its outputs went out on and waits for the stream's answer.
-// The stream stores what one connection sends in order, so the answer
-// means every output published before the marker is stored (written to
-// the store's files, which a killed process does not lose).
+// A durable run keeps what it sends to its targets, and its dead letters,
+// in a journal: a stream of its own whose messages each hold a batch of
+// outputs (subject, headers and payload of each, in the order they were
+// published). Before each acknowledgement of source messages the run
+// stores the batch of outputs published since the last one and waits for
+// the stream's answer, so an event whose source message is acknowledged
+// never loses its outputs to a crash. One stored message per batch costs
+// the store a fraction of one per output. The outputs still go to their
+// subjects as they are made, for whoever subscribes.
 
-// OutputsStream is the name of the stream holding a durable run's outputs
-// and dead letters.
+// OutputsStream is the name of the stream holding a durable run's journal
+// of outputs and dead letters.
 func OutputsStream(workflow string) string {
 	return strings.TrimSuffix(streamName(workflow), "_SOURCES") + "_OUTPUTS"
 }
 
-// markSubject is the subject of the markers; the stream keeps one of
-// them (the rest are duplicates by id).
-func markSubject(workflow string) string { return "kumeo.mark." + workflow }
+// journalSubject is the subject of a workflow's journal batches.
+func journalSubject(workflow string) string { return "kumeo.journal." + workflow }
 
-// outputSubjects is every subject the outputs stream captures.
+// outputSubjects is every subject whose messages the journal keeps.
 func outputSubjects(p *Plan) []string {
 	seen := map[string]bool{}
 	var subjects []string
@@ -58,21 +56,27 @@ func outputSubjects(p *Plan) []string {
 	return subjects
 }
 
-// outputStore is a durable run's outputs stream and its markers.
+// journalChunk bounds one stored batch, well under the bus's largest
+// message; a single larger output is stored alone.
+const journalChunk = 256 << 10
+
+// outputStore is a durable run's journal of outputs.
 type outputStore struct {
 	r       *Run
 	subject string
-	inbox   string
-	sub     *nats.Subscription
-	replies chan *nats.Msg
+	js      jetstream.JetStream
+	keep    atomic.Pointer[map[string]bool] // the subjects journaled
 
-	mu        sync.Mutex // one marker at a time
+	bufMu sync.Mutex
+	buf   []byte // records not stored yet
+
+	mu        sync.Mutex // one store at a time
 	started   atomic.Uint64
-	confirmed uint64 // the last marker the stream answered
+	confirmed uint64 // the last store the stream answered
 }
 
-// syncOutputs creates or updates the outputs stream of a durable run for
-// the plan's targets.
+// syncOutputs creates or updates the journal stream of a durable run and
+// the subjects it keeps.
 func (r *Run) syncOutputs(ctx context.Context, p *Plan) error {
 	if r.opts.DataDir == "" {
 		return nil
@@ -86,28 +90,77 @@ func (r *Run) syncOutputs(ctx context.Context, p *Plan) error {
 		storage = r.bus.StorageType()
 	}
 	name := OutputsStream(p.Name)
-	subjects := append(outputSubjects(p), markSubject(p.Name))
 	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name: name, Subjects: subjects, Storage: storage, Retention: jetstream.LimitsPolicy,
-		Description: "the outputs and dead letters of workflow " + p.Name,
+		Name: name, Subjects: []string{journalSubject(p.Name)}, Storage: storage, Retention: jetstream.LimitsPolicy,
+		Description: "the outputs and dead letters of workflow " + p.Name + ", in batches",
 	}); err != nil {
-		return fmt.Errorf("engine: durable outputs stream %s (subjects %s): %w", name, strings.Join(subjects, ", "), err)
+		return fmt.Errorf("engine: durable outputs stream %s: %w", name, err)
 	}
-	if r.outputs != nil {
-		return nil
+	keep := map[string]bool{}
+	for _, s := range outputSubjects(p) {
+		keep[s] = true
 	}
-	o := &outputStore{r: r, subject: markSubject(p.Name), inbox: nats.NewInbox(), replies: make(chan *nats.Msg, 8)}
-	o.sub, err = r.nc.ChanSubscribe(o.inbox+".*", o.replies)
-	if err != nil {
-		return err
+	if r.outputs == nil {
+		r.outputs = &outputStore{r: r, subject: journalSubject(p.Name), js: js}
 	}
-	r.outputs = o
-	return r.nc.Flush()
+	r.outputs.keep.Store(&keep)
+	return nil
 }
 
-// stored waits until every output published before the call is stored.
-// A marker sent after the call began covers it, so concurrent callers
-// share one round trip.
+// add journals one published message if its subject is an output's. hdr
+// is the encoded header block ("NATS/1.0\r\n..."), or empty.
+func (o *outputStore) add(subject string, hdr, data []byte) {
+	if !(*o.keep.Load())[subject] {
+		return
+	}
+	o.bufMu.Lock()
+	o.buf = appendRecord(o.buf, subject, hdr, data)
+	o.bufMu.Unlock()
+}
+
+func appendRecord(b []byte, subject string, hdr, data []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(subject)))
+	b = append(b, subject...)
+	b = binary.AppendUvarint(b, uint64(len(hdr)))
+	b = append(b, hdr...)
+	b = binary.AppendUvarint(b, uint64(len(data)))
+	return append(b, data...)
+}
+
+// readRecords calls fn with each record of a journal batch.
+func readRecords(b []byte, fn func(subject string, hdr, data []byte) error) error {
+	field := func() ([]byte, error) {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < n {
+			return nil, errors.New("engine: journal batch is cut short")
+		}
+		f := b[k : k+int(n)]
+		b = b[k+int(n):]
+		return f, nil
+	}
+	for len(b) > 0 {
+		subject, err := field()
+		if err != nil {
+			return err
+		}
+		hdr, err := field()
+		if err != nil {
+			return err
+		}
+		data, err := field()
+		if err != nil {
+			return err
+		}
+		if err := fn(string(subject), hdr, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stored waits until every output journaled before the call is stored. A
+// store started after the call began covers it, so concurrent callers
+// share one.
 func (o *outputStore) stored(timeout time.Duration) error {
 	ticket := o.started.Load() + 1
 	o.mu.Lock()
@@ -116,58 +169,49 @@ func (o *outputStore) stored(timeout time.Duration) error {
 		return nil
 	}
 	n := o.started.Add(1)
-	reply := fmt.Sprintf("%s.%d", o.inbox, n)
-	hdr := bus.AppendHeaderStart(nil)
-	hdr = bus.AppendHeader(hdr, jetstream.MsgIDHeader, "kumeo-mark")
-	hdr = bus.AppendHeaderEnd(hdr)
-	var err error
-	if o.r.out != nil {
-		err = o.r.out.PublishRequest(o.subject, reply, hdr, nil)
-	} else {
-		h := nats.Header{}
-		h.Set(jetstream.MsgIDHeader, "kumeo-mark")
-		err = o.r.nc.PublishMsg(&nats.Msg{Subject: o.subject, Reply: reply, Header: h})
-	}
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrOutputsNotStored, err)
-	}
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for {
-		select {
-		case m := <-o.replies:
-			if m.Subject != reply {
-				continue // the answer to a marker that timed out
-			}
-			var ack struct {
-				Error *struct {
-					Description string `json:"description"`
-				} `json:"error"`
-			}
-			if err := json.Unmarshal(m.Data, &ack); err != nil {
-				return fmt.Errorf("%w: %w", ErrOutputsNotStored, err)
-			}
-			if ack.Error != nil {
-				return fmt.Errorf("%w: %s", ErrOutputsNotStored, ack.Error.Description)
-			}
-			o.confirmed = n
-			return nil
-		case <-deadline.C:
-			return fmt.Errorf("%w: no answer within %s", ErrOutputsNotStored, timeout)
+	o.bufMu.Lock()
+	batch := o.buf
+	o.buf = nil
+	o.bufMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for done := 0; done < len(batch); {
+		end := chunkEnd(batch, done)
+		if _, err := o.js.PublishMsg(ctx, &nats.Msg{Subject: o.subject, Data: batch[done:end]}); err != nil {
+			// Kept for the next try, ahead of what came since.
+			o.bufMu.Lock()
+			o.buf = append(batch[done:len(batch):len(batch)], o.buf...)
+			o.bufMu.Unlock()
+			return fmt.Errorf("%w: %w", ErrOutputsNotStored, err)
 		}
+		done = end
 	}
+	o.confirmed = n
+	return nil
 }
 
-func (o *outputStore) close() {
-	if o != nil && o.sub != nil {
-		o.sub.Unsubscribe()
+// chunkEnd is where the chunk of b starting at from ends: at a record's
+// end, past at least one record and, when more fit, not past journalChunk.
+func chunkEnd(b []byte, from int) int {
+	end := from
+	for end < len(b) {
+		next := end
+		for i := 0; i < 3; i++ {
+			n, k := binary.Uvarint(b[next:])
+			next += k + int(n)
+		}
+		if next-from > journalChunk && end > from {
+			break
+		}
+		end = next
 	}
+	return end
 }
 
 // OutputTap hands every event a run sends to its targets, and every dead
 // letter, to a writer (kumeo run --output).
 //
-// On a durable run it reads them from the outputs stream through a durable
+// On a durable run it reads them from the outputs journal through a durable
 // consumer named after the tap: the writer gets them in order, and one is
 // acknowledged only after sync returned for it, so a tap opened again
 // after a crash (or by the next run on the same data directory) goes on
@@ -237,7 +281,7 @@ func TapOutputs(ctx context.Context, nc *nats.Conn, p *Plan, durable bool, name 
 
 func (t *OutputTap) open(ctx context.Context, stream jetstream.Stream, name string) (jetstream.Consumer, error) {
 	c, _, err := openConsumer(ctx, stream, jetstream.ConsumerConfig{
-		Durable: "kumeo-tap-" + name, FilterSubjects: outputSubjects(t.plan),
+		Durable: "kumeo-tap-" + name,
 		AckWait: 30 * time.Second, MaxAckPending: 8192,
 	})
 	if err != nil {
@@ -282,7 +326,17 @@ func (t *OutputTap) read(stream jetstream.Stream, name string) error {
 				break
 			}
 			next++
-			if err := t.write(&nats.Msg{Subject: m.Subject(), Header: m.Headers(), Data: m.Data()}); err != nil {
+			if err := readRecords(m.Data(), func(subject string, hdr, data []byte) error {
+				msg := &nats.Msg{Subject: subject, Data: data}
+				if len(hdr) > 0 {
+					h, err := nats.DecodeHeadersMsg(hdr)
+					if err != nil {
+						return fmt.Errorf("engine: outputs: a journaled message's headers: %w", err)
+					}
+					msg.Header = h
+				}
+				return t.write(msg)
+			}); err != nil {
 				return err
 			}
 			last = m

@@ -342,7 +342,6 @@ func (r *Run) ackTo(reply string, payload []byte) {
 }
 
 func (r *Run) closeConn() {
-	r.outputs.close()
 	if r.out != nil {
 		r.out.Close()
 	}
@@ -947,6 +946,9 @@ func (r *Run) deadLetter(g *graph, agent, channel string, raw []byte, span trace
 		buf := getBuf()
 		h := appendDeadLetterHeaders((*buf)[:0], span, cause.Error(), agent, g.plan.Name)
 		err = r.out.Publish(subject, h, raw)
+		if err == nil && r.outputs != nil {
+			r.outputs.add(subject, h, raw)
+		}
 		*buf = h
 		putBuf(buf)
 	} else {
@@ -955,6 +957,9 @@ func (r *Run) deadLetter(g *graph, agent, channel string, raw []byte, span trace
 		h.Set(HeaderAgent, agent)
 		h.Set(HeaderWorkflow, g.plan.Name)
 		err = r.nc.PublishMsg(&nats.Msg{Subject: subject, Header: h, Data: raw})
+		if err == nil && r.outputs != nil {
+			r.outputs.add(subject, encodeHeader(h), raw)
+		}
 	}
 	if err != nil {
 		r.log.Error("dead-letter publish failed", "subject", subject, "err", err)
@@ -982,11 +987,17 @@ func (r *Run) publish(subject string, ev *flow.Event, span trace.Span) error {
 		h[trace.HeaderTraceID][0] = span.TraceID
 		h[trace.HeaderEventID][0] = span.EventID
 		err2 = r.nc.PublishMsg(&nats.Msg{Subject: subject, Header: h, Data: b})
+		if err2 == nil && r.outputs != nil {
+			r.outputs.add(subject, encodeHeader(h), b)
+		}
 		idHeaders.Put(h) // PublishMsg has copied the headers into its buffer
 	} else {
 		h := getHeader()
 		span.Inject(h)
 		err2 = r.nc.PublishMsg(&nats.Msg{Subject: subject, Header: h, Data: b})
+		if err2 == nil && r.outputs != nil {
+			r.outputs.add(subject, encodeHeader(h), b)
+		}
 		putHeader(h)
 	}
 	*buf = b
@@ -1004,9 +1015,23 @@ func (r *Run) publishOut(subject string, ev *flow.Event, span trace.Span) error 
 	if err == nil {
 		err = r.out.Publish(subject, b[:n], b[n:])
 	}
+	if err == nil && r.outputs != nil {
+		r.outputs.add(subject, b[:n], b[n:])
+	}
 	*buf = b
 	putBuf(buf)
 	return err
+}
+
+// encodeHeader is h as a message's header block.
+func encodeHeader(h nats.Header) []byte {
+	b := bus.AppendHeaderStart(nil)
+	for k, vs := range h {
+		for _, v := range vs {
+			b = bus.AppendHeader(b, k, v)
+		}
+	}
+	return bus.AppendHeaderEnd(b)
 }
 
 // appendEventHeaders appends the headers of an event published with span,

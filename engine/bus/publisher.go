@@ -173,20 +173,6 @@ func newPublisher(conn net.Conn, name string, timeout time.Duration, onClose fun
 // Publish sends a message with headers hdr (as AppendHeader makes them,
 // or empty) and payload data, on subject. Both are copied.
 func (p *Publisher) Publish(subject string, hdr, data []byte) error {
-	return p.publish(subject, "", hdr, data)
-}
-
-// PublishRequest is Publish with a reply subject: the answer (a
-// JetStream acknowledgement, say) goes to reply, which the caller
-// subscribes to on a connection of its own.
-func (p *Publisher) PublishRequest(subject, reply string, hdr, data []byte) error {
-	if reply != "" && !validSubject(reply) {
-		return nats.ErrBadSubject
-	}
-	return p.publish(subject, reply, hdr, data)
-}
-
-func (p *Publisher) publish(subject, reply string, hdr, data []byte) error {
 	if !validSubject(subject) {
 		return nats.ErrBadSubject
 	}
@@ -204,19 +190,11 @@ func (p *Publisher) publish(subject, reply string, hdr, data []byte) error {
 	if len(hdr) > 0 {
 		b = append(b, "HPUB "...)
 		b = append(b, subject...)
-		if reply != "" {
-			b = append(b, ' ')
-			b = append(b, reply...)
-		}
 		b = append(b, ' ')
 		b = strconv.AppendInt(b, int64(len(hdr)), 10)
 	} else {
 		b = append(b, "PUB "...)
 		b = append(b, subject...)
-		if reply != "" {
-			b = append(b, ' ')
-			b = append(b, reply...)
-		}
 	}
 	b = append(b, ' ')
 	b = strconv.AppendInt(b, int64(size), 10)
