@@ -2,11 +2,12 @@
 // bench.mjs): they open, are laid out, draw only what is in view at a
 // readable zoom, and take an edit. Nothing here is timed.
 
-import { after, before, describe, it } from 'node:test';
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchBrowser, removeDir, skipReason, startHarness, workspaceDir } from './harness.mjs';
+import { declareTests, describe, it } from './order.mjs';
 
 const skip = skipReason();
 let harness;
@@ -157,3 +158,5 @@ describe('Big workflows', { skip }, () => {
     await page.close();
   });
 });
+
+declareTests();

@@ -6,11 +6,12 @@
 // npm run e2e. CHROMIUM names the browser (default /usr/bin/chromium);
 // KUMEO_E2E_URL skips starting the harness (then files are not reset).
 
-import { after, before, describe, it } from 'node:test';
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync, appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchBrowser, removeDir, repo, skipReason, startHarness, workspaceDir } from './harness.mjs';
+import { declareTests, describe, it } from './order.mjs';
 
 const skip = skipReason();
 
@@ -588,3 +589,5 @@ describe('Text and canvas together', { skip }, () => {
     await page.close();
   });
 });
+
+declareTests();
