@@ -402,7 +402,7 @@ async function main() {
     }
   } finally {
     await browser.close();
-    harness.stop();
+    await harness.stop();
     removeDir(work);
   }
   const get = (k) => acrossRounds(rounds.map((x) => x[k]));

@@ -1,42 +1,46 @@
 // Browser tests of big generated workflows (the UI benchmark's setup, see
 // bench.mjs): they open, are laid out, draw only what is in view at a
-// readable zoom, and take an edit. Nothing here is timed.
+// readable zoom, and take an edit. Nothing here is timed. Each test has a
+// session of its own (harness.mjs), so they pass in any order
+// (KUMEO_E2E_ORDER, see order.mjs).
 
-import { after, before, describe, it } from 'node:test';
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchBrowser, removeDir, skipReason, startHarness, workspaceDir } from './harness.mjs';
+import { launchBrowser, opened, repo, skipReason, startSession } from './harness.mjs';
+import { declareTests, describe, it } from './order.mjs';
 
 const skip = skipReason();
-let harness;
 let browser;
-let work;
 
 before(async () => {
-  if (skip) return;
-  work = workspaceDir();
-  copyFileSync(join(import.meta.dirname, '..', '..', 'examples', 'card_screening.kumeo'), join(work, 'small.kumeo'));
-  harness = await startHarness(work, { generate: 'big500.kumeo=500,big2000.kumeo=2000', open: join(work, 'big500.kumeo') });
-  browser = await launchBrowser();
+  if (!skip) browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  harness?.stop();
-  removeDir(work);
 });
 
-async function open(file) {
-  const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.errors = errors;
-  await page.goto(harness.url);
-  await page.locator(`[data-testid=sidebar] button:has-text("${file}")`).first().click();
-  await page.waitForFunction((n) => document.querySelector('[data-testid=file-name]')?.textContent?.startsWith(n), file);
-  await page.waitForSelector('.flow[data-layout=ready] [data-testid=agent-node]', { timeout: 60000 });
-  await page.waitForTimeout(500);
+/**
+ * A page of a session of its own for test t whose window opened a
+ * generated workflow, big500.kumeo or big2000.kumeo (the number is how many
+ * agents), next to small.kumeo (the card screening example); laid out and
+ * fitted. The session ends with the test.
+ */
+async function open(t, file) {
+  const agents = /^big(\d+)\.kumeo$/.exec(file)[1];
+  const session = await startSession(browser, {
+    files: { 'small.kumeo': readFileSync(join(repo, 'examples', 'card_screening.kumeo'), 'utf8') },
+    generate: `${file}=${agents}`,
+    open: file,
+  });
+  t.after(() => session.close());
+  const page = await session.context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  await page.goto(session.url);
+  await opened(page, file, { timeout: 60000 });
   return page;
 }
 
@@ -50,8 +54,8 @@ const counts = (page) =>
 
 describe('Big workflows', { skip }, () => {
   for (const [file, agents] of [['big500.kumeo', 500], ['big2000.kumeo', 2000]]) {
-    it(`opens ${file} at a readable zoom, drawing only the nodes in view`, async () => {
-      const page = await open(file);
+    it(`opens ${file} at a readable zoom, drawing only the nodes in view`, async (t) => {
+      const page = await open(t, file);
       const c = await counts(page);
       assert.ok(c.total > agents, `${c.total} nodes projected`);
       assert.ok(c.drawn > 0 && c.drawn < c.total / 4, `${c.drawn} of ${c.total} nodes drawn`);
@@ -64,8 +68,8 @@ describe('Big workflows', { skip }, () => {
     });
   }
 
-  it('draws the edges as one path when zoomed far out, and one by one again when zoomed in', async () => {
-    const page = await open('big500.kumeo');
+  it('draws the edges as one path when zoomed far out, and one by one again when zoomed in', async (t) => {
+    const page = await open(t, 'big500.kumeo');
     const edgeEls = () => page.evaluate(() => [...document.querySelectorAll('.svelte-flow__edge-wrapper')].filter((e) => getComputedStyle(e).display !== 'none').length);
     assert.ok((await edgeEls()) > 0, 'edges drawn one by one at the opening zoom');
     assert.equal(await page.locator('[data-testid=overview-edges]').count(), 0);
@@ -92,8 +96,8 @@ describe('Big workflows', { skip }, () => {
     await page.close();
   });
 
-  it('shows every node on the minimap, which moves and zooms the view', async () => {
-    const page = await open('big2000.kumeo');
+  it('shows every node on the minimap, which moves and zooms the view', async (t) => {
+    const page = await open(t, 'big2000.kumeo');
     const map = page.locator('[data-testid=minimap] svg');
     const picture = () =>
       page.evaluate(() => {
@@ -134,16 +138,16 @@ describe('Big workflows', { skip }, () => {
     // Another file opened from here, far from its nodes, is fitted and drawn.
     await page.mouse.click(box.x + box.width - 6, box.y + box.height / 2);
     await page.locator('[data-testid=sidebar] button:has-text("small.kumeo")').first().click();
-    await page.waitForFunction(() => document.querySelector('[data-testid=file-name]')?.textContent?.startsWith('small.kumeo'));
-    await page.waitForSelector('[data-testid=agent-node][data-id^="CardScreening/agent/"]', { timeout: 20000 });
+    await opened(page, 'small.kumeo', { timeout: 20000 });
+    await page.waitForSelector('[data-testid=agent-node][data-id^="CardScreening/agent/"]');
     const small = await counts(page);
     assert.ok(small.total < 20 && small.drawn > 0, `${small.drawn} of ${small.total} nodes drawn`);
     assert.deepEqual(page.errors, []);
     await page.close();
   });
 
-  it('renames an agent of the 500-agent workflow from the canvas; nothing else moves', async () => {
-    const page = await open('big500.kumeo');
+  it('renames an agent of the 500-agent workflow from the canvas; nothing else moves', async (t) => {
+    const page = await open(t, 'big500.kumeo');
     const node = (id) => page.locator(`[data-testid=agent-node][data-id="GeneratedFraud/agent/${id}"]`);
     const before = await node('policy_0').boundingBox();
     await node('prep_0').locator('.label').dblclick();
@@ -157,3 +161,5 @@ describe('Big workflows', { skip }, () => {
     await page.close();
   });
 });
+
+declareTests();

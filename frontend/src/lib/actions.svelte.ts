@@ -48,8 +48,8 @@ class Actions {
     if (path === workspace.path) return;
     if (!(await this.confirmDiscard('open another file'))) return;
     if (await workspace.open(path)) {
+      // The canvas fits a newly opened file itself, once it is laid out.
       ui.select([]);
-      ui.fitRequest++;
       void this.refreshFiles();
       // Its run may be going already (started before the window reloaded).
       void run.pickUp();

@@ -50,8 +50,19 @@ export function drawnSize(n: Pick<MapNode, 'measured' | 'width' | 'height' | 'in
   return { w: n.measured?.width ?? n.width ?? n.initialWidth ?? 0, h: n.measured?.height ?? n.height ?? n.initialHeight ?? 0 };
 }
 
-/** Every node's box in canvas coordinates (positions inside groups are relative to the group). */
-export function absoluteBoxes(nodes: readonly MapNode[]): Map<string, Box> {
+/**
+ * A node's size as the projection gave it (the size its kind is drawn at,
+ * a group's size around its children), whatever was measured.
+ */
+export function projectedSize(n: Pick<MapNode, 'width' | 'height' | 'initialWidth' | 'initialHeight'>): { w: number; h: number } {
+  return { w: n.width ?? n.initialWidth ?? 0, h: n.height ?? n.initialHeight ?? 0 };
+}
+
+/**
+ * Every node's box in canvas coordinates (positions inside groups are
+ * relative to the group), sized by size: drawn sizes unless told otherwise.
+ */
+export function absoluteBoxes(nodes: readonly MapNode[], size: (n: MapNode) => { w: number; h: number } = drawnSize): Map<string, Box> {
   const byId = new Map<string, MapNode>();
   for (const n of nodes) byId.set(n.id, n);
   const out = new Map<string, Box>();
@@ -66,7 +77,7 @@ export function absoluteBoxes(nodes: readonly MapNode[]): Map<string, Box> {
   };
   for (const n of nodes) {
     const { x, y } = at(n, 0);
-    const { w, h } = drawnSize(n);
+    const { w, h } = size(n);
     out.set(n.id, { x, y, w, h });
   }
   return out;
