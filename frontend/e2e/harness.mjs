@@ -114,8 +114,8 @@ export const VIEWPORT = { width: 1500, height: 950 };
  * temporary files, the harness serving it (url), and a browser context of
  * its own (fresh storage and cache) for its pages. files: name → text
  * written into work first; open: the name of the file the window opens;
- * the other options are startHarness'. close()
- * closes the context, stops the harness and removes the directory.
+ * the other options are startHarness'. close() closes the context, stops
+ * the harness and removes the directory.
  */
 export async function startSession(browser, { files = {}, ...options } = {}) {
   const root = mkdtempSync(join(tmpdir(), 'kumeo-e2e-'));
