@@ -241,22 +241,20 @@ func (r *Run) planOptions() PlanOptions {
 	po.Endpoints.Logger = r.log
 	po.Endpoints.MQTTEnabled = r.bus != nil && r.bus.MQTTAddr() != ""
 	if r.opts.DataDir != "" {
-		po.Endpoints.Publish = publishStoredEvent
+		// Sources publish on the run's connection: one JetStream context
+		// serves every event.
+		js, jsErr := jetstream.New(r.nc)
+		po.Endpoints.Publish = func(ctx context.Context, _ *nats.Conn, m *nats.Msg) error {
+			if jsErr != nil {
+				return jsErr
+			}
+			if _, err := js.PublishMsg(ctx, m); err != nil {
+				return fmt.Errorf("engine: the sources stream did not store the event: %w", err)
+			}
+			return nil
+		}
 	}
 	return po
-}
-
-// publishStoredEvent publishes a source's event in a durable run and
-// returns once the sources stream stored it.
-func publishStoredEvent(ctx context.Context, nc *nats.Conn, m *nats.Msg) error {
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
-	if _, err := js.PublishMsg(ctx, m); err != nil {
-		return fmt.Errorf("engine: the sources stream did not store the event: %w", err)
-	}
-	return nil
 }
 
 // connect establishes the NATS connection the run uses.
