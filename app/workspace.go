@@ -14,7 +14,7 @@ import (
 	"unicode"
 
 	"github.com/kumeo/kumeo/dsl"
-	_ "github.com/kumeo/kumeo/engine" // registers the runnable types the palette marks
+	"github.com/kumeo/kumeo/engine"
 )
 
 // Events emitted by Workspace.
@@ -605,14 +605,7 @@ func (w *Workspace) SetLayout(path string, positions map[string]Pos) error {
 // Specs returns every constructor the language knows (agents, sources,
 // targets, contexts) with its arguments and docs, for the palette and
 // autocompletion; Runnable says the local engine can run it.
-func (w *Workspace) Specs() []dsl.TypeSpec {
-	specs := dsl.Types("")
-	out := make([]dsl.TypeSpec, 0, len(specs))
-	for _, s := range specs {
-		out = append(out, *s)
-	}
-	return out
-}
+func (w *Workspace) Specs() []dsl.TypeSpec { return engine.Registry().Specs() }
 
 // ListDir lists dir (relative to the workspace directory when relative):
 // directories first, then files, by name; hidden entries are left out.
@@ -838,12 +831,12 @@ func (d *document) setText(src []byte) {
 	d.file = f
 	d.parseOK = !diags.HasErrors()
 	if d.parseOK {
-		diags = append(diags, dsl.Check(f)...)
+		diags = append(diags, engine.Registry().Check(f)...)
 	}
 	diags.Sort()
 	d.diags = diags
 	if d.parseOK || d.good == nil {
-		d.good, d.goodIndex = dsl.BuildGraph(f), d.index
+		d.good, d.goodIndex = engine.Registry().Graph(f), d.index
 	}
 }
 

@@ -8,17 +8,21 @@ type Result struct {
 	Diagnostics Diagnostics `json:"diagnostics"`
 }
 
-// Analyze parses, checks and projects src. When the text has syntax errors
-// the graph holds what parsed before the first error and the semantic
-// checks are skipped.
-func Analyze(filename string, src []byte) *Result {
+// Analyze parses, checks and projects src with the language's built-in
+// constructors (Builtin), as a program without a local engine does.
+func Analyze(filename string, src []byte) *Result { return Builtin().Analyze(filename, src) }
+
+// Analyze parses, checks and projects src against the constructors of r.
+// When the text has syntax errors the graph holds what parsed before the
+// first error and the semantic checks are skipped.
+func (r *Registry) Analyze(filename string, src []byte) *Result {
 	f, diags := Parse(filename, src)
 	if !diags.HasErrors() {
-		diags = append(diags, Check(f)...)
+		diags = append(diags, r.Check(f)...)
 	}
 	diags.Sort()
 	if diags == nil {
 		diags = Diagnostics{}
 	}
-	return &Result{File: f, Graph: BuildGraph(f), Diagnostics: diags}
+	return &Result{File: f, Graph: r.Graph(f), Diagnostics: diags}
 }

@@ -52,16 +52,21 @@ const (
 	CodeNotRunnable      = "K2012" // something the local engine cannot run: kumeo run refuses or skips it (kept; deployed as written)
 )
 
-// Check runs the semantic checks on a parsed file and returns every problem
-// found, errors and warnings, sorted by position. It is a separate pass
-// after Parse and works on partial trees too: a file cut short by a syntax
-// error is checked as far as it parsed. Check never panics and never
-// changes f.
-func Check(f *File) Diagnostics {
+// Check runs the semantic checks on a parsed file against the language's
+// built-in constructors (Builtin), as a program without a local engine
+// does.
+func Check(f *File) Diagnostics { return Builtin().Check(f) }
+
+// Check runs the semantic checks on a parsed file against the constructors
+// of r and returns every problem found, errors and warnings, sorted by
+// position. It is a separate pass after Parse and works on partial trees
+// too: a file cut short by a syntax error is checked as far as it parsed.
+// Check never panics and never changes f.
+func (r *Registry) Check(f *File) Diagnostics {
 	if f == nil {
 		return nil
 	}
-	c := &checkCtx{f: f, src: f.Src, wfs: map[string]*checkWF{}, local: localEngine()}
+	c := &checkCtx{f: f, src: f.Src, wfs: map[string]*checkWF{}, reg: r, local: r.local}
 	func() {
 		// The editor checks whatever is typed: a bug here must cost one
 		// diagnostic, not the application. Fuzzing treats K1000 as a failure.
@@ -86,7 +91,8 @@ type checkCtx struct {
 	order []*checkWF
 	exprs checkExprCompiler
 	names map[Category][]string // TypeNames, fetched on first use
-	local bool                  // the program has a local engine: report what it cannot run
+	reg   *Registry
+	local bool // the program has a local engine: report what it cannot run
 }
 
 func (c *checkCtx) add(sev Severity, code string, r Range, summary, detail string, suggestions ...string) {
@@ -109,7 +115,7 @@ func (c *checkCtx) typeNames(cat Category) []string {
 	if n, ok := c.names[cat]; ok {
 		return n
 	}
-	n := TypeNames(cat)
+	n := c.reg.TypeNames(cat)
 	c.names[cat] = n
 	return n
 }

@@ -286,7 +286,7 @@ func (c *checkCtx) checkUnused(cw *checkWF) {
 			}
 			continue
 		}
-		if cw.consumed[a.Output] || a.Type == "Router" || cw.fallback[a.ID] ||
+		if cw.consumed[a.Output] || c.reg.Caps(a.Type).Routes || cw.fallback[a.ID] ||
 			i == last && sinks || i == lastPre && len(cw.w.Agents) > 0 ||
 			checkTargetMatch(cw.targets, a.Output) {
 			continue

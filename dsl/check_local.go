@@ -24,9 +24,9 @@ import (
 // the engine's plan reports the same constructs, and a test walks every
 // construct through both.
 //
-// The warnings need a local engine: in a program that links none (the dsl
-// package on its own) SetRunnable has never been called, and there are no
-// local runs to warn about.
+// The warnings need a local engine: they are reported only with a Registry
+// a local engine bound (WithLocalEngine); a program without one (the dsl
+// package on its own) has no local runs to warn about.
 
 // localWho names what a local run refuses: "workflow W", or the workflows
 // using subworkflow S.
@@ -45,7 +45,7 @@ func (c *checkCtx) notRunnable(rng Range, summary, detail string) {
 // localNames lists the runnable types of a category, for messages.
 func (c *checkCtx) localNames(cat Category) string {
 	var names []string
-	for _, t := range Types(cat) {
+	for _, t := range c.reg.Types(cat) {
 		if t.Runnable {
 			names = append(names, t.Name)
 		}
@@ -109,7 +109,7 @@ func (c *checkCtx) checkLocalAgent(cw *checkWF, a *Agent) {
 		c.notRunnable(arg.NameRange, "Agent contexts are not used by the local engine",
 			fmt.Sprintf("kumeo run and Run in the app run agent %q without its context.", a.ID))
 	}
-	if a.Type == "Router" {
+	if c.reg.Caps(a.Type).Routes {
 		c.checkLocalRoutes(cw, a)
 	}
 }

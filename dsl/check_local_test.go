@@ -16,32 +16,21 @@ import (
 var localRunnable = []string{"DataProcessor", "Router", "DecisionMatrix", "RuleEngine", "DataNormalizer", "MissingValueHandler",
 	"NATS", "HTTP", "Timer", "File", "MQTT"}
 
-// withLocalEngine marks types runnable or not as a linked engine does,
-// until the test ends.
-func withLocalEngine(t *testing.T) {
+// localRegistry is the registry as a linked engine binds it.
+func localRegistry() *Registry { return Builtin().WithLocalEngine(localRunnable...) }
+
+// checkLocal checks src as a program with a local engine does.
+func checkLocal(t testing.TB, name string, src []byte) Diagnostics {
 	t.Helper()
-	registry.Lock()
-	saved := make(map[string]*TypeSpec, len(registry.types))
-	for k, v := range registry.types {
-		saved[k] = v
-	}
-	engine := registry.engine
-	registry.Unlock()
-	t.Cleanup(func() {
-		registry.Lock()
-		registry.types, registry.engine = saved, engine
-		registry.Unlock()
-	})
-	for name := range saved {
-		SetRunnable(name, checkContains(localRunnable, name))
-	}
+	f, diags := Parse(name, src)
+	require.Empty(t, diags.Errors(), "syntax errors in %s: %v", name, diags)
+	return localRegistry().Check(f)
 }
 
 // TestCheckLocalCorpus checks every file of testdata/local, as a program
 // with a local engine does, against its golden output: a k2012_ file must
 // report K2012 on the constructs it names, an ok_ file nothing.
 func TestCheckLocalCorpus(t *testing.T) {
-	withLocalEngine(t)
 	files, err := filepath.Glob("testdata/local/*.kumeo")
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
@@ -50,7 +39,7 @@ func TestCheckLocalCorpus(t *testing.T) {
 		t.Run(strings.TrimSuffix(base, ".kumeo"), func(t *testing.T) {
 			src, err := os.ReadFile(fn)
 			require.NoError(t, err)
-			diags := checkFile(t, base, src)
+			diags := checkLocal(t, base, src)
 			golden(t, strings.TrimSuffix(fn, ".kumeo")+".golden", formatDiags(diags))
 			if strings.HasPrefix(base, "ok_") {
 				assert.Empty(t, diags)
@@ -72,7 +61,7 @@ func TestCheckLocalExamples(t *testing.T) {
 	examples, err := filepath.Glob("../examples/*.kumeo")
 	require.NoError(t, err)
 	require.NotEmpty(t, examples)
-	check := func(t *testing.T) map[string]Diagnostics {
+	check := func(t *testing.T, checkFile func(testing.TB, string, []byte) Diagnostics) map[string]Diagnostics {
 		out := map[string]Diagnostics{}
 		for _, fn := range examples {
 			src, err := os.ReadFile(fn)
@@ -81,12 +70,11 @@ func TestCheckLocalExamples(t *testing.T) {
 		}
 		return out
 	}
-	for name, diags := range check(t) {
+	for name, diags := range check(t, checkFile) {
 		assert.Empty(t, diags, "%s without a local engine", name)
 	}
-	withLocalEngine(t)
 	warned := 0
-	for name, diags := range check(t) {
+	for name, diags := range check(t, checkLocal) {
 		for _, d := range diags {
 			assert.Equal(t, CodeNotRunnable, d.Code, "%s: %s", name, d.String())
 			assert.Equal(t, SevWarning, d.Severity, "%s: %s", name, d.String())

@@ -243,7 +243,7 @@ func (c *checkCtx) templateNames(cw *checkWF, call *Call, a *Agent) (map[string]
 				prod = nil // a Router channel
 			}
 		}
-		if prod == nil || prod.Type != "DataProcessor" || prod.Call == nil {
+		if prod == nil || !c.reg.Caps(prod.Type).Features || prod.Call == nil {
 			return nil, false
 		}
 		cfg, _ := prod.Call.Value("config").(*Object)

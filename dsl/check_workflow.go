@@ -82,7 +82,7 @@ func (c *checkCtx) newWF(b *Block, ns *checkNamespaces) *checkWF {
 			continue
 		}
 		cw.produced[a.Output] = append(cw.produced[a.Output], i)
-		if a.Type == "Router" {
+		if c.reg.Caps(a.Type).Routes {
 			if rules, ok := a.Call.Value("rules").(*Object); ok {
 				for _, p := range rules.Props {
 					ch, ok := checkNameOf(p.Value)
@@ -268,7 +268,7 @@ func (c *checkCtx) checkEndpoint(cw *checkWF, e *Endpoint, cat Category) {
 		return
 	}
 	call := e.Call
-	spec, ok := LookupType(call.Name)
+	spec, ok := c.reg.Lookup(call.Name)
 	if !ok {
 		names := c.typeNames(cat)
 		c.warnAt(CodeUnknownType, call.NameRange, fmt.Sprintf("Unknown %s type %q", cat, call.Name),
@@ -332,7 +332,7 @@ func (c *checkCtx) wrongRole(call *Call, spec *TypeSpec, cat Category) {
 // checkAgentCall checks an agent call: its type, arguments and settings. a
 // is nil for an agent written inline as a fallback.
 func (c *checkCtx) checkAgentCall(cw *checkWF, call *Call, a *Agent) {
-	spec, ok := LookupType(call.Name)
+	spec, ok := c.reg.Lookup(call.Name)
 	if !ok {
 		names := c.typeNames(CatAgent)
 		c.warnAt(CodeUnknownType, call.NameRange, fmt.Sprintf("Unknown agent type %q", call.Name),
@@ -356,13 +356,11 @@ func (c *checkCtx) checkAgentCall(cw *checkWF, call *Call, a *Agent) {
 	if local != nil {
 		c.checkConfigObject(cw, call, spec, local)
 	}
-	switch spec.Name {
-	case "Router":
+	if spec.Caps.Routes {
 		c.checkRouterRules(cw, call, local)
-	case "DecisionMatrix", "RuleEngine":
-		if arr, ok := call.Value("rules").(*Array); ok {
-			c.checkRuleList(cw, arr, local)
-		}
+	}
+	if arr, ok := call.Value("rules").(*Array); ok && spec.Caps.RuleList {
+		c.checkRuleList(cw, arr, local)
 	}
 	c.checkNeeds(call, spec)
 	// context: "data.x" names a data file of the workflow.
@@ -381,24 +379,12 @@ func (c *checkCtx) checkAgentCall(cw *checkWF, call *Call, a *Agent) {
 	}
 }
 
-// checkNeeded lists, per agent type, settings it cannot do without that
-// the spec cannot mark required: each may be an argument or a key of the
-// config object, and some come as alternatives (rules or matrix).
-var checkNeeded = map[string]struct {
-	any     []string
-	example string
-}{
-	"DataNormalizer":      {[]string{"fields"}, `fields: ["temp"] (z-score) or fields: { temp: { min: -40, max: 150 } } (min-max)`},
-	"MissingValueHandler": {[]string{"fields"}, `fields: ["temp", "vibration"]`},
-	"DecisionMatrix":      {[]string{"rules", "matrix"}, `rules: [ { name: "x", condition: "amount > 0", error: "message" } ] or matrix: "rules.yaml"`},
-	"RuleEngine":          {[]string{"rules"}, `rules: "rules.yaml" or rules: [ { name: "x", condition: "amount > 0", error: "message" } ]`},
-}
-
-// checkNeeds reports a missing setting of checkNeeded. A config given as a
-// file name is read at run time, so nothing is known about it here.
+// checkNeeds reports a missing setting the spec's capabilities say the type
+// needs (Capabilities.Needs). A config given as a file name is read at run
+// time, so nothing is known about it here.
 func (c *checkCtx) checkNeeds(call *Call, spec *TypeSpec) {
-	need, ok := checkNeeded[spec.Name]
-	if !ok {
+	need := spec.Caps.Needs
+	if need == nil {
 		return
 	}
 	cfg := call.Value("config")
@@ -406,13 +392,13 @@ func (c *checkCtx) checkNeeds(call *Call, spec *TypeSpec) {
 		return
 	}
 	o, _ := cfg.(*Object)
-	for _, k := range need.any {
+	for _, k := range need.Any {
 		if call.Named(k) != nil || o.Get(k) != nil {
 			return
 		}
 	}
-	c.errorAt(CodeMissingArg, call.NameRange, fmt.Sprintf("%s needs %s", call.Name, checkList(need.any)),
-		fmt.Sprintf("Expected %s, as an argument or in config.", need.example))
+	c.errorAt(CodeMissingArg, call.NameRange, fmt.Sprintf("%s needs %s", call.Name, checkList(need.Any)),
+		fmt.Sprintf("Expected %s, as an argument or in config.", need.Example))
 }
 
 // checkCallArgs checks named and positional arguments against the spec.
@@ -438,7 +424,7 @@ func (c *checkCtx) checkCallArgs(cw *checkWF, call *Call, spec *TypeSpec, role s
 		if as == nil {
 			// Settings documented as config keys are often written as
 			// arguments (DataNormalizer(method: "z_score")); both work.
-			as = checkConfigKey(spec, arg.Name)
+			as = spec.ConfigKey(arg.Name)
 		}
 		if as == nil {
 			if role != "" {
@@ -499,18 +485,6 @@ func checkArgNames(spec *TypeSpec) []string {
 	return out
 }
 
-func checkConfigKey(spec *TypeSpec, name string) *ArgSpec {
-	for i := range spec.ConfigKeys {
-		if spec.ConfigKeys[i].Name == name {
-			return &spec.ConfigKeys[i]
-		}
-	}
-	return nil
-}
-
-// checkIntArgs are numbers that must be whole.
-var checkIntArgs = map[string]bool{"concurrency": true, "max_tokens": true, "attempts": true, "min_replicas": true, "max_replicas": true, "replicas": true}
-
 // checkArgValue checks one argument (or settings key) value against its
 // spec. owner names the constructor in messages.
 func (c *checkCtx) checkArgValue(cw *checkWF, local *Object, owner string, spec *ArgSpec, n Node) {
@@ -547,7 +521,7 @@ func (c *checkCtx) checkArgValue(cw *checkWF, local *Object, owner string, spec 
 			c.wrongKind(n, what.String(), "a number")
 			return
 		}
-		if checkIntArgs[spec.Name] {
+		if spec.Integer {
 			c.checkInt(n, what)
 		}
 	case ArgBool:
@@ -603,7 +577,7 @@ func (c *checkCtx) checkArgValue(cw *checkWF, local *Object, owner string, spec 
 		case *Number:
 			c.checkInt(v, checkWhat{"retry", owner})
 		case *Object:
-			c.checkSettings(cw, local, v, checkRetryKeys, "retry", "A retry setting")
+			c.checkSettings(cw, local, v, retryKeys, "retry", "A retry setting")
 		default:
 			c.wrongKind(n, what.String(), `a number of attempts such as 3 or { attempts: 3, backoff: "exponential", initial: "200ms" }`)
 		}
@@ -622,7 +596,7 @@ func (c *checkCtx) checkArgValue(cw *checkWF, local *Object, owner string, spec 
 			c.wrongKind(n, what.String(), `{ action: "quarantine", retry: 1 }`)
 			return
 		}
-		c.checkSettings(cw, local, o, checkFailureKeys, "on_failure", "on_failure")
+		c.checkSettings(cw, local, o, failureKeys, "on_failure", "on_failure")
 	}
 }
 
@@ -659,24 +633,6 @@ func (c *checkCtx) checkNamedString(cw *checkWF, s *String, root, code string) {
 	c.checkNamedRef(root, name, c.strRange(s, off, off+len(name)), obj, has, cw.b, code)
 }
 
-var (
-	checkRetryKeys = []ArgSpec{
-		named("attempts", ArgNumber, "Number of attempts."),
-		oneOf(named("backoff", ArgString, "Delay growth between attempts."), "exponential", "fixed"),
-		named("initial", ArgDuration, "First delay."),
-		named("max", ArgDuration, "Longest delay."),
-		named("multiplier", ArgNumber, "Growth factor of exponential backoff."),
-	}
-	checkFailureKeys = []ArgSpec{
-		oneOf(named("action", ArgString, "What happens to failing events."), "quarantine", "reject", "drop"),
-		named("retry", ArgRetry, "Retries before the action."),
-		named("fallback", ArgAny, "Agent id, agent call or { action, channel } used instead."),
-		named("channel", ArgString, "Channel failing events are sent to."),
-		named("error", ArgString, "Error message attached to failing events."),
-		named("notify", ArgAny, "Who is told about failures."),
-	}
-)
-
 // checkSettings checks an object with known keys (retry, on_failure,
 // an agent's config).
 func (c *checkCtx) checkSettings(cw *checkWF, local *Object, o *Object, keys []ArgSpec, owner, what string) {
@@ -707,7 +663,7 @@ func (c *checkCtx) checkSettings(cw *checkWF, local *Object, o *Object, keys []A
 			case *Call:
 				c.checkAgentCall(cw, v, nil)
 			case *Object:
-				c.checkSettings(cw, local, v, checkFailureKeys, "on_failure", "on_failure.fallback")
+				c.checkSettings(cw, local, v, failureKeys, "on_failure", "on_failure.fallback")
 			default:
 				c.wrongKind(p.Value, `"fallback" of on_failure`, `an agent id, an agent call or { action: "reject", channel: "..." }`)
 			}
@@ -723,10 +679,10 @@ func (c *checkCtx) checkConfigObject(cw *checkWF, call *Call, spec *TypeSpec, cf
 	if len(spec.ConfigKeys) > 0 {
 		c.checkSettings(cw, cfg, cfg, spec.ConfigKeys, call.Name+" config", "The config of "+call.Name)
 	}
-	if spec.Name == "DataProcessor" {
-		if arr, ok := cfg.Value("features").(*Array); ok {
-			c.checkFeatures(cw, cfg, arr)
-		}
+	if arr, ok := cfg.Value("features").(*Array); ok && spec.Caps.Features {
+		c.checkFeatures(cw, cfg, arr)
+	}
+	if steps := spec.Caps.Steps; len(steps) > 0 {
 		if arr, ok := cfg.Value("steps").(*Array); ok {
 			for _, e := range arr.Elems {
 				s, ok := e.(*String)
@@ -734,12 +690,12 @@ func (c *checkCtx) checkConfigObject(cw *checkWF, call *Call, spec *TypeSpec, cf
 					c.wrongKind(e, "a DataProcessor step", `a step name such as "trim"`)
 					continue
 				}
-				if checkContains(checkSteps, s.Text()) {
+				if checkContains(steps, s.Text()) {
 					continue
 				}
-				if sg := suggest(s.Text(), checkSteps); len(sg) > 0 {
+				if sg := suggest(s.Text(), steps); len(sg) > 0 {
 					c.warnAt(CodeUnknownStep, s.Range, fmt.Sprintf("Unknown step %q", s.Text()),
-						fmt.Sprintf("Known steps are %s.", checkAll(checkSteps)), sg...)
+						fmt.Sprintf("Known steps are %s.", checkAll(steps)), sg...)
 				}
 			}
 		}
@@ -756,10 +712,6 @@ func (c *checkCtx) checkConfigObject(cw *checkWF, call *Call, spec *TypeSpec, cf
 		}
 	}
 }
-
-// checkSteps are the DataProcessor clean-up steps of the reference; others
-// may exist, so only near misses are reported.
-var checkSteps = []string{"trim", "lowercase", "uppercase", "remove_special_chars"}
 
 // checkFeatures checks DataProcessor features: "name" copies a field,
 // "name: expr" computes one.

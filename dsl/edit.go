@@ -522,7 +522,7 @@ func (e *editor) retarget(old, new string) []TextEdit {
 				visitRef(in.Node)
 			}
 		}
-		if a.Type == "Router" && a.Call != nil {
+		if Builtin().Caps(a.Type).Routes && a.Call != nil {
 			if rules, ok := a.Call.Value("rules").(*Object); ok {
 				for _, p := range rules.Props {
 					visitRef(p.Value)

@@ -68,6 +68,7 @@ func endpointNodeID(workflow string, e *Endpoint) string {
 }
 
 type graphBuilder struct {
+	reg     *Registry
 	g       *Graph
 	nodeIDs map[string]int
 	edgeIDs map[string]int
@@ -99,8 +100,13 @@ func (b *graphBuilder) addEdge(e *GraphEdge) {
 	b.g.Edges = append(b.g.Edges, e)
 }
 
-// BuildGraph projects every block of the file onto nodes and edges.
-func BuildGraph(f *File) *Graph {
+// BuildGraph projects every block of the file onto nodes and edges, with
+// the language's built-in constructors (Builtin).
+func BuildGraph(f *File) *Graph { return Builtin().Graph(f) }
+
+// Graph projects every block of the file onto nodes and edges; the types
+// of r are the known ones.
+func (r *Registry) Graph(f *File) *Graph {
 	// Size the tables once: growing maps was most of the cost on large files.
 	n := 8
 	for _, blk := range f.Blocks {
@@ -108,7 +114,7 @@ func BuildGraph(f *File) *Graph {
 			n += len(arr.Elems)
 		}
 	}
-	b := &graphBuilder{g: &Graph{Nodes: make([]*GraphNode, 0, n+8), Edges: make([]*GraphEdge, 0, 2*n)},
+	b := &graphBuilder{reg: r, g: &Graph{Nodes: make([]*GraphNode, 0, n+8), Edges: make([]*GraphEdge, 0, 2*n)},
 		nodeIDs: make(map[string]int, n+8), edgeIDs: make(map[string]int, 2*n)}
 	wfs := map[string]*Workflow{}
 	agentNodes := map[string]map[string]string{} // workflow -> agent id -> node id
@@ -171,7 +177,7 @@ func (b *graphBuilder) workflow(w *Workflow) (map[string]string, []*targetNode) 
 	for i, a := range all {
 		n := &GraphNode{ID: AgentNodeID(w.Name, a.ID), Kind: NodeAgent, Type: a.Type, Label: a.ID, Workflow: w.Name, Parent: parent,
 			AgentID: a.ID, Stage: string(a.Stage), Index: a.Index, Range: a.Node.Rng(), Props: agentProps(a)}
-		_, n.Known = LookupType(a.Type)
+		_, n.Known = b.reg.Lookup(a.Type)
 		if n.Props["output"] == "" {
 			n.Props["output"] = a.Output
 		}
@@ -189,7 +195,7 @@ func (b *graphBuilder) workflow(w *Workflow) (map[string]string, []*targetNode) 
 	}
 	var routes []route
 	for i, a := range all {
-		if a.Type != "Router" || a.Call == nil {
+		if !b.reg.Caps(a.Type).Routes || a.Call == nil {
 			continue
 		}
 		rules, _ := a.Call.Value("rules").(*Object)
@@ -252,7 +258,7 @@ func (b *graphBuilder) workflow(w *Workflow) (map[string]string, []*targetNode) 
 			}
 			continue
 		}
-		if i == len(all)-1 && a.Type != "Router" && !consumed[a.Output] {
+		if i == len(all)-1 && !b.reg.Caps(a.Type).Routes && !consumed[a.Output] {
 			for _, t := range targets {
 				b.addEdge(&GraphEdge{From: nodeOf[i].ID, To: t.id, Kind: EdgeSink, Channel: a.Output, Range: a.Node.Rng()})
 			}
@@ -316,7 +322,7 @@ func (b *graphBuilder) endpoint(w *Workflow, e *Endpoint, parent string) *GraphN
 	}
 	n := &GraphNode{ID: endpointNodeID(w.Name, e), Kind: string(e.Role), Type: e.Type, Label: e.Label(), Workflow: w.Name, Parent: parent,
 		Index: e.Index, Range: e.Node.Rng(), Props: props}
-	if t, ok := LookupType(e.Type); ok {
+	if t, ok := b.reg.Lookup(e.Type); ok {
 		n.Known = t.Is(Category(e.Role))
 	}
 	return b.addNode(n)

@@ -1,10 +1,5 @@
 package dsl
 
-import (
-	"sort"
-	"sync"
-)
-
 // Category is what a constructor may be used as.
 type Category string
 
@@ -46,7 +41,9 @@ type ArgSpec struct {
 	Positional int      `json:"positional"` // index when it may be given positionally, else -1
 	Default    any      `json:"default,omitempty"`
 	Enum       []string `json:"enum,omitempty"`
-	Doc        string   `json:"doc"`
+	// Integer says a number argument must be a whole number.
+	Integer bool   `json:"integer,omitempty"`
+	Doc     string `json:"doc"`
 }
 
 // TypeSpec documents a constructor: an agent type, a source/target type or
@@ -60,8 +57,62 @@ type TypeSpec struct {
 	Args       []ArgSpec  `json:"args"`
 	// ConfigKeys lists known keys of the agent's config object.
 	ConfigKeys []ArgSpec `json:"config_keys,omitempty"`
-	// Runnable is set by the engine for types it can execute locally.
+	// Runnable says the local engine runs the type; a Registry bound to an
+	// engine sets it (WithLocalEngine).
 	Runnable bool `json:"runnable"`
+	// Caps are what the checker, the graph and the editor know about the
+	// type beyond its arguments.
+	Caps Capabilities `json:"caps"`
+}
+
+// Capabilities describe behaviour of a type that its arguments alone do
+// not say. Code asks for a capability, never for a type's name.
+type Capabilities struct {
+	// Routes: the type sends each event to the first rule of its rules
+	// object whose key (an expression; "default" catches the rest) is
+	// true. The values are destinations: "target.<subject>", "output.<name>"
+	// in a subworkflow, or a channel the agent produces. Its own output is
+	// not where its events go.
+	Routes bool `json:"routes,omitempty"`
+	// RuleList: the rules argument may be a list of { name, condition,
+	// error } objects whose conditions are expressions.
+	RuleList bool `json:"rule_list,omitempty"`
+	// Features: the config key features lists the fields of the output
+	// ("name" copies a field, "name: expr" computes one), so the names an
+	// agent reading it sees are known.
+	Features bool `json:"features,omitempty"`
+	// Steps are the known values of the config key steps; others are
+	// reported only when they look like a misspelt one.
+	Steps []string `json:"steps,omitempty"`
+	// Needs is a setting the type cannot do without that the spec cannot
+	// mark required: one of Any, as an argument or a key of the config
+	// object.
+	Needs *Needs `json:"needs,omitempty"`
+}
+
+// Needs is one setting a type needs, given by any one of several names.
+type Needs struct {
+	Any     []string `json:"any"`
+	Example string   `json:"example"`
+}
+
+// ConfigKey returns the spec of the named key of the config object, or nil.
+func (t *TypeSpec) ConfigKey(name string) *ArgSpec {
+	for i := range t.ConfigKeys {
+		if t.ConfigKeys[i].Name == name {
+			return &t.ConfigKeys[i]
+		}
+	}
+	return nil
+}
+
+// Setting returns the spec of a named argument, or of the config key of
+// that name when there is no such argument: what a factory may read.
+func (t *TypeSpec) Setting(name string) *ArgSpec {
+	if a := t.Arg(name); a != nil {
+		return a
+	}
+	return t.ConfigKey(name)
 }
 
 // Arg returns the spec of the named argument, or nil.
@@ -84,78 +135,6 @@ func (t *TypeSpec) Is(c Category) bool {
 	return false
 }
 
-var registry = struct {
-	sync.RWMutex
-	types map[string]*TypeSpec
-	// engine is set once a local engine has said which types it runs
-	// (SetRunnable): only then does the checker report what it cannot run.
-	engine bool
-}{types: map[string]*TypeSpec{}}
-
-// RegisterType adds or replaces a constructor spec. Engine packages call it
-// to mark types they can run or to refine docs.
-func RegisterType(s TypeSpec) {
-	registry.Lock()
-	defer registry.Unlock()
-	cp := s
-	registry.types[s.Name] = &cp
-}
-
-// SetRunnable marks a registered type as executable by the local engine.
-// The first call also says that the program has a local engine: from then
-// on the checker reports every construct the engine cannot run (types not
-// marked runnable included) with CodeNotRunnable.
-func SetRunnable(name string, runnable bool) {
-	registry.Lock()
-	defer registry.Unlock()
-	registry.engine = true
-	if t, ok := registry.types[name]; ok {
-		cp := *t
-		cp.Runnable = runnable
-		registry.types[name] = &cp
-	}
-}
-
-// localEngine reports whether a local engine has marked the types it runs.
-func localEngine() bool {
-	registry.RLock()
-	defer registry.RUnlock()
-	return registry.engine
-}
-
-// LookupType returns the spec of a constructor.
-func LookupType(name string) (*TypeSpec, bool) {
-	registry.RLock()
-	defer registry.RUnlock()
-	t, ok := registry.types[name]
-	return t, ok
-}
-
-// Types returns the specs of every constructor usable in category c (all
-// when c is empty), sorted by name.
-func Types(c Category) []*TypeSpec {
-	registry.RLock()
-	defer registry.RUnlock()
-	var out []*TypeSpec
-	for _, t := range registry.types {
-		if c == "" || t.Is(c) {
-			out = append(out, t)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
-
-// TypeNames returns the names of the constructors usable in category c.
-func TypeNames(c Category) []string {
-	ts := Types(c)
-	out := make([]string, len(ts))
-	for i, t := range ts {
-		out[i] = t.Name
-	}
-	return out
-}
-
 func named(name string, kind ArgKind, doc string) ArgSpec {
 	return ArgSpec{Name: name, Kind: kind, Positional: -1, Doc: doc}
 }
@@ -168,118 +147,4 @@ func withDefault(a ArgSpec, v any) ArgSpec { a.Default = v; return a }
 
 func oneOf(a ArgSpec, values ...string) ArgSpec { a.Enum = values; return a }
 
-// commonAgentArgs are accepted by every agent type.
-var commonAgentArgs = []ArgSpec{
-	named("id", ArgString, "Unique name of the agent in the workflow; other agents refer to it as <id>.output."),
-	named("input", ArgChannel, `Channel the agent reads: "source", "channel.name", "channel/field", a reference such as other.output, or an object joining several. Default: the previous agent's output.`),
-	named("output", ArgString, "Channel the agent publishes on. Default: <id>.output."),
-	named("when", ArgExpr, "Expression; the agent handles only events for which it is true and passes others through unchanged."),
-	named("timeout", ArgDuration, `Maximum time for one event, e.g. "30s".`),
-	named("retry", ArgRetry, `Retries on failure: a count, or { attempts, backoff: "exponential"|"fixed", initial: "200ms" }.`),
-	named("fallback", ArgAgentRef, "Agent id (or an agent call) that handles events this agent fails on."),
-	named("on_failure", ArgFailure, `What happens to failing events: { action: "quarantine"|"reject"|"drop", retry: n, fallback: {...} }.`),
-	named("config", ArgObject, "Agent-specific settings."),
-	named("deployment", ArgObject, "Per-agent Kubernetes overrides (resources, scaling, image)."),
-	named("concurrency", ArgNumber, "Events handled in parallel by one instance."),
-	named("context", ArgAny, "Context the agent may use: a context name, data reference or list of them."),
-	named("output_schema", ArgSchema, "JSON Schema the agent's output must satisfy."),
-	named("description", ArgString, "Free text shown in the editor."),
-}
-
-func agentSpec(name, icon, doc string, args []ArgSpec, config ...ArgSpec) TypeSpec {
-	all := append([]ArgSpec{}, commonAgentArgs...)
-	all = append(all, args...)
-	return TypeSpec{Name: name, Categories: []Category{CatAgent}, Icon: icon, Doc: doc, Args: all, ConfigKeys: config}
-}
-
-func endpointSpec(name, icon, doc string, cats []Category, first ArgSpec, more ...ArgSpec) TypeSpec {
-	args := []ArgSpec{positional(first, 0), positional(named("options", ArgObject, "Connection options."), 1)}
-	args = append(args, more...)
-	return TypeSpec{Name: name, Categories: cats, Icon: icon, Doc: doc, Args: args}
-}
-
-var sourceTarget = []Category{CatSource, CatTarget}
-
-func init() {
-	failureActions := []string{"quarantine", "reject", "drop"}
-	_ = failureActions
-	for _, s := range []TypeSpec{
-		agentSpec("DataProcessor", "filter", "Validates, cleans and enriches events: steps, required fields, JSON Schema validation and computed features.", nil,
-			named("steps", ArgArray, `Text clean-up steps applied in order to string fields: "trim", "lowercase", "uppercase", "remove_special_chars" (keeps letters, digits and spaces).`),
-			named("fields", ArgArray, `String fields the steps apply to ("a.b" for a nested one). Default: every top-level string field.`),
-			named("required_fields", ArgArray, "Fields every event must have (present and not null); events without them fail and follow on_failure."),
-			named("schema", ArgSchema, "JSON Schema (a schemas.<name> reference or a file) events must satisfy."),
-			named("features", ArgArray, `Fields of the output, which holds exactly these: "name" copies a field, "name: expr" computes one from the input.`),
-			named("rules", ArgAny, "Rules every event must pass, as in DecisionMatrix: [ { name, condition, error } ] or a JSON/YAML file."),
-		),
-		agentSpec("MLModel", "cpu", "Runs a machine-learning model (ONNX runs for real) on the input features.",
-			[]ArgSpec{required(named("model", ArgModel, `Model to run: "models.<name>", a file path, or { file, type }.`))},
-			named("threshold", ArgNumber, "Score threshold."),
-			named("features", ArgArray, "Input feature names, in model order."),
-		),
-		agentSpec("LLM", "sparkles", "Calls a large language model with a prompt template.",
-			[]ArgSpec{
-				named("engine", ArgString, `Model as "provider/model", e.g. "ollama/llama3" or "openai/gpt-4o".`),
-				named("provider", ArgObject, "Provider settings: { ollama: { model, temperature, max_tokens } }."),
-				required(named("prompt", ArgTemplate, "Prompt template: {{field}} inserts a field of the input or context; {{#if x}}...{{/if}} as in Handlebars.")),
-				named("temperature", ArgNumber, "Sampling temperature."),
-				named("max_tokens", ArgNumber, "Maximum tokens in the reply."),
-				named("system", ArgTemplate, "System prompt."),
-			}),
-		agentSpec("Router", "split", "Sends each event to the first rule whose expression is true; \"default\" catches the rest.",
-			[]ArgSpec{required(named("rules", ArgObject, `Ordered { "expr": "target.<subject>" or a channel, ..., "default": ... }.`))}),
-		agentSpec("DecisionMatrix", "table", "Checks events against rules; failing events follow on_failure.",
-			[]ArgSpec{
-				named("rules", ArgArray, "Rules: [ { name, condition, error } ]."),
-				named("matrix", ArgString, "File holding the rules (JSON or YAML)."),
-			}),
-		agentSpec("RuleEngine", "scale", "Like DecisionMatrix, with rules loaded from a file.",
-			[]ArgSpec{named("rules", ArgAny, "Rules file (JSON or YAML) or an inline list.")}),
-		agentSpec("HumanReview", "user-check", "Pauses matching events until a person approves, rejects or edits them.", nil,
-			named("ui", ArgObject, "Review form: { title, description, fields: [ { field, label, type } ] }."),
-			oneOf(named("on_timeout", ArgString, "Decision when nobody answers in time."), "approve", "reject", "escalate"),
-			named("timeout", ArgDuration, `How long to wait for a person, e.g. "24h".`),
-			named("notifications", ArgObject, "Who is told about pending reviews."),
-		),
-		agentSpec("HumanInLoop", "user-check", "Alias of HumanReview.",
-			[]ArgSpec{
-				named("trigger", ArgExpr, "Condition to ask a person."),
-				named("interface", ArgString, "Review interface type."),
-			}),
-		agentSpec("DataNormalizer", "sliders", "Normalises numeric fields: min-max with given bounds, or z-score from running statistics.", nil,
-			named("fields", ArgAny, "Fields to normalise: a list (z-score from running statistics), or { field: { min, max } } (min-max, clamped to [0, 1])."),
-			oneOf(named("method", ArgString, "Normalisation method."), "min_max", "z_score"),
-		),
-		agentSpec("MissingValueHandler", "puzzle", "Fills missing numeric fields from running statistics.",
-			[]ArgSpec{withDefault(oneOf(named("strategy", ArgString, "Imputation strategy: running mean, streaming median, most frequent value, or config.value."), "mean_imputation", "median_imputation", "mode_imputation", "constant"), "mean_imputation")},
-			named("fields", ArgArray, "Fields to fill."),
-			named("value", ArgAny, "Constant used by the constant strategy; with the others, the value used until one has been seen."),
-		),
-		func() TypeSpec {
-			t := agentSpec("BayesianNetwork", "share", "Exact inference on a BIF Bayesian network: posterior of query variables given evidence from the event.",
-				[]ArgSpec{
-					positional(named("network", ArgString, "BIF file."), 0),
-					named("query", ArgArray, "Variables whose posterior is computed."),
-					named("evidence", ArgObject, "Map of network variable to event field."),
-				})
-			t.Categories = append(t.Categories, CatContext)
-			return t
-		}(),
-		agentSpec("Custom", "box", "Runs a WebAssembly module on each event.",
-			[]ArgSpec{required(named("module", ArgString, "The .wasm file."))}),
-
-		endpointSpec("NATS", "radio", "A NATS subject (wildcards allowed for sources).", sourceTarget, required(named("subject", ArgString, "Subject."))),
-		endpointSpec("HTTP", "globe", "An HTTP endpoint: events are POSTed to the path (source) or sent to the URL (target).", sourceTarget, required(named("path", ArgString, "Path or URL."))),
-		endpointSpec("Timer", "clock", `Emits an event at a fixed interval, e.g. Timer("5s").`, []Category{CatSource}, required(ArgSpec{Name: "interval", Kind: ArgDuration, Doc: "Interval."})),
-		endpointSpec("File", "file", "A JSON Lines file: one event per line.", sourceTarget, required(named("path", ArgString, "File path."))),
-		endpointSpec("MQTT", "wifi", "An MQTT topic (+ and # wildcards allowed for sources).", sourceTarget, required(named("topic", ArgString, "Topic."))),
-		endpointSpec("Kafka", "layers", "A Kafka topic.", sourceTarget, required(named("topic", ArgString, "Topic."))),
-
-		{Name: "KnowledgeBase", Categories: []Category{CatContext}, Icon: "book", Doc: "A folder of documents agents may consult.",
-			Args: []ArgSpec{positional(required(named("path", ArgString, "Folder or index.")), 0), positional(named("options", ArgObject, "Options."), 1)}},
-		{Name: "Database", Categories: []Category{CatContext}, Icon: "database", Doc: "A database connection and query.",
-			Args: []ArgSpec{positional(required(named("connection", ArgString, "DSN.")), 0), positional(named("query", ArgString, "Query; may use {{field}}."), 1)}},
-	} {
-		RegisterType(s)
-	}
-}
+func integer(a ArgSpec) ArgSpec { a.Integer = true; return a }

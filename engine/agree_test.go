@@ -114,7 +114,7 @@ func agreeCases() []agreeCase {
 	// Every agent type of the spec registry: in the pipeline, as a
 	// preprocessor, and in a subworkflow nothing wires in (no part of any
 	// run).
-	for _, spec := range dsl.Types(dsl.CatAgent) {
+	for _, spec := range Registry().Types(dsl.CatAgent) {
 		args := agentArgs(spec)
 		if args != "" {
 			args = ", " + args
@@ -131,11 +131,11 @@ func agreeCases() []agreeCase {
 	add("agent/unknown type", notLocal, agreeFlow(`Summariser(id: "a")`))
 
 	// Every source and target type.
-	for _, spec := range dsl.Types(dsl.CatSource) {
+	for _, spec := range Registry().Types(dsl.CatSource) {
 		ep := fmt.Sprintf("%s(%q)", spec.Name, endpointAddress(spec.Name, dsl.CatSource))
 		add("source/"+spec.Name, runsIf(spec.Runnable), "workflow W {\n  source: "+ep+"\n  target: NATS(\"out\")\n  agents: [ DataProcessor(id: \"a\") ]\n}\n")
 	}
-	for _, spec := range dsl.Types(dsl.CatTarget) {
+	for _, spec := range Registry().Types(dsl.CatTarget) {
 		ep := fmt.Sprintf("%s(%q)", spec.Name, endpointAddress(spec.Name, dsl.CatTarget))
 		add("target/"+spec.Name, runsIf(spec.Runnable), "workflow W {\n  source: NATS(\"in\")\n  target: "+ep+"\n  agents: [ DataProcessor(id: \"a\") ]\n}\n")
 	}
@@ -147,7 +147,7 @@ func agreeCases() []agreeCase {
 	add("source/options", runs, "workflow W {\n  source: NATS(\"in\", { queue: \"q\" })\n  target: HTTP(\"http://127.0.0.1:9/x\", { method: \"PUT\" })\n  agents: [ DataProcessor(id: \"a\") ]\n}\n")
 
 	// Every context type, and an agent's context.
-	for _, spec := range dsl.Types(dsl.CatContext) {
+	for _, spec := range Registry().Types(dsl.CatContext) {
 		add("context/"+spec.Name, notLocal, agreeFlow(`DataProcessor(id: "a")`, fmt.Sprintf("  context: %s(%q)", spec.Name, "risk.bif")))
 	}
 	add("context/agent argument", notLocal, agreeFlow(`DataProcessor(id: "a", context: "data.policies")`, `  data: { policies: "policies.json" }`))
@@ -335,7 +335,7 @@ type localRun struct {
 // resolve against dir.
 func localRuns(t *testing.T, filename string, src []byte, dir string) (dsl.Diagnostics, []localRun) {
 	t.Helper()
-	res := dsl.Analyze(filename, src)
+	res := Registry().Analyze(filename, src)
 	var out []localRun
 	for _, w := range res.File.Workflows() {
 		if w.Kind != dsl.KindWorkflow {

@@ -10,8 +10,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/kumeo/kumeo/dsl"
 )
 
 // arithOp is one operator as a computed feature, with what Go computes
@@ -101,7 +99,7 @@ func arithFlow() string {
 // naming the field.
 func TestArithmeticOnJSONNumbersChecksAndRuns(t *testing.T) {
 	src := arithFlow()
-	res := dsl.Analyze("arith.kumeo", []byte(src))
+	res := Registry().Analyze("arith.kumeo", []byte(src))
 	require.Empty(t, res.Diagnostics, "the workflow checks clean")
 
 	h := start(t, src, Options{})

@@ -28,7 +28,7 @@ func (pauseAgent) Process(ctx context.Context, ev *flow.Event) (flow.Outcome, er
 }
 
 func init() {
-	flow.RegisterAgent("TPause", func(*flow.Config) (flow.Agent, error) { return pauseAgent{}, nil })
+	testAgent("TPause", func(*flow.Config) (flow.Agent, error) { return pauseAgent{}, nil })
 }
 
 const durableFlow = `workflow D {
@@ -245,7 +245,7 @@ func (longAgent) Process(ctx context.Context, ev *flow.Event) (flow.Outcome, err
 }
 
 func init() {
-	flow.RegisterAgent("TLong", func(*flow.Config) (flow.Agent, error) { return longAgent{}, nil })
+	testAgent("TLong", func(*flow.Config) (flow.Agent, error) { return longAgent{}, nil })
 }
 
 func TestDurableSlowEventsAreNotDeliveredTwice(t *testing.T) {

@@ -417,8 +417,8 @@ func compileAgent(w *dsl.Workflow, a *dsl.Agent, globals map[string]any, dir str
 				fmt.Sprintf("Agent %q falls back to an agent written inline; declare it with the other agents and give its id, e.g. fallback: \"manual_review\".", a.ID))
 		}
 	}
-	factory, ok := flow.LookupAgent(a.Type)
-	if !ok {
+	typ, ok := agentType(a.Type)
+	if !ok || typ.Spec == nil {
 		detail := fmt.Sprintf("The local engine cannot run agents of type %q.", a.Type)
 		if s := suggestType(a.Type); s != "" {
 			detail += fmt.Sprintf(" Did you mean %q?", s)
@@ -426,7 +426,9 @@ func compileAgent(w *dsl.Workflow, a *dsl.Agent, globals map[string]any, dir str
 		errs = append(errs, planError{CodePlanAgent, "Unknown agent type", detail, a.Call.NameRange})
 		return nil, errs
 	}
-	agent, err := factory(&flow.Config{Workflow: w, Agent: a, Args: args, Settings: settings, Globals: globals, Dir: dir})
+	cfg := flow.NewConfig(typ.Spec, args, settings)
+	cfg.Workflow, cfg.Agent, cfg.Globals, cfg.Dir = w, a, globals, dir
+	agent, err := typ.New(cfg)
 	if err != nil {
 		summary := "Agent cannot be built"
 		if errors.Is(err, flow.ErrNotAvailable) {
@@ -482,7 +484,7 @@ func (n keyNode) Rng() dsl.Range { return n.p.KeyRange }
 func (n argNode) Rng() dsl.Range { return n.a.NameRange }
 
 func suggestType(t string) string {
-	if s := dsl.Suggest(t, flow.AgentTypes()); len(s) > 0 {
+	if s := dsl.Suggest(t, Registry().TypeNames(dsl.CatAgent)); len(s) > 0 {
 		return s[0]
 	}
 	return ""

@@ -90,9 +90,9 @@ func (dropAgent) Process(_ context.Context, ev *flow.Event) (flow.Outcome, error
 }
 
 func init() {
-	flow.RegisterAgent("TTag", func(c *flow.Config) (flow.Agent, error) {
-		k, _ := c.Args["key"].(string)
-		v, _ := c.Args["value"].(string)
+	testAgent("TTag", func(c *flow.Config) (flow.Agent, error) {
+		k, _, _ := c.String("key")
+		v, _, _ := c.String("value")
 		if k == "" {
 			k = c.Agent.ID
 		}
@@ -100,15 +100,16 @@ func init() {
 			v = "yes"
 		}
 		return tagAgent{k, v}, nil
-	})
-	flow.RegisterAgent("TPanic", func(*flow.Config) (flow.Agent, error) { return panicAgent{}, nil })
-	flow.RegisterAgent("TFail", func(*flow.Config) (flow.Agent, error) { return failAgent{}, nil })
-	flow.RegisterAgent("TSlow", func(*flow.Config) (flow.Agent, error) { return slowAgent{200 * time.Millisecond}, nil })
-	flow.RegisterAgent("TFlaky", func(c *flow.Config) (flow.Agent, error) {
-		n, _ := c.Args["fail"].(float64)
+	}, "key", "value")
+	testAgent("TPanic", func(*flow.Config) (flow.Agent, error) { return panicAgent{}, nil })
+	testAgent("TFail", func(*flow.Config) (flow.Agent, error) { return failAgent{}, nil })
+	testAgent("TSlow", func(*flow.Config) (flow.Agent, error) { return slowAgent{200 * time.Millisecond}, nil })
+	testAgent("TFlaky", func(c *flow.Config) (flow.Agent, error) {
+		v, _ := c.Value("fail")
+		n, _ := v.(float64)
 		return &flakyAgent{n: int(n), tries: map[any]int{}}, nil
-	})
-	flow.RegisterAgent("TDrop", func(*flow.Config) (flow.Agent, error) { return dropAgent{}, nil })
+	}, "fail")
+	testAgent("TDrop", func(*flow.Config) (flow.Agent, error) { return dropAgent{}, nil })
 }
 
 // harness runs one workflow on a real embedded server.

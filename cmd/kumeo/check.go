@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/kumeo/kumeo/dsl"
+	"github.com/kumeo/kumeo/engine"
 )
 
 func cmdCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -31,7 +32,7 @@ func cmdCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			failed = true
 			continue
 		}
-		res := dsl.Analyze(fn, src)
+		res := engine.Registry().Analyze(fn, src)
 		if res.Diagnostics.HasErrors() {
 			failed = true
 		}

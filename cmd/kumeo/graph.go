@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/kumeo/kumeo/dsl"
+	"github.com/kumeo/kumeo/engine"
 )
 
 func cmdGraph(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -33,7 +34,7 @@ func cmdGraph(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if diags.HasErrors() {
 		return exitError(1)
 	}
-	g := dsl.BuildGraph(f)
+	g := engine.Registry().Graph(f)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

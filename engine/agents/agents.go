@@ -1,5 +1,5 @@
 // Package agents implements the agent types of the Kumeo language for the
-// local engine. Importing it registers every type with flow.RegisterAgent:
+// local engine; Types binds each to its spec by name:
 //
 //	DataProcessor        clean-up steps, required fields, JSON Schema, rules, features
 //	Router               ordered expression rules to destinations
@@ -13,8 +13,9 @@
 // error wrapping flow.ErrNotAvailable, so a plan using them fails clearly
 // instead of passing events through.
 //
-// Settings are read with flow.Config.Arg: a named argument wins over the
-// key of the same name in the agent's config object. When the config
+// Settings are read through flow.Config, bound to the type's spec in dsl:
+// a factory reads only what the spec declares, and a named argument wins
+// over the key of the same name in the agent's config object. When the config
 // argument is a string it names a JSON or YAML file (relative to the
 // workflow's directory) holding the config object.
 //
@@ -85,47 +86,35 @@ func (e *ConfigError) Unwrap() []error {
 	return []error{ErrInvalidConfig}
 }
 
-func init() {
-	flow.RegisterAgent("DataProcessor", newDataProcessor)
-	flow.RegisterAgent("Router", newRouter)
-	flow.RegisterAgent("DecisionMatrix", newDecisionMatrix)
-	flow.RegisterAgent("RuleEngine", newRuleEngine)
-	flow.RegisterAgent("DataNormalizer", newDataNormalizer)
-	flow.RegisterAgent("MissingValueHandler", newMissingValueHandler)
-	for typ, what := range unavailable {
-		flow.RegisterAgent(typ, notAvailable(typ, what))
-		// Registered so a plan fails clearly, but not runnable: the palette
-		// must not offer them as working.
-		dsl.SetRunnable(typ, false)
+// Types binds every agent type of the language to its factory: the types
+// this package runs, and the model-backed ones, whose factories fail with
+// an error wrapping flow.ErrNotAvailable.
+func Types() []flow.AgentType {
+	out := []flow.AgentType{
+		{Name: dsl.TypeDataProcessor, New: newDataProcessor, Runnable: true},
+		{Name: dsl.TypeRouter, New: newRouter, Runnable: true},
+		{Name: dsl.TypeDecisionMatrix, New: newDecisionMatrix, Runnable: true},
+		{Name: dsl.TypeRuleEngine, New: newRuleEngine, Runnable: true},
+		{Name: dsl.TypeDataNormalizer, New: newDataNormalizer, Runnable: true},
+		{Name: dsl.TypeMissingValueHandler, New: newMissingValueHandler, Runnable: true},
 	}
+	for _, u := range unavailable {
+		out = append(out, flow.AgentType{Name: u.typ, New: notAvailable(u.typ, u.what)})
+	}
+	return out
 }
 
-// params reads one agent's settings and builds its configuration errors.
+// params reads one agent's settings through its spec-bound config and
+// builds its configuration errors.
 type params struct {
-	cfg      *flow.Config
-	id, typ  string
-	settings map[string]any
-	// fromFile is set when the config object was read from a file: its
-	// keys have no syntax tree (and no order).
-	fromFile bool
+	cfg     *flow.Config
+	id, typ string
 }
 
-func newParams(cfg *flow.Config, typ string) (*params, error) {
-	p := &params{cfg: cfg, typ: typ, settings: cfg.Settings}
-	if cfg.Agent != nil {
-		p.id = cfg.Agent.ID
-		if cfg.Agent.Type != "" {
-			p.typ = cfg.Agent.Type
-		}
-	}
-	if p.id == "" {
-		if s, ok := cfg.Args["id"].(string); ok {
-			p.id = s
-		} else {
-			p.id = p.typ
-		}
-	}
-	if file, ok := cfg.Args["config"].(string); ok && len(cfg.Settings) == 0 {
+func newParams(cfg *flow.Config) (*params, error) {
+	p := &params{cfg: cfg, id: cfg.ID(), typ: cfg.Type()}
+	v, _ := cfg.Value("config")
+	if file, ok := v.(string); ok {
 		v, err := p.loadFile(file)
 		if err != nil {
 			return nil, p.wrap("config", "cannot read the config file", err)
@@ -134,46 +123,19 @@ func newParams(cfg *flow.Config, typ string) (*params, error) {
 		if !ok {
 			return nil, p.errorf("config", "expected the file %q to hold an object of settings, not %s", file, describe(v))
 		}
-		p.settings, p.fromFile = m, true
+		p.cfg = cfg.WithSettings(m)
 	}
 	return p, nil
 }
 
-// get returns a named argument or config key.
-func (p *params) get(name string) (any, bool) {
-	if v, ok := p.cfg.Args[name]; ok {
-		return v, true
+// enum reads a setting whose values the spec lists; absent, it is the
+// spec's default.
+func (p *params) enum(name string) (string, error) {
+	s, err := p.cfg.Enum(name)
+	if err != nil {
+		return "", p.errorf(p.cfg.Where(name), "%v", err)
 	}
-	v, ok := p.settings[name]
-	return v, ok
-}
-
-// where names an argument for messages: "config.steps" when it came from
-// the config object, "rules" when it is an argument.
-func (p *params) where(name string) string {
-	if _, ok := p.cfg.Args[name]; ok {
-		return name
-	}
-	return "config." + name
-}
-
-// node returns the syntax-tree value of a named argument or config key, or
-// nil when the configuration was not built from a parsed workflow.
-func (p *params) node(name string) dsl.Node {
-	if p.cfg.Agent == nil || p.cfg.Agent.Call == nil {
-		return nil
-	}
-	call := p.cfg.Agent.Call
-	if n := call.Value(name); n != nil {
-		return n
-	}
-	if p.fromFile {
-		return nil
-	}
-	if o, ok := call.Value("config").(*dsl.Object); ok {
-		return o.Value(name)
-	}
-	return nil
+	return s, nil
 }
 
 func (p *params) errorf(arg, format string, args ...any) error {
@@ -249,19 +211,19 @@ func plain(v any) any {
 
 // stringList reads a list of non-empty strings.
 func (p *params) stringList(name string) ([]string, bool, error) {
-	v, ok := p.get(name)
+	v, ok := p.cfg.Value(name)
 	if !ok || v == nil {
 		return nil, false, nil
 	}
 	list, isList := v.([]any)
 	if !isList {
-		return nil, true, p.errorf(p.where(name), "expected a list of field names such as [\"amount\", \"currency\"], not %s", describe(v))
+		return nil, true, p.errorf(p.cfg.Where(name), "expected a list of field names such as [\"amount\", \"currency\"], not %s", describe(v))
 	}
 	out := make([]string, 0, len(list))
 	for i, e := range list {
 		s, isStr := e.(string)
 		if !isStr || strings.TrimSpace(s) == "" {
-			return nil, true, p.errorf(fmt.Sprintf("%s[%d]", p.where(name), i), "expected a field name, not %s", describe(e))
+			return nil, true, p.errorf(fmt.Sprintf("%s[%d]", p.cfg.Where(name), i), "expected a field name, not %s", describe(e))
 		}
 		out = append(out, strings.TrimSpace(s))
 	}
@@ -282,24 +244,7 @@ func quoteAll(names []string) string {
 	return strings.Join(q, ", ")
 }
 
-func describe(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return fmt.Sprintf("the string %q", x)
-	case bool:
-		return fmt.Sprintf("%t", x)
-	case map[string]any:
-		return "an object"
-	case []any:
-		return "a list"
-	}
-	if f, ok := toFloat(v); ok {
-		return fmt.Sprintf("the number %g", f)
-	}
-	return fmt.Sprintf("a %T", v)
-}
+func describe(v any) string { return flow.Describe(v) }
 
 // toFloat converts the numeric types decoded JSON and YAML produce.
 func toFloat(v any) (float64, bool) { return flow.ToFloat(v) }

@@ -65,8 +65,9 @@ const (
 	stepRemoveSpecial
 )
 
-// stepNames are the DataProcessor clean-up steps, in step order.
-var stepNames = []string{"trim", "lowercase", "uppercase", "remove_special_chars"}
+// stepOf binds the clean-up steps the spec lists (dsl.Capabilities.Steps)
+// to their implementations; a test checks that the two agree.
+var stepOf = map[string]step{"trim": stepTrim, "lowercase": stepLowercase, "uppercase": stepUppercase, "remove_special_chars": stepRemoveSpecial}
 
 type feature struct {
 	out  field
@@ -292,7 +293,7 @@ func schemaMessage(err error) string {
 }
 
 func newDataProcessor(cfg *flow.Config) (flow.Agent, error) {
-	p, err := newParams(cfg, "DataProcessor")
+	p, err := newParams(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -307,13 +308,13 @@ func newDataProcessor(cfg *flow.Config) (flow.Agent, error) {
 	for _, n := range names {
 		a.required = append(a.required, newField(n))
 	}
-	if v, ok := p.get("schema"); ok && v != nil {
+	if v, ok := p.cfg.Value("schema"); ok && v != nil {
 		if a.schema, err = p.schema(v); err != nil {
 			return nil, err
 		}
 	}
-	if v, ok := p.get("rules"); ok && v != nil {
-		if a.rules, err = p.parseRules(p.where("rules"), v, 0); err != nil {
+	if v, ok := p.cfg.Value("rules"); ok && v != nil {
+		if a.rules, err = p.parseRules(p.cfg.Where("rules"), v, 0); err != nil {
 			return nil, err
 		}
 	}
@@ -324,26 +325,22 @@ func newDataProcessor(cfg *flow.Config) (flow.Agent, error) {
 }
 
 func (p *params) dpSteps(a *DataProcessor) error {
-	v, ok := p.get("steps")
+	v, ok := p.cfg.Value("steps")
 	if !ok || v == nil {
 		return nil
 	}
 	list, isList := v.([]any)
 	if !isList {
-		return p.errorf(p.where("steps"), "expected a list of steps such as [\"trim\", \"lowercase\"], not %s", describe(v))
+		return p.errorf(p.cfg.Where("steps"), "expected a list of steps such as [\"trim\", \"lowercase\"], not %s", describe(v))
 	}
+	known := p.cfg.Spec.Caps.Steps
 	for i, e := range list {
 		s, _ := e.(string)
-		idx := -1
-		for j, name := range stepNames {
-			if s == name {
-				idx = j
-			}
+		st, ok := stepOf[s]
+		if !ok || !contains(known, s) {
+			return p.errorf(fmt.Sprintf("%s[%d]", p.cfg.Where("steps"), i), "unknown step %s: expected one of %s", describe(e), quoteAll(known))
 		}
-		if idx < 0 {
-			return p.errorf(fmt.Sprintf("%s[%d]", p.where("steps"), i), "unknown step %s: expected one of %s", describe(e), quoteAll(stepNames))
-		}
-		a.steps = append(a.steps, step(idx))
+		a.steps = append(a.steps, st)
 	}
 	names, given, err := p.stringList("fields")
 	if err != nil {
@@ -354,7 +351,7 @@ func (p *params) dpSteps(a *DataProcessor) error {
 		return nil
 	}
 	if len(names) == 0 {
-		return p.errorf(p.where("fields"), "expected at least one field for the steps (leave fields out to clean every string field)")
+		return p.errorf(p.cfg.Where("fields"), "expected at least one field for the steps (leave fields out to clean every string field)")
 	}
 	for _, n := range names {
 		a.stepOnly = append(a.stepOnly, newField(n))
@@ -363,11 +360,11 @@ func (p *params) dpSteps(a *DataProcessor) error {
 }
 
 func (p *params) dpFeatures(a *DataProcessor) error {
-	v, ok := p.get("features")
+	v, ok := p.cfg.Value("features")
 	if !ok || v == nil {
 		return nil
 	}
-	where := p.where("features")
+	where := p.cfg.Where("features")
 	list, isList := v.([]any)
 	if !isList {
 		return p.errorf(where, `expected a list of features such as ["amount", "large: amount > 1000"], not %s`, describe(v))
@@ -443,7 +440,7 @@ func isIdentByte(c byte) bool {
 // inline object. Files are JSON (.json) or YAML; $ref to other files is
 // resolved relative to the schema file.
 func (p *params) schema(v any) (*jsonschema.Schema, error) {
-	where := p.where("schema")
+	where := p.cfg.Where("schema")
 	var doc any
 	var loc string
 	switch x := v.(type) {

@@ -29,28 +29,51 @@ func configFor(t testing.TB, agent, extra, dir string) *flow.Config {
 	require.NotNil(t, w)
 	require.Len(t, w.AllAgents(), 1)
 	a := w.AllAgents()[0]
-	cfg := &flow.Config{Workflow: w, Agent: a, Args: map[string]any{}, Settings: map[string]any{}, Globals: map[string]any{}, Dir: dir}
+	args, settings := map[string]any{}, map[string]any{}
 	for _, arg := range a.Call.Args {
 		if arg.Name != "" {
-			cfg.Args[arg.Name] = dsl.Interface(arg.Value)
+			args[arg.Name] = dsl.Interface(arg.Value)
 		}
 	}
 	if o, ok := a.Call.Value("config").(*dsl.Object); ok {
-		cfg.Settings = dsl.Interface(o).(map[string]any)
+		settings = dsl.Interface(o).(map[string]any)
 	}
+	cfg := flow.NewConfig(specOf(t, a.Type), args, settings)
+	cfg.Workflow, cfg.Agent, cfg.Dir = w, a, dir
 	if w.Config != nil {
 		cfg.Globals = dsl.Interface(w.Config).(map[string]any)
 	}
 	return cfg
 }
 
-// build runs the registered factory of the agent's type.
+// specOf returns the spec of a built-in type.
+func specOf(t testing.TB, name string) *dsl.TypeSpec {
+	t.Helper()
+	spec, ok := dsl.Builtin().Lookup(name)
+	require.True(t, ok, "no spec for %s", name)
+	return spec
+}
+
+// factoryOf returns the factory Types binds to a type.
+func factoryOf(t testing.TB, name string) flow.Factory {
+	t.Helper()
+	for _, typ := range Types() {
+		if typ.Name == name {
+			return typ.New
+		}
+	}
+	require.Fail(t, "no factory", "for %s", name)
+	return nil
+}
+
+// build runs the factory of the agent's type and checks that it read
+// nothing its spec does not declare.
 func build(t testing.TB, agent, extra, dir string) (flow.Agent, error) {
 	t.Helper()
 	cfg := configFor(t, agent, extra, dir)
-	f, ok := flow.LookupAgent(cfg.Agent.Type)
-	require.True(t, ok, "no factory for %s", cfg.Agent.Type)
-	return f(cfg)
+	a, err := factoryOf(t, cfg.Agent.Type)(cfg)
+	require.Empty(t, cfg.Undeclared(), "%s read settings its spec does not declare", cfg.Agent.Type)
+	return a, err
 }
 
 func mustBuild(t testing.TB, agent, extra, dir string) flow.Agent {

@@ -8,15 +8,14 @@ import (
 	"github.com/kumeo/kumeo/engine/flow"
 )
 
-// Imputation strategies of MissingValueHandler.
+// Imputation strategies of MissingValueHandler; the spec of its strategy
+// argument lists them and gives the default.
 const (
 	StrategyMean     = "mean_imputation"
 	StrategyMedian   = "median_imputation"
 	StrategyMode     = "mode_imputation"
 	StrategyConstant = "constant"
 )
-
-var imputeStrategies = []string{StrategyMean, StrategyMedian, StrategyMode, StrategyConstant}
 
 // MissingValueHandler fills absent or null fields listed in config.fields.
 // Every present value of those fields feeds the field's running statistic,
@@ -194,26 +193,22 @@ func (a *MissingValueHandler) Restore(state any) {
 }
 
 func newMissingValueHandler(cfg *flow.Config) (flow.Agent, error) {
-	p, err := newParams(cfg, "MissingValueHandler")
+	p, err := newParams(cfg)
 	if err != nil {
 		return nil, err
 	}
-	a := &MissingValueHandler{strategy: StrategyMean}
-	if v, ok := p.get("strategy"); ok {
-		s, _ := v.(string)
-		if !contains(imputeStrategies, s) {
-			return nil, p.errorf(p.where("strategy"), "expected one of %s, not %s", quoteAll(imputeStrategies), describe(v))
-		}
-		a.strategy = s
+	a := &MissingValueHandler{}
+	if a.strategy, err = p.enum("strategy"); err != nil {
+		return nil, err
 	}
-	if v, ok := p.get("value"); ok && v != nil {
+	if v, ok := p.cfg.Value("value"); ok && v != nil {
 		switch x := v.(type) {
 		case string, bool:
 			a.fallback = x
 		default:
 			f, ok := toFloat(v)
 			if !ok || !finite(f) {
-				return nil, p.errorf(p.where("value"), "expected a number, string or boolean to fill missing fields with, not %s", describe(v))
+				return nil, p.errorf(p.cfg.Where("value"), "expected a number, string or boolean to fill missing fields with, not %s", describe(v))
 			}
 			a.fallback = f
 		}
@@ -223,7 +218,7 @@ func newMissingValueHandler(cfg *flow.Config) (flow.Agent, error) {
 	}
 	if (a.strategy == StrategyMean || a.strategy == StrategyMedian) && a.fallback != nil {
 		if _, isNum := a.fallback.(float64); !isNum {
-			return nil, p.errorf(p.where("value"), "expected a number for strategy %q, not %s", a.strategy, describe(a.fallback))
+			return nil, p.errorf(p.cfg.Where("value"), "expected a number for strategy %q, not %s", a.strategy, describe(a.fallback))
 		}
 	}
 	names, ok, err := p.stringList("fields")
@@ -236,7 +231,7 @@ func newMissingValueHandler(cfg *flow.Config) (flow.Agent, error) {
 	a.fields = make([]imputeField, len(names))
 	for i, n := range names {
 		if !checkFieldName(n) {
-			return nil, p.errorf(fmt.Sprintf("%s[%d]", p.where("fields"), i), "invalid field name %q", n)
+			return nil, p.errorf(fmt.Sprintf("%s[%d]", p.cfg.Where("fields"), i), "invalid field name %q", n)
 		}
 		a.fields[i].field = newField(n)
 	}

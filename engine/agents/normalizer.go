@@ -9,13 +9,12 @@ import (
 	"github.com/kumeo/kumeo/engine/flow"
 )
 
-// Normalisation methods of DataNormalizer.
+// Normalisation methods of DataNormalizer; the spec of its method setting
+// lists them.
 const (
 	MethodMinMax = "min_max"
 	MethodZScore = "z_score"
 )
-
-var normalizeMethods = []string{MethodMinMax, MethodZScore}
 
 // DataNormalizer rewrites numeric fields in place:
 //
@@ -128,23 +127,19 @@ func (a *DataNormalizer) Restore(state any) {
 }
 
 func newDataNormalizer(cfg *flow.Config) (flow.Agent, error) {
-	p, err := newParams(cfg, "DataNormalizer")
+	p, err := newParams(cfg)
 	if err != nil {
 		return nil, err
 	}
-	method := ""
-	if v, ok := p.get("method"); ok {
-		s, _ := v.(string)
-		if !contains(normalizeMethods, s) {
-			return nil, p.errorf(p.where("method"), "expected one of %s, not %s", quoteAll(normalizeMethods), describe(v))
-		}
-		method = s
+	method, err := p.enum("method")
+	if err != nil {
+		return nil, err
 	}
-	v, ok := p.get("fields")
+	v, ok := p.cfg.Value("fields")
 	if !ok {
 		return nil, p.errorf("config.fields", `missing: expected a list of fields to z-score, or { field: { min, max } } for min-max`)
 	}
-	where := p.where("fields")
+	where := p.cfg.Where("fields")
 	a := &DataNormalizer{}
 	switch x := v.(type) {
 	case []any:

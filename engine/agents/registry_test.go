@@ -11,18 +11,25 @@ import (
 )
 
 func TestEveryAgentTypeHasAFactory(t *testing.T) {
-	names := dsl.TypeNames(dsl.CatAgent)
+	names := dsl.Builtin().TypeNames(dsl.CatAgent)
 	require.NotEmpty(t, names)
+	bound := map[string]flow.AgentType{}
+	for _, typ := range Types() {
+		require.NotContains(t, bound, typ.Name, "bound twice")
+		bound[typ.Name] = typ
+	}
+	assert.Len(t, bound, len(names), "every bound type has a spec")
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
-			f, ok := flow.LookupAgent(name)
+			typ, ok := bound[name]
 			require.True(t, ok, "agent type %s has no factory", name)
-			spec, ok := dsl.LookupType(name)
-			require.True(t, ok)
-			_, unavailableType := unavailable[name]
-			assert.Equal(t, !unavailableType, spec.Runnable, "Runnable in the palette")
+			unavailableType := false
+			for _, u := range unavailable {
+				unavailableType = unavailableType || u.typ == name
+			}
+			assert.Equal(t, !unavailableType, typ.Runnable, "Runnable in the palette")
 			if unavailableType {
-				_, err := f(&flow.Config{Args: map[string]any{}})
+				_, err := typ.New(flow.NewConfig(specOf(t, name), nil, nil))
 				assert.ErrorIs(t, err, flow.ErrNotAvailable)
 			}
 		})
@@ -51,8 +58,7 @@ func TestModelBackedAgentsFailClearly(t *testing.T) {
 		})
 	}
 	t.Run("id from arguments without a syntax tree", func(t *testing.T) {
-		f, _ := flow.LookupAgent("MLModel")
-		_, err := f(&flow.Config{Args: map[string]any{"id": "score"}})
+		_, err := factoryOf(t, "MLModel")(flow.NewConfig(specOf(t, "MLModel"), map[string]any{"id": "score"}, nil))
 		assert.EqualError(t, err, `agent "score" (MLModel): model-backed agents are not available in the local engine yet`)
 	})
 }

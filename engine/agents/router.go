@@ -63,17 +63,17 @@ type routeRule struct {
 // (a config file, or by hand) may have at most one rule besides default,
 // because a decoded object has no order.
 func newRouter(cfg *flow.Config) (flow.Agent, error) {
-	p, err := newParams(cfg, "Router")
+	p, err := newParams(cfg)
 	if err != nil {
 		return nil, err
 	}
-	v, ok := p.get("rules")
+	v, ok := p.cfg.Value("rules")
 	if !ok {
 		return nil, p.errorf("rules", `missing: expected rules: { "amount > 1000": "target.<subject>", "default": "..." }`)
 	}
-	where := p.where("rules")
+	where := p.cfg.Where("rules")
 	var rules []routeRule
-	switch n := p.node("rules").(type) {
+	switch n := p.cfg.Node("rules").(type) {
 	case *dsl.Object:
 		for _, prop := range n.Props {
 			rules = append(rules, routeRule{key: prop.Key, dest: dsl.Interface(prop.Value)})

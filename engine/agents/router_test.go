@@ -139,8 +139,7 @@ func TestRouterWithoutSyntaxTree(t *testing.T) {
 		{"two rules have no order", map[string]any{"a > 1": "x", "b > 1": "y"}, `rules: the order of 2 rules is unknown`, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f, _ := flow.LookupAgent("Router")
-			a, err := f(&flow.Config{Args: map[string]any{"id": "r", "rules": tt.rules}})
+			a, err := factoryOf(t, "Router")(flow.NewConfig(specOf(t, "Router"), map[string]any{"id": "r", "rules": tt.rules}, nil))
 			if tt.msg != "" {
 				assert.ErrorContains(t, err, tt.msg)
 				return

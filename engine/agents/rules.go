@@ -223,12 +223,12 @@ func (a *RuleChecker) Rules() []string {
 // newDecisionMatrix reads rules: [...] (inline, or a file name) or
 // matrix: "file", but not both.
 func newDecisionMatrix(cfg *flow.Config) (flow.Agent, error) {
-	p, err := newParams(cfg, "DecisionMatrix")
+	p, err := newParams(cfg)
 	if err != nil {
 		return nil, err
 	}
-	rules, hasRules := p.get("rules")
-	matrix, hasMatrix := p.get("matrix")
+	rules, hasRules := p.cfg.Value("rules")
+	matrix, hasMatrix := p.cfg.Value("matrix")
 	var rs ruleSet
 	switch {
 	case hasRules && hasMatrix:
@@ -236,11 +236,11 @@ func newDecisionMatrix(cfg *flow.Config) (flow.Agent, error) {
 	case hasMatrix:
 		s, ok := matrix.(string)
 		if !ok {
-			return nil, p.errorf(p.where("matrix"), "expected the name of a rules file (JSON or YAML), not %s", describe(matrix))
+			return nil, p.errorf(p.cfg.Where("matrix"), "expected the name of a rules file (JSON or YAML), not %s", describe(matrix))
 		}
-		rs, err = p.parseRules(p.where("matrix"), s, 0)
+		rs, err = p.parseRules(p.cfg.Where("matrix"), s, 0)
 	case hasRules:
-		rs, err = p.parseRules(p.where("rules"), rules, 0)
+		rs, err = p.parseRules(p.cfg.Where("rules"), rules, 0)
 	default:
 		return nil, p.errorf("rules", `missing: expected rules: [ { name, condition, error } ] or matrix: "rules.yaml"`)
 	}
@@ -248,27 +248,27 @@ func newDecisionMatrix(cfg *flow.Config) (flow.Agent, error) {
 		return nil, err
 	}
 	if len(rs) == 0 {
-		return nil, p.errorf(p.where("rules"), "expected at least one rule")
+		return nil, p.errorf(p.cfg.Where("rules"), "expected at least one rule")
 	}
 	return &RuleChecker{rules: rs}, nil
 }
 
 // newRuleEngine reads rules: "file" or an inline list.
 func newRuleEngine(cfg *flow.Config) (flow.Agent, error) {
-	p, err := newParams(cfg, "RuleEngine")
+	p, err := newParams(cfg)
 	if err != nil {
 		return nil, err
 	}
-	rules, ok := p.get("rules")
+	rules, ok := p.cfg.Value("rules")
 	if !ok {
 		return nil, p.errorf("rules", `missing: expected rules: "rules.yaml" (a JSON or YAML file) or an inline list [ { name, condition, error } ]`)
 	}
-	rs, err := p.parseRules(p.where("rules"), rules, 0)
+	rs, err := p.parseRules(p.cfg.Where("rules"), rules, 0)
 	if err != nil {
 		return nil, err
 	}
 	if len(rs) == 0 {
-		return nil, p.errorf(p.where("rules"), "expected at least one rule")
+		return nil, p.errorf(p.cfg.Where("rules"), "expected at least one rule")
 	}
 	return &RuleChecker{rules: rs}, nil
 }

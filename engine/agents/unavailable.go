@@ -3,18 +3,20 @@ package agents
 import (
 	"fmt"
 
+	"github.com/kumeo/kumeo/dsl"
+
 	"github.com/kumeo/kumeo/engine/flow"
 )
 
-// unavailable maps the agent types the local engine cannot run yet to how
-// messages describe them.
-var unavailable = map[string]string{
-	"LLM":             "model-backed agents",
-	"MLModel":         "model-backed agents",
-	"BayesianNetwork": "model-backed agents",
-	"HumanReview":     "human review agents",
-	"HumanInLoop":     "human review agents",
-	"Custom":          "WebAssembly (Custom) agents",
+// unavailable lists the agent types the local engine cannot run yet and
+// how messages describe them.
+var unavailable = []struct{ typ, what string }{
+	{dsl.TypeLLM, "model-backed agents"},
+	{dsl.TypeMLModel, "model-backed agents"},
+	{dsl.TypeBayesianNetwork, "model-backed agents"},
+	{dsl.TypeHumanReview, "human review agents"},
+	{dsl.TypeHumanInLoop, "human review agents"},
+	{dsl.TypeCustom, "WebAssembly (Custom) agents"},
 }
 
 // NotAvailableError is returned by the factories of agent types the local
@@ -33,14 +35,6 @@ func (e *NotAvailableError) Unwrap() error { return flow.ErrNotAvailable }
 
 func notAvailable(typ, what string) flow.Factory {
 	return func(cfg *flow.Config) (flow.Agent, error) {
-		id := typ
-		if cfg != nil && cfg.Agent != nil && cfg.Agent.ID != "" {
-			id = cfg.Agent.ID
-		} else if cfg != nil {
-			if s, ok := cfg.Args["id"].(string); ok && s != "" {
-				id = s
-			}
-		}
-		return nil, &NotAvailableError{Agent: id, Type: typ, What: what}
+		return nil, &NotAvailableError{Agent: cfg.ID(), Type: typ, What: what}
 	}
 }

@@ -215,20 +215,11 @@ func resolve(workflow string, role dsl.EndpointRole, ep *dsl.Endpoint, opts Opti
 	}
 	r := &resolver{workflow: workflow, role: role, ep: ep, e: e, opts: opts}
 	var err error
-	switch ep.Type {
-	case "NATS":
-		err = r.nats()
-	case "HTTP":
-		err = r.http()
-	case "Timer":
-		err = r.timer()
-	case "File":
-		err = r.file()
-	case "MQTT":
-		err = r.mqtt()
-	case "Kafka":
+	if bind, ok := kinds[ep.Type]; ok {
+		err = bind(r)
+	} else if ep.Type == dsl.TypeKafka {
 		err = fmt.Errorf("%w: %s: Kafka %ss are not supported by the local engine; use NATS or MQTT", ErrUnsupported, e.Name, role)
-	default:
+	} else {
 		err = unknownType(role, ep.Type)
 	}
 	if err != nil {
@@ -286,9 +277,9 @@ func unknownType(role dsl.EndpointRole, typ string) error {
 	if role == dsl.RoleTarget {
 		cat = dsl.CatTarget
 	}
-	names := dsl.TypeNames(cat)
+	names := dsl.Builtin().TypeNames(cat)
 	expected := strings.Join(names, ", ")
-	if t, ok := dsl.LookupType(typ); ok {
+	if t, ok := dsl.Builtin().Lookup(typ); ok {
 		return fmt.Errorf("%w: %s cannot be a %s (it is used as: %s); expected one of %s", ErrUnknownType, typ, role, joinCats(t.Categories), expected)
 	}
 	if s := suggest(typ, names); s != "" {
@@ -338,9 +329,15 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// The endpoint types this package runs; Kafka stays not runnable.
-func init() {
-	for _, t := range []string{"NATS", "HTTP", "Timer", "File", "MQTT"} {
-		dsl.SetRunnable(t, true)
-	}
+// kinds binds the source and target types this package runs to how an
+// endpoint of the type is resolved; Kafka stays not runnable.
+var kinds = map[string]func(*resolver) error{
+	dsl.TypeNATS:  (*resolver).nats,
+	dsl.TypeHTTP:  (*resolver).http,
+	dsl.TypeTimer: (*resolver).timer,
+	dsl.TypeFile:  (*resolver).file,
+	dsl.TypeMQTT:  (*resolver).mqtt,
 }
+
+// Types lists the source and target types this package runs, sorted.
+func Types() []string { return sortedKeys(kinds) }

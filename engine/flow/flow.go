@@ -8,8 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
-	"sync"
 	"time"
 
 	"github.com/kumeo/kumeo/dsl"
@@ -113,68 +111,20 @@ func IsPermanent(err error) bool { return errors.Is(err, ErrPermanent) }
 // engine cannot run yet.
 var ErrNotAvailable = errors.New("not available yet")
 
-// Config is what a factory gets to build one agent instance.
-type Config struct {
-	Workflow *dsl.Workflow
-	Agent    *dsl.Agent
-	// Args holds the named arguments as plain Go values (dsl.Interface).
-	Args map[string]any
-	// Settings is the agent's config object, or an empty map.
-	Settings map[string]any
-	// Globals is the workflow's config object, available to expressions as
-	// config.*, or an empty map.
-	Globals map[string]any
-	// Dir is the directory of the workflow file; relative file names
-	// (schemas, rule files, models) are resolved against it.
-	Dir string
-}
-
-// Arg returns a named argument, or the key of the agent's config object
-// when there is no such argument.
-func (c *Config) Arg(name string) (any, bool) {
-	if v, ok := c.Args[name]; ok {
-		return v, true
-	}
-	v, ok := c.Settings[name]
-	return v, ok
-}
-
 // Factory builds an agent from its configuration. Errors should say which
 // argument is wrong and what was expected.
 type Factory func(cfg *Config) (Agent, error)
 
-var registry = struct {
-	sync.RWMutex
-	agents map[string]Factory
-}{agents: map[string]Factory{}}
-
-// RegisterAgent makes an agent type runnable by the local engine and marks
-// it runnable in the dsl spec registry (palette, checker).
-func RegisterAgent(typ string, f Factory) {
-	registry.Lock()
-	registry.agents[typ] = f
-	registry.Unlock()
-	dsl.SetRunnable(typ, true)
-}
-
-// LookupAgent returns the factory of an agent type.
-func LookupAgent(typ string) (Factory, bool) {
-	registry.RLock()
-	defer registry.RUnlock()
-	f, ok := registry.agents[typ]
-	return f, ok
-}
-
-// AgentTypes lists the runnable agent types.
-func AgentTypes() []string {
-	registry.RLock()
-	defer registry.RUnlock()
-	out := make([]string, 0, len(registry.agents))
-	for t := range registry.agents {
-		out = append(out, t)
-	}
-	sort.Strings(out)
-	return out
+// AgentType binds an agent type of the language (its spec in dsl) to the
+// factory that builds it. A type that is not Runnable has a factory that
+// fails with ErrNotAvailable, so a plan using it fails clearly.
+type AgentType struct {
+	Name string
+	// Spec declares what the factory may read; nil means the spec of the
+	// same name in the registry the type is bound to.
+	Spec     *dsl.TypeSpec
+	New      Factory
+	Runnable bool
 }
 
 // ParseDuration parses "30s", "200ms", "5m", "24h" and "2d".

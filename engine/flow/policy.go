@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/kumeo/kumeo/dsl"
 )
 
 // ErrPolicy is wrapped by every error of ParseRetry, ParseTimeout,
@@ -23,9 +25,9 @@ const (
 	// BackoffExponential multiplies the delay by Multiplier after every
 	// attempt, up to Max, and draws the actual delay uniformly from
 	// [0, that bound) ("full jitter").
-	BackoffExponential Backoff = "exponential"
+	BackoffExponential Backoff = dsl.BackoffExponential
 	// BackoffFixed waits Initial before every retry, without jitter.
-	BackoffFixed Backoff = "fixed"
+	BackoffFixed Backoff = dsl.BackoffFixed
 )
 
 // Retry defaults, used for keys a retry setting leaves out.
@@ -53,7 +55,20 @@ func DefaultRetry(n int) RetryPolicy {
 	return RetryPolicy{Attempts: n, Backoff: BackoffExponential, Initial: DefaultRetryInitial, Max: DefaultRetryMax, Multiplier: DefaultRetryMultiplier}
 }
 
-var retryKeys = []string{"attempts", "backoff", "initial", "max", "multiplier"}
+// retryKeys and failureKeys are the keys the language's spec declares for
+// retry and on_failure objects.
+var (
+	retryKeys   = specNames(dsl.RetryKeys())
+	failureKeys = specNames(dsl.FailureKeys())
+)
+
+func specNames(keys []dsl.ArgSpec) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k.Name
+	}
+	return out
+}
 
 // ParseRetry parses a `retry` value as dsl.Interface returns it: nil (no
 // retries), a whole number of retries (`retry: 3`), or
@@ -176,17 +191,28 @@ const (
 	// ActionQuarantine sends the event with its error to the workflow's
 	// dead-letter channel, where it can be inspected and replayed. It is
 	// the default: failing events are never lost silently.
-	ActionQuarantine FailureAction = "quarantine"
+	ActionQuarantine FailureAction = dsl.FailureQuarantine
 	// ActionReject answers the event as rejected (to its fallback channel
 	// when one is given, otherwise the dead-letter channel) and counts it
 	// as rejected rather than as an error.
-	ActionReject FailureAction = "reject"
+	ActionReject FailureAction = dsl.FailureReject
 	// ActionDrop discards the event; it is counted, not stored.
-	ActionDrop FailureAction = "drop"
+	ActionDrop FailureAction = dsl.FailureDrop
 )
 
-// FailureActions lists the valid actions.
-var FailureActions = []FailureAction{ActionQuarantine, ActionReject, ActionDrop}
+// FailureActions lists the valid actions, as the language's spec of
+// on_failure declares them.
+var FailureActions = func() []FailureAction {
+	var out []FailureAction
+	for _, k := range dsl.FailureKeys() {
+		for _, a := range k.Enum {
+			if k.Name == "action" {
+				out = append(out, FailureAction(a))
+			}
+		}
+	}
+	return out
+}()
 
 // Fallback is what handles events an agent failed on: another agent
 // (by id or as an inline agent call) or a channel with an action.
@@ -265,8 +291,6 @@ type FailurePolicy struct {
 	Notify any
 }
 
-var failureKeys = []string{"action", "retry", "fallback", "channel", "error", "notify"}
-
 // ParseFailurePolicy parses an `on_failure` value:
 // { action: "quarantine"|"reject"|"drop", retry: n or {...}, fallback,
 // channel, error, notify }. nil yields the default policy (quarantine,
@@ -324,7 +348,11 @@ func parseAction(where string, v any) (FailureAction, error) {
 			return a, nil
 		}
 	}
-	return "", policyErr(where, "one of \"quarantine\", \"reject\", \"drop\", not %s", describe(v))
+	q := make([]string, len(FailureActions))
+	for i, a := range FailureActions {
+		q[i] = fmt.Sprintf("%q", a)
+	}
+	return "", policyErr(where, "one of %s, not %s", strings.Join(q, ", "), describe(v))
 }
 
 func policyErr(where, format string, args ...any) error {
@@ -410,21 +438,6 @@ func count(v any) (int, error) {
 	return int(f), nil
 }
 
-func describe(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return fmt.Sprintf("the string %q", x)
-	case bool:
-		return fmt.Sprintf("%t", x)
-	case map[string]any:
-		return "an object"
-	case []any:
-		return "a list"
-	}
-	if f, ok := number(v); ok {
-		return fmt.Sprintf("%g", f)
-	}
-	return fmt.Sprintf("a %T", v)
-}
+// describe names a value in error-handling messages, which give numbers
+// bare ("not 0.5").
+func describe(v any) string { return describeAs(v, "") }
