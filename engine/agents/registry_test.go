@@ -2,6 +2,7 @@ package agents
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/kumeo/kumeo/dsl"
@@ -119,5 +120,65 @@ func TestEventsWithoutData(t *testing.T) {
 			assert.Equal(t, tt.want, out)
 			assert.Equal(t, tt.data, ev.Data)
 		})
+	}
+}
+
+// Every runnable type, built with each of its settings given, reads only
+// what its spec declares (build fails the test otherwise), and every value
+// of an enum its spec lists builds.
+func TestFactoriesReadOnlyTheirSpec(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"rules.yaml": "- { name: a, condition: \"x > 1\", error: big }\n", "s.json": `{"type": "object"}`})
+	typical := map[string][]string{
+		"DataProcessor": {`DataProcessor(id: "a", config: { steps: ["trim"], fields: ["x"], required_fields: ["x"], schema: "s.json", features: ["x", "y: x + 1"], rules: "rules.yaml" })`},
+		"Router":        {`Router(id: "a", rules: { "x > 1": "big", "default": "small" })`},
+		"DecisionMatrix": {`DecisionMatrix(id: "a", rules: [ { name: "r", condition: "x > 1", error: "e" } ])`,
+			`DecisionMatrix(id: "a", matrix: "rules.yaml")`},
+		"RuleEngine":          {`RuleEngine(id: "a", rules: "rules.yaml")`},
+		"DataNormalizer":      {`DataNormalizer(id: "a", config: { fields: { x: { min: 0, max: 1 } } })`},
+		"MissingValueHandler": {`MissingValueHandler(id: "a", config: { fields: ["x"], value: 1 })`},
+	}
+	enums := 0
+	for _, typ := range Types() {
+		if !typ.Runnable {
+			continue
+		}
+		t.Run(typ.Name, func(t *testing.T) {
+			require.NotEmpty(t, typical[typ.Name], "no typical configuration for %s", typ.Name)
+			for _, agent := range typical[typ.Name] {
+				mustBuild(t, agent, "", dir)
+			}
+			spec := specOf(t, typ.Name)
+			for _, as := range append(append([]dsl.ArgSpec{}, spec.Args...), spec.ConfigKeys...) {
+				for _, v := range as.Enum {
+					enums++
+					fields := `fields: ["x"], value: 1`
+					if v == "min_max" {
+						fields = `fields: { x: { min: 0, max: 1 } }`
+					}
+					mustBuild(t, fmt.Sprintf(`%s(id: "a", %s: %q, config: { %s })`, typ.Name, as.Name, v, fields), "", dir)
+				}
+			}
+		})
+	}
+	assert.NotZero(t, enums, "the strategy and method enums are built")
+}
+
+// A factory that reads a setting its spec does not declare is caught.
+func TestUndeclaredReadIsCaught(t *testing.T) {
+	cfg := configFor(t, `Router(id: "r", rules: { "default": "x" }, threshold: 3)`, "", "")
+	v, ok := cfg.Value("threshold")
+	assert.False(t, ok, "an undeclared setting reads as absent")
+	assert.Nil(t, v)
+	cfg.Node("strategy")
+	assert.Equal(t, []string{"threshold", "strategy"}, cfg.Undeclared())
+}
+
+// The clean-up steps the spec lists are the ones DataProcessor implements.
+func TestStepsAgreeWithTheSpec(t *testing.T) {
+	steps := specOf(t, "DataProcessor").Caps.Steps
+	require.NotEmpty(t, steps)
+	assert.Len(t, stepOf, len(steps))
+	for _, s := range steps {
+		assert.Contains(t, stepOf, s)
 	}
 }
