@@ -429,10 +429,10 @@ func runInfo(id, path string, eng *engine.Run, mqttAddr string) RunInfo {
 	mqtt := false
 	for _, s := range p.Sources {
 		info.Sources = append(info.Sources, SourceInfo{Address: address(s), Type: s.Type, Subject: s.Subject})
-		mqtt = mqtt || s.Type == "MQTT"
+		mqtt = mqtt || s.Type == dsl.TypeMQTT
 	}
 	for _, t := range p.Targets {
-		mqtt = mqtt || t.Type == "MQTT"
+		mqtt = mqtt || t.Type == dsl.TypeMQTT
 	}
 	if mqtt {
 		info.MQTTAddr = mqttAddr

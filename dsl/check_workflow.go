@@ -280,7 +280,7 @@ func (c *checkCtx) checkEndpoint(cw *checkWF, e *Endpoint, cat Category) {
 		return
 	}
 	c.checkCallArgs(cw, call, spec, string(cat))
-	if call.Name == "HTTP" {
+	if call.Name == TypeHTTP {
 		c.checkHTTPAddress(e, cat)
 	}
 	c.checkLocalType(cw, call, spec, cat, e.Label())

@@ -409,7 +409,7 @@ func (r *Run) Idle() bool { return r.Ledger().InFlight == 0 }
 // serveHTTP starts the HTTP listener when the workflow has HTTP sources.
 func (r *Run) serveHTTP(g *graph) error {
 	for _, s := range g.plan.Sources {
-		if s.Type == "HTTP" {
+		if s.Type == dsl.TypeHTTP {
 			return r.http.Start()
 		}
 	}

@@ -120,7 +120,7 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	plan := run.Plan()
 	for _, s := range plan.Sources {
-		if s.Type == "HTTP" {
+		if s.Type == dsl.TypeHTTP {
 			fmt.Fprintf(stderr, "HTTP source %s listening on %s%s\n", s.Name, run.HTTPURL(), s.Decl.Address)
 		}
 	}
@@ -246,7 +246,7 @@ func usesMQTT(f *dsl.File, name string) bool {
 		return false
 	}
 	for _, e := range append(append([]*dsl.Endpoint{}, w.Sources...), w.Targets...) {
-		if e.Type == "MQTT" {
+		if e.Type == dsl.TypeMQTT {
 			return true
 		}
 	}
