@@ -101,21 +101,7 @@ func (cw *checkWF) channelNames() []string {
 // checkFlow checks every agent's inputs, then reports unused outputs and
 // cycles.
 func (c *checkCtx) checkFlow(cw *checkWF) {
-	var edges []checkEdge
-	read := func(to int, chans []string, rng Range) {
-		for _, ch := range chans {
-			cw.consumed[ch] = true
-			for _, from := range cw.produced[ch] {
-				if from >= 0 {
-					edges = append(edges, checkEdge{from, to, rng})
-				}
-			}
-		}
-	}
-	readAgent := func(to int, a *Agent, rng Range) {
-		cw.consumed[a.Output] = true
-		edges = append(edges, checkEdge{cw.pos[a], to, rng})
-	}
+	r := &flowReads{cw: cw}
 	for i, a := range cw.all {
 		if a.Call == nil {
 			continue
@@ -126,70 +112,107 @@ func (c *checkCtx) checkFlow(cw *checkWF) {
 			if in.Node != nil {
 				rng = in.Node.Rng()
 			}
-			switch in.Kind {
-			case InputDefault:
-				chans, _ := cw.resolve(in.Channel)
-				read(i, chans, rng)
-			case InputString:
-				chans, ok := cw.resolve(in.Channel)
-				if ok {
-					read(i, chans, rng)
-					continue
-				}
-				c.unproduced(cw, in.Node, in.Channel, a.Output)
-			case InputPath:
-				p := in.Node.(*Path)
-				if checkIsNamespacePath(p) {
-					continue
-				}
-				if x, ok := cw.byID[p.Parts[0]]; ok && len(p.Parts) > 1 {
-					readAgent(i, x, rng)
-					continue
-				}
-				if p.Parts[0] == "input" && cw.b.Kind == KindSubworkflow && len(p.Parts) > 1 {
-					if !checkContains(cw.w.Inputs, p.Parts[1]) {
-						c.errorAt(CodeUnknownInput, p.PartRanges[1], fmt.Sprintf("Unknown subworkflow input %q", p.Parts[1]),
-							fmt.Sprintf("Subworkflow %s declares input %s.", cw.b.Name, checkAll(cw.w.Inputs)), suggest(p.Parts[1], cw.w.Inputs)...)
-						continue
-					}
-				}
-				if chans, ok := cw.resolve(in.Channel); ok {
-					read(i, chans, rng)
-					continue
-				}
-				if p.Parts[0] == "source" {
-					continue // no source: reported on the workflow
-				}
-				c.unknownAgentRef(cw, p)
-			case InputExpr:
-				s, ok := in.Node.(*String)
-				if !ok {
-					continue
-				}
-				r := c.checkExpr(cw, local, checkStringSite(s), "input expression")
-				names := r.dotted
-				if r.failed {
-					names = checkDottedWords(s.Value)
-				}
-				for _, name := range names {
-					root, _, _ := strings.Cut(name, ".")
-					if x, ok := cw.byID[root]; ok && root != name {
-						readAgent(i, x, rng)
-					} else if chans, ok := cw.resolve(name); ok {
-						read(i, chans, rng)
-					}
-				}
-			case InputOther:
-				switch in.Node.(type) {
-				case *Call, nil:
-				default:
-					c.wrongKind(in.Node, "input", `a channel such as "source" or "validated.tx", a reference such as risk.output, or an object of them`)
-				}
-			}
+			c.checkInput(r, i, a, in, local, rng)
 		}
 	}
 	c.checkUnused(cw)
-	c.checkCycles(cw, edges)
+	c.checkCycles(cw, r.edges)
+}
+
+// flowReads collects which agent reads which: the edges cycles are looked
+// for in, and the channels consumed.
+type flowReads struct {
+	cw    *checkWF
+	edges []checkEdge
+}
+
+// read records agent to reading chans.
+func (r *flowReads) read(to int, chans []string, rng Range) {
+	for _, ch := range chans {
+		r.cw.consumed[ch] = true
+		for _, from := range r.cw.produced[ch] {
+			if from >= 0 {
+				r.edges = append(r.edges, checkEdge{from, to, rng})
+			}
+		}
+	}
+}
+
+// readAgent records agent to reading a's output.
+func (r *flowReads) readAgent(to int, a *Agent, rng Range) {
+	r.cw.consumed[a.Output] = true
+	r.edges = append(r.edges, checkEdge{r.cw.pos[a], to, rng})
+}
+
+// checkInput checks one input of agent i and records what it reads.
+func (c *checkCtx) checkInput(r *flowReads, i int, a *Agent, in Input, local *Object, rng Range) {
+	cw := r.cw
+	switch in.Kind {
+	case InputDefault:
+		chans, _ := cw.resolve(in.Channel)
+		r.read(i, chans, rng)
+	case InputString:
+		if chans, ok := cw.resolve(in.Channel); ok {
+			r.read(i, chans, rng)
+			return
+		}
+		c.unproduced(cw, in.Node, in.Channel, a.Output)
+	case InputPath:
+		c.checkPathInput(r, i, in, rng)
+	case InputExpr:
+		s, ok := in.Node.(*String)
+		if !ok {
+			return
+		}
+		res := c.checkExpr(cw, local, checkStringSite(s), "input expression")
+		names := res.dotted
+		if res.failed {
+			names = checkDottedWords(s.Value)
+		}
+		for _, name := range names {
+			root, _, _ := strings.Cut(name, ".")
+			if x, ok := cw.byID[root]; ok && root != name {
+				r.readAgent(i, x, rng)
+			} else if chans, ok := cw.resolve(name); ok {
+				r.read(i, chans, rng)
+			}
+		}
+	case InputOther:
+		switch in.Node.(type) {
+		case *Call, nil:
+		default:
+			c.wrongKind(in.Node, "input", `a channel such as "source" or "validated.tx", a reference such as risk.output, or an object of them`)
+		}
+	}
+}
+
+// checkPathInput checks an input written as a path: an agent reference,
+// a subworkflow input, or a channel.
+func (c *checkCtx) checkPathInput(r *flowReads, i int, in Input, rng Range) {
+	cw := r.cw
+	p := in.Node.(*Path)
+	if checkIsNamespacePath(p) {
+		return
+	}
+	if x, ok := cw.byID[p.Parts[0]]; ok && len(p.Parts) > 1 {
+		r.readAgent(i, x, rng)
+		return
+	}
+	if p.Parts[0] == "input" && cw.b.Kind == KindSubworkflow && len(p.Parts) > 1 {
+		if !checkContains(cw.w.Inputs, p.Parts[1]) {
+			c.errorAt(CodeUnknownInput, p.PartRanges[1], fmt.Sprintf("Unknown subworkflow input %q", p.Parts[1]),
+				fmt.Sprintf("Subworkflow %s declares input %s.", cw.b.Name, checkAll(cw.w.Inputs)), suggest(p.Parts[1], cw.w.Inputs)...)
+			return
+		}
+	}
+	if chans, ok := cw.resolve(in.Channel); ok {
+		r.read(i, chans, rng)
+		return
+	}
+	if p.Parts[0] == "source" {
+		return // no source: reported on the workflow
+	}
+	c.unknownAgentRef(cw, p)
 }
 
 // checkDottedWords returns the dotted names in an expression that does not

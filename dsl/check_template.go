@@ -19,29 +19,9 @@ type checkTag struct {
 // checkTemplate checks the template in s, an argument of call. a is nil for
 // an agent written inline (its input is unknown).
 func (c *checkCtx) checkTemplate(cw *checkWF, call *Call, a *Agent, s *String) {
-	names, known := c.templateNames(cw, call, a)
+	t := &tmplCheck{c: c, s: s, call: call, a: a}
+	t.names, t.known = c.templateNames(cw, call, a)
 	v := s.Value
-	var stack []checkTag
-	scoped := 0 // open #each/#with blocks: names inside refer to the item
-	varCheck := func(tok string, at int) {
-		if !known || scoped > 0 {
-			return
-		}
-		name := checkTemplateVar(tok)
-		if name == "" || names[name] {
-			return
-		}
-		avail := make([]string, 0, len(names))
-		for n := range names {
-			if n != "input" && n != "context" {
-				avail = append(avail, n)
-			}
-		}
-		sort.Strings(avail)
-		c.warnAt(CodeUnknownTemplateV, c.strRange(s, at, at+len(name)), fmt.Sprintf("Template variable %q is not provided", name),
-			fmt.Sprintf("The input of %s provides %s; {{%s}} will render empty.", checkAgentName(call, a), checkListOr(checkFirst(avail, 12), "no fields"), tok),
-			suggest(name, avail)...)
-	}
 	for i := 0; ; {
 		k := strings.Index(v[i:], "{{")
 		if k < 0 {
@@ -64,78 +44,128 @@ func (c *checkCtx) checkTemplate(cw *checkWF, call *Call, a *Agent, s *String) {
 		}
 		end += start
 		i = end + len(closer)
-		// Tag body without the whitespace-control ~ marks and blanks.
-		body, at := v[start:end], start
-		if strings.HasPrefix(body, "~") {
-			body, at = body[1:], at+1
+		t.tag(open, start, end, i)
+	}
+	for _, tag := range t.stack {
+		c.errorAt(CodeTemplateSyntax, c.strRange(s, tag.from, tag.to), fmt.Sprintf("{{#%s}} is never closed", tag.name),
+			fmt.Sprintf("Expected {{/%s}} after the block's content.", tag.name))
+	}
+}
+
+// tmplCheck is the state of checking one template.
+type tmplCheck struct {
+	c      *checkCtx
+	s      *String
+	call   *Call
+	a      *Agent
+	names  map[string]bool // the variables the input provides
+	known  bool            // names is known
+	stack  []checkTag      // open blocks
+	scoped int             // open #each/#with blocks: names inside refer to the item
+}
+
+// tag checks the tag at v[open:next], whose body is v[start:end].
+func (t *tmplCheck) tag(open, start, end, next int) {
+	c, s, v := t.c, t.s, t.s.Value
+	// Tag body without the whitespace-control ~ marks and blanks.
+	body, at := v[start:end], start
+	if strings.HasPrefix(body, "~") {
+		body, at = body[1:], at+1
+	}
+	body = strings.TrimSuffix(body, "~")
+	trimmed := strings.TrimLeft(body, " \t\r\n")
+	at += len(body) - len(trimmed)
+	body = strings.TrimRight(trimmed, " \t\r\n")
+	if body == "" {
+		c.errorAt(CodeTemplateSyntax, c.strRange(s, open, next), "Empty template tag", "Expected {{name}} or a block such as {{#if name}}.")
+		return
+	}
+	switch body[0] {
+	case '!', '>':
+		return // comment, partial
+	case '#', '^':
+		if body != "^" { // {{^}} is else
+			t.openBlock(body, at, open, next)
 		}
-		body = strings.TrimSuffix(body, "~")
-		trimmed := strings.TrimLeft(body, " \t\r\n")
-		at += len(body) - len(trimmed)
-		body = strings.TrimRight(trimmed, " \t\r\n")
-		if body == "" {
-			c.errorAt(CodeTemplateSyntax, c.strRange(s, open, i), "Empty template tag", "Expected {{name}} or a block such as {{#if name}}.")
-			continue
+		return
+	case '/':
+		t.closeBlock(strings.TrimSpace(body[1:]), open, next)
+		return
+	case '&':
+		b := strings.TrimLeft(body[1:], " ")
+		at += len(body) - len(b)
+		body = b
+	}
+	word, rest := checkCutWord(body)
+	if word == "else" {
+		if h, r := checkCutWord(rest); h != "" {
+			t.args(r, at+len(body)-len(r))
 		}
-		switch body[0] {
-		case '!', '>':
-			continue // comment, partial
-		case '#', '^':
-			if body == "^" {
-				continue // {{^}} is else
-			}
-			helper, rest := checkCutWord(body[1:])
-			for _, t := range checkTemplateArgs(rest, at+len(body)-len(rest)) {
-				varCheck(t.name, t.from)
-			}
-			stack = append(stack, checkTag{helper, open, i})
-			if helper == "each" || helper == "with" {
-				scoped++
-			}
-			continue
-		case '/':
-			name := strings.TrimSpace(body[1:])
-			if len(stack) == 0 {
-				c.errorAt(CodeTemplateSyntax, c.strRange(s, open, i), fmt.Sprintf("{{/%s}} without {{#%s}}", name, name),
-					fmt.Sprintf("Every {{/%s}} closes a {{#%s ...}} opened before it.", name, name))
-				continue
-			}
-			top := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			if top.name == "each" || top.name == "with" {
-				scoped--
-			}
-			if top.name != name {
-				c.errorAt(CodeTemplateSyntax, c.strRange(s, open, i), fmt.Sprintf("{{/%s}} closes {{#%s}}", name, top.name),
-					fmt.Sprintf("The innermost open block is {{#%s}} (%s); expected {{/%s}} here.", top.name, checkLine(c.strRange(s, top.from, top.to)), top.name))
-			}
-			continue
-		case '&':
-			t := strings.TrimLeft(body[1:], " ")
-			at += len(body) - len(t)
-			body = t
-		}
-		word, rest := checkCutWord(body)
-		if word == "else" {
-			if h, r := checkCutWord(rest); h != "" {
-				for _, t := range checkTemplateArgs(r, at+len(body)-len(r)) {
-					varCheck(t.name, t.from)
-				}
-			}
-			continue
-		}
-		if rest == "" {
-			varCheck(word, at)
-			continue
-		}
-		for _, t := range checkTemplateArgs(rest, at+len(body)-len(rest)) {
-			varCheck(t.name, t.from) // {{helper arg ...}}
+		return
+	}
+	if rest == "" {
+		t.variable(word, at)
+		return
+	}
+	t.args(rest, at+len(body)-len(rest)) // {{helper arg ...}}
+}
+
+// openBlock checks {{#helper args}} and opens its block.
+func (t *tmplCheck) openBlock(body string, at, open, next int) {
+	helper, rest := checkCutWord(body[1:])
+	t.args(rest, at+len(body)-len(rest))
+	t.stack = append(t.stack, checkTag{helper, open, next})
+	if helper == "each" || helper == "with" {
+		t.scoped++
+	}
+}
+
+// closeBlock checks {{/name}} against the innermost open block.
+func (t *tmplCheck) closeBlock(name string, open, next int) {
+	c, s := t.c, t.s
+	if len(t.stack) == 0 {
+		c.errorAt(CodeTemplateSyntax, c.strRange(s, open, next), fmt.Sprintf("{{/%s}} without {{#%s}}", name, name),
+			fmt.Sprintf("Every {{/%s}} closes a {{#%s ...}} opened before it.", name, name))
+		return
+	}
+	top := t.stack[len(t.stack)-1]
+	t.stack = t.stack[:len(t.stack)-1]
+	if top.name == "each" || top.name == "with" {
+		t.scoped--
+	}
+	if top.name != name {
+		c.errorAt(CodeTemplateSyntax, c.strRange(s, open, next), fmt.Sprintf("{{/%s}} closes {{#%s}}", name, top.name),
+			fmt.Sprintf("The innermost open block is {{#%s}} (%s); expected {{/%s}} here.", top.name, checkLine(c.strRange(s, top.from, top.to)), top.name))
+	}
+}
+
+// args checks the variables among a helper's arguments, rest starting at
+// offset at.
+func (t *tmplCheck) args(rest string, at int) {
+	for _, a := range checkTemplateArgs(rest, at) {
+		t.variable(a.name, a.from)
+	}
+}
+
+// variable reports a variable the agent's input does not provide.
+func (t *tmplCheck) variable(tok string, at int) {
+	if !t.known || t.scoped > 0 {
+		return
+	}
+	name := checkTemplateVar(tok)
+	if name == "" || t.names[name] {
+		return
+	}
+	avail := make([]string, 0, len(t.names))
+	for n := range t.names {
+		if n != "input" && n != "context" {
+			avail = append(avail, n)
 		}
 	}
-	for _, t := range stack {
-		c.errorAt(CodeTemplateSyntax, c.strRange(s, t.from, t.to), fmt.Sprintf("{{#%s}} is never closed", t.name),
-			fmt.Sprintf("Expected {{/%s}} after the block's content.", t.name))
-	}
+	sort.Strings(avail)
+	t.c.warnAt(CodeUnknownTemplateV, t.c.strRange(t.s, at, at+len(name)), fmt.Sprintf("Template variable %q is not provided", name),
+		fmt.Sprintf("The input of %s provides %s; {{%s}} will render empty.", checkAgentName(t.call, t.a), checkListOr(checkFirst(avail, 12), "no fields"), tok),
+		suggest(name, avail)...)
 }
 
 func checkAgentName(call *Call, a *Agent) string {

@@ -541,6 +541,17 @@ func (c *checkCtx) checkArgValue(cw *checkWF, local *Object, owner string, spec 
 		if _, ok := n.(*Array); !ok {
 			c.wrongKind(n, what.String(), "a list [ ... ]")
 		}
+	default:
+		c.checkStructuredValue(cw, local, owner, spec, n)
+	}
+}
+
+// checkStructuredValue checks a value of a kind with structure: an
+// expression, a duration, a template, a model, a schema, retry, fallback
+// and on_failure settings.
+func (c *checkCtx) checkStructuredValue(cw *checkWF, local *Object, owner string, spec *ArgSpec, n Node) {
+	what := checkWhat{spec.Name, owner}
+	switch spec.Kind {
 	case ArgExpr:
 		switch v := n.(type) {
 		case *String:

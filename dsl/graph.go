@@ -142,60 +142,94 @@ type targetNode struct {
 	e  *Endpoint
 }
 
+// wfGraph is the state of projecting one workflow or subworkflow.
+type wfGraph struct {
+	b         *graphBuilder
+	w         *Workflow
+	parent    string              // the subworkflow's node id, or ""
+	producers map[string][]string // channel -> node ids producing it
+	targets   []*targetNode
+	all       []*Agent
+	nodeOf    []*GraphNode      // node of each agent of all
+	ids       map[string]string // agent id -> node id (first of an id)
+	routes    []graphRoute
+}
+
+// graphRoute is one rule of an agent that routes events.
+type graphRoute struct {
+	from, cond string
+	to         Node
+	rng        Range
+}
+
 // workflow adds the nodes and edges of one workflow or subworkflow.
 func (b *graphBuilder) workflow(w *Workflow) (map[string]string, []*targetNode) {
-	parent := ""
+	g := &wfGraph{b: b, w: w, producers: make(map[string][]string, 2*len(w.Agents)+len(w.Preprocessors)+4)}
 	if w.Kind == KindSubworkflow {
-		parent = w.Name
+		g.parent = w.Name
 		b.addNode(&GraphNode{ID: w.Name, Kind: NodeSubworkflow, Label: w.Name, Workflow: w.Name, Known: true, Range: w.Block.Range,
 			Props: map[string]string{"input": strings.Join(w.Inputs, ", "), "output": strings.Join(w.Outputs, ", ")}})
 	}
-	producers := make(map[string][]string, 2*len(w.Agents)+len(w.Preprocessors)+4)
+	g.endpoints()
+	g.agents()
+	g.routeRules()
+	consumed := g.dataEdges()
+	g.routeEdges()
+	g.sinkEdges(consumed)
+	g.failureEdges()
+	return g.ids, g.targets
+}
+
+// endpoints adds the sources, targets and contexts; the sources produce
+// "source", a subworkflow's inputs "input.<name>".
+func (g *wfGraph) endpoints() {
+	w := g.w
 	var sources []string
 	for _, e := range w.Sources {
-		n := b.endpoint(w, e, parent)
+		n := g.b.endpoint(w, e, g.parent)
 		sources = append(sources, n.ID)
 	}
-	producers["source"] = sources
+	g.producers["source"] = sources
 	if w.Kind == KindSubworkflow {
 		for _, in := range w.Inputs {
-			producers["input."+in] = []string{w.Name}
+			g.producers["input."+in] = []string{w.Name}
 		}
 	}
-	var targets []*targetNode
 	for _, e := range w.Targets {
-		n := b.endpoint(w, e, parent)
-		targets = append(targets, &targetNode{n.ID, e})
+		n := g.b.endpoint(w, e, g.parent)
+		g.targets = append(g.targets, &targetNode{n.ID, e})
 	}
 	for _, e := range w.Contexts {
-		b.endpoint(w, e, parent)
+		g.b.endpoint(w, e, g.parent)
 	}
+}
 
-	all := w.AllAgents()
-	ids := make(map[string]string, len(all))
-	nodeOf := make([]*GraphNode, len(all))
-	for i, a := range all {
-		n := &GraphNode{ID: AgentNodeID(w.Name, a.ID), Kind: NodeAgent, Type: a.Type, Label: a.ID, Workflow: w.Name, Parent: parent,
+// agents adds a node per agent; each produces its output channel.
+func (g *wfGraph) agents() {
+	w := g.w
+	g.all = w.AllAgents()
+	g.ids = make(map[string]string, len(g.all))
+	g.nodeOf = make([]*GraphNode, len(g.all))
+	for i, a := range g.all {
+		n := &GraphNode{ID: AgentNodeID(w.Name, a.ID), Kind: NodeAgent, Type: a.Type, Label: a.ID, Workflow: w.Name, Parent: g.parent,
 			AgentID: a.ID, Stage: string(a.Stage), Index: a.Index, Range: a.Node.Rng(), Props: agentProps(a)}
-		_, n.Known = b.reg.Lookup(a.Type)
+		_, n.Known = g.b.reg.Lookup(a.Type)
 		if n.Props["output"] == "" {
 			n.Props["output"] = a.Output
 		}
-		nodeOf[i] = b.addNode(n)
-		if _, dup := ids[a.ID]; !dup {
-			ids[a.ID] = n.ID
+		g.nodeOf[i] = g.b.addNode(n)
+		if _, dup := g.ids[a.ID]; !dup {
+			g.ids[a.ID] = n.ID
 		}
-		producers[a.Output] = append(producers[a.Output], n.ID)
+		g.producers[a.Output] = append(g.producers[a.Output], n.ID)
 	}
-	// Router rules whose value is a channel produce that channel.
-	type route struct {
-		from, cond string
-		to         Node
-		rng        Range
-	}
-	var routes []route
-	for i, a := range all {
-		if !b.reg.Caps(a.Type).Routes || a.Call == nil {
+}
+
+// routeRules collects the rules of agents that route events; a rule whose
+// value is a channel produces that channel.
+func (g *wfGraph) routeRules() {
+	for i, a := range g.all {
+		if !g.b.reg.Caps(a.Type).Routes || a.Call == nil {
 			continue
 		}
 		rules, _ := a.Call.Value("rules").(*Object)
@@ -203,15 +237,20 @@ func (b *graphBuilder) workflow(w *Workflow) (map[string]string, []*targetNode) 
 			continue
 		}
 		for _, p := range rules.Props {
-			routes = append(routes, route{nodeOf[i].ID, p.Key, p.Value, p.Range})
-			if ch, ok := channelOf(p.Value); ok && !strings.HasPrefix(ch, "target.") {
-				producers[ch] = append(producers[ch], nodeOf[i].ID)
+			g.routes = append(g.routes, graphRoute{g.nodeOf[i].ID, p.Key, p.Value, p.Range})
+			if ch, ok := checkNameOf(p.Value); ok && !strings.HasPrefix(ch, "target.") {
+				g.producers[ch] = append(g.producers[ch], g.nodeOf[i].ID)
 			}
 		}
 	}
-	consumed := make(map[string]bool, len(all))
-	for i, a := range all {
-		to := nodeOf[i].ID
+}
+
+// dataEdges joins each agent to the producers of the channels it reads and
+// returns the channels read.
+func (g *wfGraph) dataEdges() map[string]bool {
+	consumed := make(map[string]bool, len(g.all))
+	for i, a := range g.all {
+		to := g.nodeOf[i].ID
 		for _, in := range a.Inputs {
 			var rng Range
 			if in.Node != nil {
@@ -219,7 +258,7 @@ func (b *graphBuilder) workflow(w *Workflow) (map[string]string, []*targetNode) 
 			} else if a.Call != nil {
 				rng = a.Call.NameRange
 			}
-			for _, ch := range inputChannels(in, producers) {
+			for _, ch := range inputChannels(in, g.producers) {
 				consumed[ch.name] = true
 				label := ch.name
 				if in.Name != "" {
@@ -228,51 +267,66 @@ func (b *graphBuilder) workflow(w *Workflow) (map[string]string, []*targetNode) 
 				if ch.field != "" {
 					label += "/" + ch.field
 				}
-				for _, from := range producers[ch.name] {
-					if from == to {
-						continue
+				for _, from := range g.producers[ch.name] {
+					if from != to {
+						g.b.addEdge(&GraphEdge{From: from, To: to, Kind: EdgeData, Channel: ch.name, Label: label, Range: rng})
 					}
-					b.addEdge(&GraphEdge{From: from, To: to, Kind: EdgeData, Channel: ch.name, Label: label, Range: rng})
 				}
 			}
 		}
 	}
-	for _, r := range routes {
-		ch, ok := channelOf(r.to)
+	return consumed
+}
+
+// routeEdges joins route rules sending to "target.<subject>" to the
+// targets.
+func (g *wfGraph) routeEdges() {
+	for _, r := range g.routes {
+		ch, ok := checkNameOf(r.to)
 		if !ok {
 			continue
 		}
 		if subj, isTarget := strings.CutPrefix(ch, "target."); isTarget {
-			for _, t := range matchTargets(targets, subj) {
-				b.addEdge(&GraphEdge{From: r.from, To: t, Kind: EdgeRoute, Channel: ch, Label: r.cond, Range: r.rng})
+			for _, t := range matchTargets(g.targets, subj) {
+				g.b.addEdge(&GraphEdge{From: r.from, To: t, Kind: EdgeRoute, Channel: ch, Label: r.cond, Range: r.rng})
 			}
 		}
 	}
-	// The last agent publishes to the targets unless it routes itself or
-	// another agent consumes its output; an explicit "target.x" output goes
-	// to that target.
-	for i, a := range all {
+}
+
+// sinkEdges: the last agent publishes to the targets unless it routes
+// itself or another agent consumes its output; an explicit "target.x"
+// output goes to that target.
+func (g *wfGraph) sinkEdges(consumed map[string]bool) {
+	for i, a := range g.all {
+		from := g.nodeOf[i].ID
 		if subj, ok := strings.CutPrefix(a.Output, "target."); ok {
-			for _, t := range matchTargets(targets, subj) {
-				b.addEdge(&GraphEdge{From: nodeOf[i].ID, To: t, Kind: EdgeSink, Channel: a.Output, Range: rangeOf(a.OutputNode, a.Node)})
+			for _, t := range matchTargets(g.targets, subj) {
+				g.b.addEdge(&GraphEdge{From: from, To: t, Kind: EdgeSink, Channel: a.Output, Range: rangeOf(a.OutputNode, a.Node)})
 			}
 			continue
 		}
-		if i == len(all)-1 && !b.reg.Caps(a.Type).Routes && !consumed[a.Output] {
-			for _, t := range targets {
-				b.addEdge(&GraphEdge{From: nodeOf[i].ID, To: t.id, Kind: EdgeSink, Channel: a.Output, Range: a.Node.Rng()})
+		if i == len(g.all)-1 && !g.b.reg.Caps(a.Type).Routes && !consumed[a.Output] {
+			for _, t := range g.targets {
+				g.b.addEdge(&GraphEdge{From: from, To: t.id, Kind: EdgeSink, Channel: a.Output, Range: a.Node.Rng()})
 			}
 		}
 	}
+}
+
+// failureEdges adds fallback edges, on_failure channels sent to targets
+// and the dead-letter node of agents whose failures are not dropped.
+func (g *wfGraph) failureEdges() {
 	var dlq *GraphNode
-	for i, a := range all {
+	for i, a := range g.all {
 		if a.Call == nil {
 			continue
 		}
+		from := g.nodeOf[i].ID
 		if fb := a.Call.Named("fallback"); fb != nil {
 			if id, ok := refName(fb.Value); ok {
-				if to, ok := ids[id]; ok {
-					b.addEdge(&GraphEdge{From: nodeOf[i].ID, To: to, Kind: EdgeFallback, Label: "fallback", Range: fb.Value.Rng()})
+				if to, ok := g.ids[id]; ok {
+					g.b.addEdge(&GraphEdge{From: from, To: to, Kind: EdgeFallback, Label: "fallback", Range: fb.Value.Rng()})
 				}
 			}
 		}
@@ -280,32 +334,39 @@ func (b *graphBuilder) workflow(w *Workflow) (map[string]string, []*targetNode) 
 		if of == nil {
 			continue
 		}
-		obj, _ := of.Value.(*Object)
-		action := ""
-		if obj != nil {
-			action, _ = StringValue(obj.Value("action"))
-			if fbo, ok := obj.Value("fallback").(*Object); ok {
-				if ch, ok := StringValue(fbo.Value("channel")); ok {
-					for _, t := range matchTargets(targets, ch) {
-						b.addEdge(&GraphEdge{From: nodeOf[i].ID, To: t, Kind: EdgeDeadLetter, Channel: ch, Label: "on_failure", Range: fbo.Range})
-					}
-				}
-			}
-		}
-		if action == "drop" {
+		action := g.failureChannel(from, of)
+		if action == FailureDrop {
 			continue
 		}
 		if dlq == nil {
-			dlq = b.addNode(&GraphNode{ID: w.Name + "/deadletter", Kind: NodeDeadLetter, Label: "dead letters", Workflow: w.Name, Parent: parent, Known: true,
+			w := g.w
+			dlq = g.b.addNode(&GraphNode{ID: w.Name + "/deadletter", Kind: NodeDeadLetter, Label: "dead letters", Workflow: w.Name, Parent: g.parent, Known: true,
 				Props: map[string]string{"subject": "kumeo." + w.Name + ".dlq"}})
 		}
 		label := "on_failure"
 		if action != "" {
 			label += ": " + action
 		}
-		b.addEdge(&GraphEdge{From: nodeOf[i].ID, To: dlq.ID, Kind: EdgeDeadLetter, Label: label, Range: of.Value.Rng()})
+		g.b.addEdge(&GraphEdge{From: from, To: dlq.ID, Kind: EdgeDeadLetter, Label: label, Range: of.Value.Rng()})
 	}
-	return ids, targets
+}
+
+// failureChannel adds the edge of an on_failure fallback channel sent to
+// a target and returns the on_failure action.
+func (g *wfGraph) failureChannel(from string, of *Arg) string {
+	obj, _ := of.Value.(*Object)
+	if obj == nil {
+		return ""
+	}
+	action, _ := StringValue(obj.Value("action"))
+	if fbo, ok := obj.Value("fallback").(*Object); ok {
+		if ch, ok := StringValue(fbo.Value("channel")); ok {
+			for _, t := range matchTargets(g.targets, ch) {
+				g.b.addEdge(&GraphEdge{From: from, To: t, Kind: EdgeDeadLetter, Channel: ch, Label: "on_failure", Range: fbo.Range})
+			}
+		}
+	}
+	return action
 }
 
 func rangeOf(n Node, fallback Node) Range {
@@ -429,17 +490,6 @@ func splitRefs(s string) []string {
 	return out
 }
 
-// channelOf returns the channel named by a string or path value.
-func channelOf(n Node) (string, bool) {
-	switch v := n.(type) {
-	case *String:
-		return strings.TrimSpace(v.Text()), true
-	case *Path:
-		return v.String(), true
-	}
-	return "", false
-}
-
 // refName returns the agent id named by a string or single-part path.
 func refName(n Node) (string, bool) {
 	switch v := n.(type) {
@@ -523,7 +573,7 @@ func (b *graphBuilder) integration(blk *Block, wfs map[string]*Workflow, agents 
 	}
 	if in, ok := mapping.Value("input").(*Object); ok {
 		for _, p := range in.Props {
-			ch, ok := channelOf(p.Value)
+			ch, ok := checkNameOf(p.Value)
 			if !ok {
 				continue
 			}
@@ -538,7 +588,7 @@ func (b *graphBuilder) integration(blk *Block, wfs map[string]*Workflow, agents 
 	}
 	if out, ok := mapping.Value("output").(*Object); ok {
 		for _, p := range out.Props {
-			ch, ok := channelOf(p.Value)
+			ch, ok := checkNameOf(p.Value)
 			if !ok {
 				continue
 			}
