@@ -90,20 +90,58 @@ type PlanOptions struct {
 // on_failure notifications), with the code the checker gives the same
 // constructs, dsl.CodeNotRunnable.
 func Compile(f *dsl.File, name string, opts PlanOptions) (*Plan, dsl.Diagnostics) {
-	var diags dsl.Diagnostics
-	add := func(code string, n ranged, summary, detail string) {
-		diags = append(diags, dsl.Diagnostic{Severity: dsl.SevError, Code: code, Summary: summary, Detail: detail, Filename: f.Filename, Range: rangeOf(n)})
-	}
+	c := &planner{f: f}
 	w := f.Workflow(name)
 	if w == nil || w.Kind != dsl.KindWorkflow {
 		what := "the file has no workflow block"
 		if name != "" {
 			what = fmt.Sprintf("no workflow named %q", name)
 		}
-		add(CodePlanNoWorkflow, nil, "Nothing to run", what)
-		return nil, diags
+		c.add(CodePlanNoWorkflow, nil, "Nothing to run", what)
+		return nil, c.diags
 	}
-	for _, b := range f.Blocks {
+	c.refuseIntegrations(w)
+	for _, e := range w.Contexts {
+		var n ranged = e.Node
+		if e.Call != nil {
+			n = nameNode{e.Call}
+		}
+		c.skip(n, "Context not used by the local engine",
+			fmt.Sprintf("The run goes on without %s: no agent the local engine runs reads contexts.", e.Label()))
+	}
+	p := &Plan{Workflow: w, Name: w.Name, Consumers: map[string][]*AgentPlan{}, DLQ: DLQSubject(w.Name)}
+	c.bindEndpoints(p, opts)
+	byID := c.buildAgents(p, opts.Dir)
+	if c.diags.HasErrors() {
+		return nil, c.diags
+	}
+	c.wire(p)
+	c.resolve(p, byID)
+	if c.diags.HasErrors() {
+		return nil, c.diags
+	}
+	return p, c.diags
+}
+
+// planner collects the diagnostics of one Compile.
+type planner struct {
+	f     *dsl.File
+	diags dsl.Diagnostics
+}
+
+// add reports an error on n.
+func (c *planner) add(code string, n ranged, summary, detail string) {
+	c.diags = append(c.diags, dsl.Diagnostic{Severity: dsl.SevError, Code: code, Summary: summary, Detail: detail, Filename: c.f.Filename, Range: rangeOf(n)})
+}
+
+// skip warns about a construct the run goes without.
+func (c *planner) skip(n ranged, summary, detail string) {
+	c.diags = append(c.diags, dsl.Diagnostic{Severity: dsl.SevWarning, Code: dsl.CodeNotRunnable, Summary: summary, Detail: detail, Filename: c.f.Filename, Range: rangeOf(n)})
+}
+
+// refuseIntegrations reports each integration wiring a subworkflow into w.
+func (c *planner) refuseIntegrations(w *dsl.Workflow) {
+	for _, b := range c.f.Blocks {
 		if b.Kind != dsl.KindIntegration || b.Body == nil || blockName(b.Body.Value("workflow")) != w.Name {
 			continue
 		}
@@ -111,29 +149,22 @@ func Compile(f *dsl.File, name string, opts PlanOptions) (*Plan, dsl.Diagnostics
 		if use == nil {
 			use = b.Body
 		}
-		add(CodePlanSubworkflow, use, "Subworkflows do not run in the local engine yet",
+		c.add(CodePlanSubworkflow, use, "Subworkflows do not run in the local engine yet",
 			fmt.Sprintf("The integration at line %d wires subworkflow %s into %s; the local engine runs none of %s rather than a part of it.",
 				b.KindRange.Start.Line, blockName(b.Body.Value("use")), w.Name, w.Name))
 	}
-	skip := func(n ranged, summary, detail string) {
-		diags = append(diags, dsl.Diagnostic{Severity: dsl.SevWarning, Code: dsl.CodeNotRunnable, Summary: summary, Detail: detail, Filename: f.Filename, Range: rangeOf(n)})
-	}
-	for _, e := range w.Contexts {
-		var n ranged = e.Node
-		if e.Call != nil {
-			n = nameNode{e.Call}
-		}
-		skip(n, "Context not used by the local engine",
-			fmt.Sprintf("The run goes on without %s: no agent the local engine runs reads contexts.", e.Label()))
-	}
-	p := &Plan{Workflow: w, Name: w.Name, Consumers: map[string][]*AgentPlan{}, DLQ: DLQSubject(w.Name)}
+}
+
+// bindEndpoints binds the workflow's sources and targets.
+func (c *planner) bindEndpoints(p *Plan, opts PlanOptions) {
+	w := p.Workflow
 	if opts.Endpoints.Dir == "" {
 		opts.Endpoints.Dir = opts.Dir
 	}
 	for _, e := range w.Sources {
 		ep, err := endpoints.Source(w.Name, e, opts.Endpoints)
 		if err != nil {
-			add(CodePlanEndpoint, e.Node, "Source cannot be used", err.Error())
+			c.add(CodePlanEndpoint, e.Node, "Source cannot be used", err.Error())
 			continue
 		}
 		p.Sources = append(p.Sources, ep)
@@ -141,42 +172,50 @@ func Compile(f *dsl.File, name string, opts PlanOptions) (*Plan, dsl.Diagnostics
 	for _, e := range w.Targets {
 		ep, err := endpoints.Target(w.Name, e, opts.Endpoints)
 		if err != nil {
-			add(CodePlanEndpoint, e.Node, "Target cannot be used", err.Error())
+			c.add(CodePlanEndpoint, e.Node, "Target cannot be used", err.Error())
 			continue
 		}
 		p.Targets = append(p.Targets, ep)
 	}
 	if len(w.Sources) == 0 {
-		add(CodePlanEndpoint, w.Block.Body, "Workflow has no source", "Add a source such as source: NATS(\"subject\") so events can enter the workflow.")
+		c.add(CodePlanEndpoint, w.Block.Body, "Workflow has no source", "Add a source such as source: NATS(\"subject\") so events can enter the workflow.")
 	}
+}
+
+// buildAgents builds every agent of the workflow and returns them by id.
+func (c *planner) buildAgents(p *Plan, dir string) map[string]*AgentPlan {
+	w := p.Workflow
 	globals := map[string]any{}
 	if w.Config != nil {
 		globals, _ = dsl.Interface(w.Config).(map[string]any)
 	}
 	byID := map[string]*AgentPlan{}
 	for _, a := range w.AllAgents() {
-		ap, errs := compileAgent(w, a, globals, opts.Dir)
+		ap, errs := compileAgent(w, a, globals, dir)
 		for _, e := range errs {
 			sev := dsl.SevError
 			if e.code == dsl.CodeNotRunnable {
 				sev = dsl.SevWarning
 			}
-			diags = append(diags, dsl.Diagnostic{Severity: sev, Code: e.code, Summary: e.summary, Detail: e.detail, Filename: f.Filename, Range: e.rng})
+			c.diags = append(c.diags, dsl.Diagnostic{Severity: sev, Code: e.code, Summary: e.summary, Detail: e.detail, Filename: c.f.Filename, Range: e.rng})
 		}
 		if ap == nil {
 			continue
 		}
 		if byID[ap.ID] != nil {
-			add(CodePlanAgent, a.Node, "Duplicate agent id", fmt.Sprintf("Another agent is already called %q; ids must be unique.", ap.ID))
+			c.add(CodePlanAgent, a.Node, "Duplicate agent id", fmt.Sprintf("Another agent is already called %q; ids must be unique.", ap.ID))
 			continue
 		}
 		byID[ap.ID] = ap
 		p.Agents = append(p.Agents, ap)
 	}
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	// Wire channels. Router channel rules produce their channel.
+	return byID
+}
+
+// wire binds each agent's input to the channel producing it. Route rules
+// to channels produce their channel.
+func (c *planner) wire(p *Plan) {
+	w := p.Workflow
 	produced := map[string]bool{"source": true}
 	for _, ap := range p.Agents {
 		produced[ap.Output] = true
@@ -197,7 +236,7 @@ func Compile(f *dsl.File, name string, opts PlanOptions) (*Plan, dsl.Diagnostics
 			} else if isSourceAddress(w, ap.Input) {
 				// The source's own subject is the source.
 				if len(w.Sources) > 1 {
-					add(CodePlanInput, inputNode(ap.Def), "Reading one of several sources does not run in the local engine",
+					c.add(CodePlanInput, inputNode(ap.Def), "Reading one of several sources does not run in the local engine",
 						fmt.Sprintf("Agent %q reads source %q alone; the local engine reads \"source\", the events of every source.", ap.ID, ap.Input))
 					continue
 				}
@@ -208,34 +247,35 @@ func Compile(f *dsl.File, name string, opts PlanOptions) (*Plan, dsl.Diagnostics
 		}
 		switch {
 		case strings.ContainsAny(ap.Input, "*>"):
-			add(CodePlanInput, inputNode(ap.Def), "Wildcard inputs do not run in the local engine",
+			c.add(CodePlanInput, inputNode(ap.Def), "Wildcard inputs do not run in the local engine",
 				fmt.Sprintf("Agent %q reads %q; name the one channel it reads.", ap.ID, ap.Input))
 			continue
 		case strings.HasPrefix(ap.Input, "target."):
-			add(CodePlanInput, inputNode(ap.Def), "Reading an agent that publishes to a target does not run in the local engine",
+			c.add(CodePlanInput, inputNode(ap.Def), "Reading an agent that publishes to a target does not run in the local engine",
 				fmt.Sprintf("Agent %q reads %q, whose events go to a target; let the agent it reads publish on a channel.", ap.ID, ap.Input))
 			continue
 		}
 		p.Consumers[ap.Input] = append(p.Consumers[ap.Input], ap)
 	}
+}
+
+// resolve binds destinations and fallbacks, and reports a cycle.
+func (c *planner) resolve(p *Plan, byID map[string]*AgentPlan) {
+	w := p.Workflow
 	for _, ap := range p.Agents {
 		if err := resolveDestinations(p, ap); err != nil {
-			add(CodePlanInput, ap.Def.Node, "Unknown destination", err.Error())
+			c.add(CodePlanInput, ap.Def.Node, "Unknown destination", err.Error())
 		}
 		if ap.Fallback != "" && byID[ap.Fallback] == nil {
-			add(CodePlanErrHandling, ap.Def.Call.Value("fallback"), "Unknown fallback agent", fmt.Sprintf("Agent %q falls back to %q, which is not an agent of %s.", ap.ID, ap.Fallback, w.Name))
+			c.add(CodePlanErrHandling, ap.Def.Call.Value("fallback"), "Unknown fallback agent", fmt.Sprintf("Agent %q falls back to %q, which is not an agent of %s.", ap.ID, ap.Fallback, w.Name))
 		}
 		if fb := ap.Failure.Fallback.Agent; fb != "" && byID[fb] == nil {
-			add(CodePlanErrHandling, ap.Def.Call.Value("on_failure"), "Unknown fallback agent", fmt.Sprintf("Agent %q's on_failure falls back to %q, which is not an agent of %s.", ap.ID, fb, w.Name))
+			c.add(CodePlanErrHandling, ap.Def.Call.Value("on_failure"), "Unknown fallback agent", fmt.Sprintf("Agent %q's on_failure falls back to %q, which is not an agent of %s.", ap.ID, fb, w.Name))
 		}
 	}
 	if cyc := findCycle(p); cyc != nil {
-		add(CodePlanCycle, cyc[0].Def.Node, "Agents form a cycle", "Events would loop forever: "+cycleText(cyc)+".")
+		c.add(CodePlanCycle, cyc[0].Def.Node, "Agents form a cycle", "Events would loop forever: "+cycleText(cyc)+".")
 	}
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	return p, diags
 }
 
 // blockName is the name an integration's workflow: or use: gives.
@@ -310,37 +350,13 @@ func rangeOf(n ranged) dsl.Range {
 
 // compileAgent builds one agent and its error-handling settings.
 func compileAgent(w *dsl.Workflow, a *dsl.Agent, globals map[string]any, dir string) (*AgentPlan, []planError) {
-	var errs []planError
-	fail := func(code string, n ranged, summary, detail string) {
-		if n == nil {
-			n = a.Node
-		}
-		errs = append(errs, planError{code, summary, detail, n.Rng()})
-	}
+	c := &agentCompiler{w: w, a: a}
 	if a.Call == nil {
-		fail(CodePlanAgent, a.Node, "Not an agent", "Agents are calls such as DataProcessor(id: \"x\", ...).")
-		return nil, errs
-	}
-	skip := func(n ranged, summary, detail string) {
-		errs = append(errs, planError{dsl.CodeNotRunnable, summary, detail, n.Rng()})
+		c.fail(CodePlanAgent, a.Node, "Not an agent", "Agents are calls such as DataProcessor(id: \"x\", ...).")
+		return nil, c.errs
 	}
 	ap := &AgentPlan{ID: a.ID, Type: a.Type, Def: a, Output: a.Output}
-	switch len(a.Inputs) {
-	case 0:
-	case 1:
-		in := a.Inputs[0]
-		switch in.Kind {
-		case dsl.InputDefault, dsl.InputString:
-			ap.Input, ap.Field = in.Channel, in.Field
-		case dsl.InputPath:
-			ap.Input, ap.Field = agentPath(w, in)
-		default:
-			fail(CodePlanInput, in.Node, "Input not supported by the local engine", "Use a channel name (\"validated.tx\"), a reference (agent.output) or \"source\".")
-		}
-	default:
-		fail(CodePlanInput, inputNode(a), "Joined inputs are not supported by the local engine yet",
-			fmt.Sprintf("Agent %q reads several channels; give it one input channel.", a.ID))
-	}
+	c.input(ap)
 	args := map[string]any{}
 	for _, arg := range a.Call.Args {
 		if arg.Name != "" {
@@ -351,11 +367,70 @@ func compileAgent(w *dsl.Workflow, a *dsl.Agent, globals map[string]any, dir str
 	if settings == nil {
 		settings = map[string]any{}
 	}
+	c.when(ap, args, globals)
+	c.policies(ap, args)
+	c.skipped()
+	c.fallback(ap, args)
+	if !c.build(ap, args, settings, globals, dir) {
+		return nil, c.errs
+	}
+	ap.Signature = signature(w, a)
+	for _, e := range c.errs {
+		if e.code != dsl.CodeNotRunnable {
+			return nil, c.errs
+		}
+	}
+	return ap, c.errs
+}
+
+// agentCompiler collects the problems of building one agent.
+type agentCompiler struct {
+	w    *dsl.Workflow
+	a    *dsl.Agent
+	errs []planError
+}
+
+// fail reports an error on n (the agent when n is nil).
+func (c *agentCompiler) fail(code string, n ranged, summary, detail string) {
+	if n == nil {
+		n = c.a.Node
+	}
+	c.errs = append(c.errs, planError{code, summary, detail, n.Rng()})
+}
+
+// skip warns about a setting the run goes without.
+func (c *agentCompiler) skip(n ranged, summary, detail string) {
+	c.errs = append(c.errs, planError{dsl.CodeNotRunnable, summary, detail, n.Rng()})
+}
+
+// input sets the channel the agent reads.
+func (c *agentCompiler) input(ap *AgentPlan) {
+	a := c.a
+	switch len(a.Inputs) {
+	case 0:
+	case 1:
+		in := a.Inputs[0]
+		switch in.Kind {
+		case dsl.InputDefault, dsl.InputString:
+			ap.Input, ap.Field = in.Channel, in.Field
+		case dsl.InputPath:
+			ap.Input, ap.Field = agentPath(c.w, in)
+		default:
+			c.fail(CodePlanInput, in.Node, "Input not supported by the local engine", "Use a channel name (\"validated.tx\"), a reference (agent.output) or \"source\".")
+		}
+	default:
+		c.fail(CodePlanInput, inputNode(a), "Joined inputs are not supported by the local engine yet",
+			fmt.Sprintf("Agent %q reads several channels; give it one input channel.", a.ID))
+	}
+}
+
+// when compiles the agent's when condition.
+func (c *agentCompiler) when(ap *AgentPlan, args, globals map[string]any) {
 	switch v := args["when"].(type) {
 	case string:
 		e, err := flow.CompileExpr(v, globals)
 		if err != nil {
-			fail(CodePlanExpression, a.Call.Value("when"), "Invalid when expression", err.Error())
+			c.fail(CodePlanExpression, c.a.Call.Value("when"), "Invalid when expression", err.Error())
 		}
 		ap.When = e
 	case bool: // when: false turns the agent off; when: true is the default
@@ -363,79 +438,101 @@ func compileAgent(w *dsl.Workflow, a *dsl.Agent, globals map[string]any, dir str
 			ap.When, _ = flow.CompileExpr("false", nil)
 		}
 	}
+}
+
+// policies reads timeout, retry and on_failure.
+func (c *agentCompiler) policies(ap *AgentPlan, args map[string]any) {
+	a := c.a
 	if v, ok := args["timeout"]; ok {
 		s, _ := v.(string)
 		d, err := flow.ParseDuration(s)
 		if err != nil {
-			fail(CodePlanErrHandling, a.Call.Value("timeout"), "Invalid timeout", err.Error())
+			c.fail(CodePlanErrHandling, a.Call.Value("timeout"), "Invalid timeout", err.Error())
 		}
 		ap.Timeout = d
 	}
 	if v, ok := args["retry"]; ok {
 		r, err := flow.ParseRetry(v)
 		if err != nil {
-			fail(CodePlanErrHandling, a.Call.Value("retry"), "Invalid retry", err.Error())
+			c.fail(CodePlanErrHandling, a.Call.Value("retry"), "Invalid retry", err.Error())
 		}
 		ap.Retry = r
 	}
 	if v, ok := args["on_failure"]; ok {
 		fp, err := flow.ParseFailurePolicy(v)
 		if err != nil {
-			fail(CodePlanErrHandling, a.Call.Value("on_failure"), "Invalid on_failure", err.Error())
+			c.fail(CodePlanErrHandling, a.Call.Value("on_failure"), "Invalid on_failure", err.Error())
 		}
 		ap.Failure = fp
 		of, _ := a.Call.Value("on_failure").(*dsl.Object)
 		for o := of; o != nil; o, _ = o.Value("fallback").(*dsl.Object) {
-			if c, ok := o.Value("fallback").(*dsl.Call); ok {
-				fail(CodePlanErrHandling, nameNode{c}, "Inline fallback agents do not run in the local engine",
+			if fb, ok := o.Value("fallback").(*dsl.Call); ok {
+				c.fail(CodePlanErrHandling, nameNode{fb}, "Inline fallback agents do not run in the local engine",
 					fmt.Sprintf("Agent %q falls back to an agent written inline; declare it with the other agents and name it: fallback: \"its_id\".", a.ID))
 			}
 			if p := o.Get("notify"); p != nil {
-				skip(keyNode{p}, "on_failure.notify is not sent by the local engine",
+				c.skip(keyNode{p}, "on_failure.notify is not sent by the local engine",
 					fmt.Sprintf("The run sends no notification when agent %q fails; failing events still follow on_failure.", a.ID))
 			}
 		}
 	}
+}
+
+// skipped warns about output_schema and context, which a run goes
+// without.
+func (c *agentCompiler) skipped() {
+	a := c.a
 	if arg := a.Call.Named("output_schema"); arg != nil {
-		skip(argNode{arg}, "output_schema is not checked by the local engine",
+		c.skip(argNode{arg}, "output_schema is not checked by the local engine",
 			fmt.Sprintf("The run passes agent %q's output on without validating it against the schema.", a.ID))
 	}
 	if arg := a.Call.Named("context"); arg != nil {
-		skip(argNode{arg}, "Agent contexts are not used by the local engine",
+		c.skip(argNode{arg}, "Agent contexts are not used by the local engine",
 			fmt.Sprintf("The run goes on without agent %q's context.", a.ID))
 	}
-	if v, ok := args["fallback"]; ok {
-		switch fb := v.(type) {
-		case string:
-			ap.Fallback = fb
-		default:
-			var n ranged = a.Call.Value("fallback")
-			if c, ok := n.(*dsl.Call); ok {
-				n = nameNode{c}
-			}
-			fail(CodePlanErrHandling, n, "Inline fallback agents do not run in the local engine",
-				fmt.Sprintf("Agent %q falls back to an agent written inline; declare it with the other agents and give its id, e.g. fallback: \"manual_review\".", a.ID))
-		}
+}
+
+// fallback reads the id of the agent handling events this one fails on.
+func (c *agentCompiler) fallback(ap *AgentPlan, args map[string]any) {
+	v, ok := args["fallback"]
+	if !ok {
+		return
 	}
+	if fb, isID := v.(string); isID {
+		ap.Fallback = fb
+		return
+	}
+	var n ranged = c.a.Call.Value("fallback")
+	if call, ok := n.(*dsl.Call); ok {
+		n = nameNode{call}
+	}
+	c.fail(CodePlanErrHandling, n, "Inline fallback agents do not run in the local engine",
+		fmt.Sprintf("Agent %q falls back to an agent written inline; declare it with the other agents and give its id, e.g. fallback: \"manual_review\".", c.a.ID))
+}
+
+// build runs the factory of the agent's type with its settings bound to
+// the type's spec, and reads its routes; false when it cannot be built.
+func (c *agentCompiler) build(ap *AgentPlan, args, settings, globals map[string]any, dir string) bool {
+	a := c.a
 	typ, ok := agentType(a.Type)
 	if !ok || typ.Spec == nil {
 		detail := fmt.Sprintf("The local engine cannot run agents of type %q.", a.Type)
 		if s := suggestType(a.Type); s != "" {
 			detail += fmt.Sprintf(" Did you mean %q?", s)
 		}
-		errs = append(errs, planError{CodePlanAgent, "Unknown agent type", detail, a.Call.NameRange})
-		return nil, errs
+		c.errs = append(c.errs, planError{CodePlanAgent, "Unknown agent type", detail, a.Call.NameRange})
+		return false
 	}
 	cfg := flow.NewConfig(typ.Spec, args, settings)
-	cfg.Workflow, cfg.Agent, cfg.Globals, cfg.Dir = w, a, globals, dir
+	cfg.Workflow, cfg.Agent, cfg.Globals, cfg.Dir = c.w, a, globals, dir
 	agent, err := typ.New(cfg)
 	if err != nil {
 		summary := "Agent cannot be built"
 		if errors.Is(err, flow.ErrNotAvailable) {
 			summary = "Agent type not available yet"
 		}
-		fail(CodePlanAgent, a.Node, summary, err.Error())
-		return nil, errs
+		c.fail(CodePlanAgent, a.Node, summary, err.Error())
+		return false
 	}
 	ap.Agent = agent
 	if r, ok := agent.(flow.Router); ok {
@@ -443,13 +540,7 @@ func compileAgent(w *dsl.Workflow, a *dsl.Agent, globals map[string]any, dir str
 			ap.Routes = append(ap.Routes, Destination{Channel: dest})
 		}
 	}
-	ap.Signature = signature(w, a)
-	for _, e := range errs {
-		if e.code != dsl.CodeNotRunnable {
-			return nil, errs
-		}
-	}
-	return ap, errs
+	return true
 }
 
 // agentPath resolves a reference input. A path whose first part is an
