@@ -250,8 +250,8 @@ func checkUpperFirst(s string) string {
 	return string(s[0]-'a'+'A') + s[1:]
 }
 
-// checkIsIdent reports whether s is an identifier.
-func checkIsIdent(s string) bool {
+// isIdent reports whether s is an identifier.
+func isIdent(s string) bool {
 	if s == "" || !isIdentStart(s[0]) {
 		return false
 	}
@@ -301,7 +301,7 @@ func (c *checkCtx) checkInterpolation(s *String, from, to int, deploy *Object, i
 	switch {
 	case ns == "env" && dotted:
 		name, def, hasDef := strings.Cut(rest, ":")
-		if !checkIsIdent(name) {
+		if !isIdent(name) {
 			bad(fmt.Sprintf("Invalid environment variable name in %q", "${"+body+"}"))
 			return
 		}
@@ -311,7 +311,7 @@ func (c *checkCtx) checkInterpolation(s *String, from, to int, deploy *Object, i
 	case ns == "deployment" && dotted:
 		parts := strings.Split(rest, ".")
 		for _, p := range parts {
-			if !checkIsIdent(p) {
+			if !isIdent(p) {
 				bad(fmt.Sprintf("Invalid deployment reference %q", "${"+body+"}"))
 				return
 			}

@@ -630,7 +630,7 @@ func (c *checkCtx) checkNamedString(cw *checkWF, s *String, root, code string) {
 		return
 	}
 	name, ok := strings.CutPrefix(s.Value, root+".")
-	if !ok || !checkIsIdent(name) {
+	if !ok || !isIdent(name) {
 		return
 	}
 	obj, has := cw.ns.models, cw.ns.hasModels

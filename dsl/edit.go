@@ -306,18 +306,6 @@ func keyText(k string) string {
 	return strconv.Quote(k)
 }
 
-func isIdent(s string) bool {
-	if s == "" || !isIdentStart(s[0]) {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if !isIdentPart(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
 func (e *editor) removeAgent() ([]TextEdit, error) {
 	a, err := e.agent(e.op.ID)
 	if err != nil {

@@ -287,9 +287,7 @@ func TestDataProcessorConfigFile(t *testing.T) {
 }
 
 func TestDataProcessorConfigErrors(t *testing.T) {
-	for _, tt := range []struct {
-		name, agent, msg string
-	}{
+	assertConfigErrors(t, []configErrorCase{
 		{"steps not a list", `DataProcessor(id: "p", config: { steps: "trim" })`,
 			`agent "p" (DataProcessor): config.steps: expected a list of steps such as ["trim", "lowercase"], not the string "trim"`},
 		{"unknown step", `DataProcessor(id: "p", config: { steps: ["trim", "strip"] })`,
@@ -309,15 +307,7 @@ func TestDataProcessorConfigErrors(t *testing.T) {
 		{"feature bad expr", `DataProcessor(id: "p", config: { features: ["a", "big: amount >> 3"] })`, `config.features[1]: expression "amount >> 3"`},
 		{"duplicate feature", `DataProcessor(id: "p", config: { features: ["a", "a: 1"] })`, `config.features[1]: duplicate feature "a"`},
 		{"rules wrong kind", `DataProcessor(id: "p", config: { rules: 3 })`, `config.rules: expected a list of rules`},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := build(t, tt.agent, "", "")
-			require.Error(t, err)
-			assert.ErrorIs(t, err, ErrInvalidConfig)
-			assert.ErrorContains(t, err, tt.msg)
-			assert.NotContains(t, err.Error(), "\n")
-		})
-	}
+	})
 }
 
 func TestRemoveSpecialAllocatesOnlyOnChange(t *testing.T) {

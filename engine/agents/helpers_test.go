@@ -4,10 +4,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/kumeo/kumeo/dsl"
 	"github.com/kumeo/kumeo/engine/flow"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -114,4 +116,39 @@ func tx() map[string]any {
 		"card":     "4111-xxxx-xxxx-1111",
 		"country":  "DE",
 	}
+}
+
+// configErrorCase is a configuration a factory refuses, and what its
+// message says.
+type configErrorCase struct{ name, agent, msg string }
+
+// assertConfigErrors builds each agent and checks that it fails with a
+// one-line ConfigError containing msg.
+func assertConfigErrors(t *testing.T, cases []configErrorCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := build(t, tt.agent, "", "")
+			require.Error(t, err)
+			assert.ErrorIs(t, err, ErrInvalidConfig)
+			assert.ErrorContains(t, err, tt.msg)
+			assert.NotContains(t, err.Error(), "\n")
+		})
+	}
+}
+
+// concurrently runs work(w, i) for i below per on each of workers
+// goroutines and waits for them.
+func concurrently(workers, per int, work func(w, i int)) {
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < per; i++ {
+				work(w, i)
+			}
+		}(w)
+	}
+	wg.Wait()
 }

@@ -161,21 +161,10 @@ func (a *MissingValueHandler) State() any {
 // an ImputerState (or a pointer to one) the strategy uses; fields without
 // it start afresh.
 func (a *MissingValueHandler) Restore(state any) {
-	var st ImputerState
-	switch s := state.(type) {
-	case ImputerState:
-		st = s
-	case *ImputerState:
-		if s == nil {
-			return
-		}
-		st = *s
-	default:
-		return
-	}
+	saved := savedFields[ImputerState](state, func(s ImputerState) map[string]FieldStats { return s.Fields })
 	for i := range a.fields {
 		f := &a.fields[i]
-		fs, ok := st.Fields[f.name]
+		fs, ok := saved[f.name]
 		if !ok {
 			continue
 		}

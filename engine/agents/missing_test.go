@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/kumeo/kumeo/engine/flow"
@@ -146,37 +145,26 @@ func TestMissingValueHandlerConcurrent(t *testing.T) {
 	for _, strategy := range []string{"mean_imputation", "median_imputation", "mode_imputation"} {
 		t.Run(strategy, func(t *testing.T) {
 			a := mustBuild(t, fmt.Sprintf(`MissingValueHandler(id: "fill", strategy: %q, config: { fields: ["v", "w"] })`, strategy), "", "")
-			const workers, per = 8, 400
-			var wg sync.WaitGroup
-			for w := 0; w < workers; w++ {
-				wg.Add(1)
-				go func(w int) {
-					defer wg.Done()
-					for i := 0; i < per; i++ {
-						ev := &flow.Event{Data: map[string]any{"w": float64(w)}}
-						if i%2 == 0 {
-							ev.Data["v"] = 3.0
-						}
-						_, err := a.Process(context.Background(), ev)
-						assert.NoError(t, err)
-						if i%2 == 1 && i > 1 {
-							assert.Equal(t, 3.0, ev.Data["v"])
-						}
-						if i%100 == 0 {
-							a.(flow.Stateful).Restore(a.(flow.Stateful).State())
-						}
-					}
-				}(w)
-			}
-			wg.Wait()
+			concurrently(8, 400, func(w, i int) {
+				ev := &flow.Event{Data: map[string]any{"w": float64(w)}}
+				if i%2 == 0 {
+					ev.Data["v"] = 3.0
+				}
+				_, err := a.Process(context.Background(), ev)
+				assert.NoError(t, err)
+				if i%2 == 1 && i > 1 {
+					assert.Equal(t, 3.0, ev.Data["v"])
+				}
+				if i%100 == 0 {
+					a.(flow.Stateful).Restore(a.(flow.Stateful).State())
+				}
+			})
 		})
 	}
 }
 
 func TestMissingValueHandlerConfigErrors(t *testing.T) {
-	for _, tt := range []struct {
-		name, agent, msg string
-	}{
+	assertConfigErrors(t, []configErrorCase{
 		{"unknown strategy", `MissingValueHandler(id: "m", strategy: "mean", config: { fields: ["a"] })`,
 			`agent "m" (MissingValueHandler): strategy: expected one of "mean_imputation", "median_imputation", "mode_imputation", "constant", not the string "mean"`},
 		{"strategy in config", `MissingValueHandler(id: "m", config: { strategy: 1, fields: ["a"] })`, `config.strategy: expected one of`},
@@ -187,12 +175,5 @@ func TestMissingValueHandlerConfigErrors(t *testing.T) {
 		{"constant without value", `MissingValueHandler(id: "m", strategy: "constant", config: { fields: ["a"] })`, `config.value: missing: strategy "constant" fills missing fields with config.value`},
 		{"value wrong kind", `MissingValueHandler(id: "m", strategy: "constant", config: { fields: ["a"], value: [1] })`, `config.value: expected a number, string or boolean to fill missing fields with, not a list`},
 		{"string value for mean", `MissingValueHandler(id: "m", config: { fields: ["a"], value: "x" })`, `config.value: expected a number for strategy "mean_imputation", not the string "x"`},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := build(t, tt.agent, "", "")
-			require.Error(t, err)
-			assert.ErrorIs(t, err, ErrInvalidConfig)
-			assert.ErrorContains(t, err, tt.msg)
-		})
-	}
+	})
 }

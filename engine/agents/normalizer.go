@@ -102,21 +102,10 @@ func (a *DataNormalizer) State() any {
 // that are still z-score fields from a NormalizerState (or a pointer to
 // one); anything else is ignored and those fields start afresh.
 func (a *DataNormalizer) Restore(state any) {
-	var st NormalizerState
-	switch s := state.(type) {
-	case NormalizerState:
-		st = s
-	case *NormalizerState:
-		if s == nil {
-			return
-		}
-		st = *s
-	default:
-		return
-	}
+	saved := savedFields[NormalizerState](state, func(s NormalizerState) map[string]FieldStats { return s.Fields })
 	for i := range a.fields {
 		f := &a.fields[i]
-		fs, ok := st.Fields[f.name]
+		fs, ok := saved[f.name]
 		if f.minMax || !ok || fs.Count < 0 {
 			continue
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"sync"
 	"testing"
 
 	"github.com/kumeo/kumeo/engine/flow"
@@ -126,31 +125,21 @@ func TestDataNormalizerStateRestore(t *testing.T) {
 func TestDataNormalizerConcurrent(t *testing.T) {
 	a := mustBuild(t, `DataNormalizer(id: "z", config: { fields: { x: {}, y: { min: 0, max: 100 } } })`, "", "")
 	const workers, per = 8, 500
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := 0; i < per; i++ {
-				ev := &flow.Event{Data: map[string]any{"x": float64(i % 10), "y": float64(w)}}
-				_, err := a.Process(context.Background(), ev)
-				assert.NoError(t, err)
-				if i%100 == 0 {
-					_ = a.(flow.Stateful).State()
-				}
-			}
-		}(w)
-	}
-	wg.Wait()
+	concurrently(workers, per, func(w, i int) {
+		ev := &flow.Event{Data: map[string]any{"x": float64(i % 10), "y": float64(w)}}
+		_, err := a.Process(context.Background(), ev)
+		assert.NoError(t, err)
+		if i%100 == 0 {
+			_ = a.(flow.Stateful).State()
+		}
+	})
 	st := a.(flow.Stateful).State().(NormalizerState)
 	assert.Equal(t, int64(workers*per), st.Fields["x"].Count)
 	assert.InDelta(t, 4.5, st.Fields["x"].Mean, 1e-9)
 }
 
 func TestDataNormalizerConfigErrors(t *testing.T) {
-	for _, tt := range []struct {
-		name, agent, msg string
-	}{
+	assertConfigErrors(t, []configErrorCase{
 		{"no fields", `DataNormalizer(id: "n")`, `agent "n" (DataNormalizer): config.fields: missing: expected a list of fields to z-score, or { field: { min, max } } for min-max`},
 		{"fields wrong kind", `DataNormalizer(id: "n", config: { fields: "x" })`, `config.fields: expected a list of fields or { field: { min, max } }, not the string "x"`},
 		{"empty list", `DataNormalizer(id: "n", config: { fields: [] })`, `config.fields: expected at least one field`},
@@ -166,14 +155,7 @@ func TestDataNormalizerConfigErrors(t *testing.T) {
 		{"max not above min", `DataNormalizer(id: "n", config: { fields: { x: { min: 5, max: 5 } } })`, `config.fields.x: expected max greater than min, got min 5 and max 5`},
 		{"unknown bound key", `DataNormalizer(id: "n", config: { fields: { x: { min: 0, maximum: 5 } } })`, `config.fields.x: unknown key "maximum": expected { min, max }`},
 		{"bad field name", `DataNormalizer(id: "n", config: { fields: ["a..b"] })`, `config.fields: invalid field name "a..b"`},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := build(t, tt.agent, "", "")
-			require.Error(t, err)
-			assert.ErrorIs(t, err, ErrInvalidConfig)
-			assert.ErrorContains(t, err, tt.msg)
-		})
-	}
+	})
 }
 
 func keys[V any](m map[string]V) []string {

@@ -154,9 +154,7 @@ func TestRouterWithoutSyntaxTree(t *testing.T) {
 }
 
 func TestRouterConfigErrors(t *testing.T) {
-	for _, tt := range []struct {
-		name, agent, msg string
-	}{
+	assertConfigErrors(t, []configErrorCase{
 		{"no rules", `Router(id: "r")`, `agent "r" (Router): rules: missing: expected rules: { "amount > 1000": "target.<subject>", "default": "..." }`},
 		{"rules array", `Router(id: "r", rules: ["a > 1"])`, `rules: expected an object of rules`},
 		{"empty rules", `Router(id: "r", rules: {})`, `rules: expected at least one rule`},
@@ -164,13 +162,5 @@ func TestRouterConfigErrors(t *testing.T) {
 		{"destination not a string", `Router(id: "r", rules: { "a > 1": 3 })`, `rules["a > 1"]: expected "target.<subject>" or a channel name, not the number 3`},
 		{"empty destination", `Router(id: "r", rules: { "a > 1": "" })`, `rules["a > 1"]: expected "target.<subject>" or a channel name`},
 		{"two defaults", `Router(id: "r", rules: { "default": "a", " default ": "b" })`, `rules: more than one "default" rule`},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := build(t, tt.agent, "", "")
-			require.Error(t, err)
-			assert.ErrorIs(t, err, ErrInvalidConfig)
-			assert.ErrorContains(t, err, tt.msg)
-			assert.NotContains(t, err.Error(), "\n")
-		})
-	}
+	})
 }

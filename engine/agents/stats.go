@@ -249,3 +249,18 @@ func restoreMode(vcs []ValueCount) modeCount {
 	}
 	return m
 }
+
+// savedFields returns the per-field statistics of a state saved by State,
+// given as an S or a pointer to one; any other state gives none, so every
+// field starts afresh.
+func savedFields[S any](state any, fields func(S) map[string]FieldStats) map[string]FieldStats {
+	switch s := state.(type) {
+	case S:
+		return fields(s)
+	case *S:
+		if s != nil {
+			return fields(*s)
+		}
+	}
+	return nil
+}
