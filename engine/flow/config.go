@@ -165,17 +165,15 @@ func (c *Config) String(name string) (s string, given bool, err error) {
 // when the value is not one of the spec's.
 func (c *Config) Enum(name string) (string, error) {
 	v, ok := c.Value(name)
+	var spec dsl.ArgSpec
+	if c.Spec != nil && c.Spec.Setting(name) != nil {
+		spec = *c.Spec.Setting(name)
+	}
 	if !ok {
-		if c.Spec == nil {
-			return "", nil
-		}
-		def, _ := c.Spec.Setting(name).Default.(string)
+		def, _ := spec.Default.(string)
 		return def, nil
 	}
-	var enum []string
-	if c.Spec != nil {
-		enum = c.Spec.Setting(name).Enum
-	}
+	enum := spec.Enum
 	if s, isStr := v.(string); isStr && slices.Contains(enum, s) {
 		return s, nil
 	}

@@ -33,6 +33,10 @@ func TestConfigReadsItsSpec(t *testing.T) {
 	assert.EqualError(t, err, `expected one of "mean_imputation", "median_imputation", "mode_imputation", "constant", not the string "average"`)
 	assert.Equal(t, "strategy", c.Where("strategy"))
 
+	s, err = NewConfig(spec, nil, nil).Enum("mode")
+	assert.NoError(t, err, "an undeclared enum reads as absent, without a default")
+	assert.Empty(t, s)
+
 	_, given, err := NewConfig(spec, map[string]any{"id": 3.0}, nil).String("id")
 	assert.True(t, given)
 	assert.ErrorIs(t, err, ErrSetting)
