@@ -391,17 +391,19 @@ func (r *Runs) Start(path string) (RunInfo, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	eng, diags, err := engine.Start(ctx, src.file, "", engine.Options{Bus: b, Dir: dirOf(src.path), Logger: r.opts.Logger})
+	eng, err := engine.Start(ctx, src.file, "", engine.Options{Bus: b, Dir: dirOf(src.path), Logger: r.opts.Logger})
+	var diags dsl.Diagnostics
 	if err != nil {
 		if x.sub != nil {
 			x.sub.Unsubscribe()
 		}
-		if errors.Is(err, engine.ErrPlan) {
+		if errors.As(err, &diags) {
 			return RunInfo{}, &PlanError{Path: src.path, Diagnostics: convertDiags(diags.Errors(), src.index)}
 		}
 		return RunInfo{}, fmt.Errorf("start %s: %w", src.path, err)
 	}
 	x.eng = eng
+	diags = eng.Skipped()
 	x.info = runInfo(id, src.path, eng, b.MQTTAddr())
 	x.info.Skipped = convertDiags(diags, src.index)
 	x.info.StartMS = float64(time.Since(t0).Microseconds()) / 1000
@@ -640,9 +642,10 @@ func (r *Runs) Reload(id string) (ReloadResult, error) {
 	x.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	res, diags, err := x.eng.Reload(ctx, src.file, wf)
+	res, err := x.eng.Reload(ctx, src.file, wf)
+	var diags dsl.Diagnostics
 	if err != nil {
-		if errors.Is(err, engine.ErrPlan) {
+		if errors.As(err, &diags) {
 			pe := &PlanError{Path: src.path, Diagnostics: convertDiags(diags.Errors(), src.index)}
 			if len(pe.Diagnostics) == 0 {
 				return ReloadResult{}, fmt.Errorf("reload %s: %w", id, err)
@@ -652,7 +655,7 @@ func (r *Runs) Reload(id string) (ReloadResult, error) {
 		return ReloadResult{}, fmt.Errorf("reload %s: %w", id, err)
 	}
 	info := runInfo(id, x.path, x.eng, r.mqttAddr())
-	info.Skipped = convertDiags(diags, src.index)
+	info.Skipped = convertDiags(x.eng.Skipped(), src.index)
 	x.mu.Lock()
 	info.StartMS, info.State = x.info.StartMS, x.state
 	x.info = info

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -45,49 +44,6 @@ const (
 	HeaderWorkflow = "Kumeo-Workflow"
 )
 
-// Options configure a run. The zero value runs the workflow on a private
-// embedded NATS server with in-memory JetStream, all agents chained in
-// process.
-type Options struct {
-	// Bus is the embedded server to run on. Nil starts a private one that
-	// is shut down with the run (see Listen, MQTTListen, DataDir).
-	Bus *bus.Bus
-	// NATSURL runs against an external NATS server instead (kumeo agent).
-	NATSURL string
-	// Conn runs on an existing connection (tests, the desktop app).
-	Conn *nats.Conn
-	// DataDir enables durable mode: sources are captured by a JetStream
-	// file-store stream and consumed with explicit acks after each event
-	// is fully handled.
-	DataDir string
-	// Listen and MQTTListen open loopback listeners on a private bus.
-	Listen     string
-	MQTTListen string
-	// HTTPListen is where HTTP sources listen; empty means 127.0.0.1:0.
-	HTTPListen string
-	// Only runs just these agent ids; the others are expected to run
-	// elsewhere and are reached through NATS (kumeo agent).
-	Only []string
-	// NoChain sends every agent-to-agent hop through NATS.
-	NoChain bool
-	// Concurrency is the number of workers per subscription; 0 means
-	// 2 × GOMAXPROCS.
-	Concurrency int
-	// MetricsInterval between metric snapshots; 0 means 500 ms.
-	MetricsInterval time.Duration
-	// TraceRate bounds how many new traces per second are recorded in the
-	// event inspector; 0 means 200, negative disables recording.
-	TraceRate int
-	// TracePerAgent is the ring size of recent events per agent.
-	TracePerAgent int
-	// AckWait is how long a durable source message may stay unacked before
-	// JetStream redelivers it (a crashed process); 0 means 30 s.
-	AckWait time.Duration
-	// Dir resolves relative file names; default: the workflow file's dir.
-	Dir    string
-	Logger *slog.Logger
-}
-
 // Run is one running workflow.
 type Run struct {
 	opts    Options
@@ -116,6 +72,7 @@ type Run struct {
 	outputs   *outputStore // a durable run's outputs stream
 	fault     runFault
 	faultOnce sync.Once
+	skipped   atomic.Pointer[dsl.Diagnostics]
 	ctx       context.Context
 	cancel    context.CancelFunc
 }
@@ -142,48 +99,35 @@ func (l Ledger) Balanced() bool {
 	return int64(l.In) == int64(l.Out)+int64(l.Filtered)+int64(l.DeadLettered)+l.InFlight
 }
 
-// Start compiles the named workflow of f and runs it. Diagnostics explain a
-// plan that cannot run (the error then wraps ErrPlan) or, with a run that
-// starts, what it goes without (warnings; see Compile).
-func Start(ctx context.Context, f *dsl.File, workflow string, opts Options) (*Run, dsl.Diagnostics, error) {
-	if opts.Dir == "" {
-		opts.Dir = workflowDir(f.Filename)
+// Start compiles the named workflow of f and runs it. A plan that cannot
+// run is returned as its diagnostics: the error wraps ErrPlan and the
+// dsl.Diagnostics (errors.As gives them back). A run that starts says what
+// it goes without in Skipped.
+func Start(ctx context.Context, f *dsl.File, workflow string, opts Options) (*Run, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = 2 * runtime.GOMAXPROCS(0)
-	}
-	if opts.AckWait <= 0 {
-		opts.AckWait = 30 * time.Second
-	}
-	if opts.TraceRate == 0 {
-		opts.TraceRate = 200
-	}
+	opts = opts.withDefaults(f)
 	r := &Run{opts: opts, log: opts.Logger, metrics: map[string]*metrics.Agent{}, fault: runFault{ch: make(chan struct{})}}
-	listen := opts.HTTPListen
-	if listen == "" {
-		listen = "127.0.0.1:0"
-	}
-	srv, err := endpoints.NewHTTPServer(listen, opts.Logger)
+	srv, err := endpoints.NewHTTPServer(opts.HTTPListen, opts.Logger)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	srv.OnFail = func(err error) { r.fail(fmt.Errorf("engine: HTTP sources: %w", err)) }
 	r.http = srv
 	if err := r.connect(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := r.connectOut(); err != nil {
 		r.closeConn()
-		return nil, nil, err
+		return nil, err
 	}
 	plan, diags := Compile(f, workflow, r.planOptions())
 	if plan == nil {
 		r.closeConn()
-		return nil, diags, fmt.Errorf("%w: %s", ErrPlan, firstError(diags))
+		return nil, planFailure(diags)
 	}
+	r.skipped.Store(&diags)
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.rec = trace.NewRecorder(trace.Options{PerAgent: opts.TracePerAgent})
 	r.sampler = newSampler(opts.TraceRate)
@@ -192,46 +136,55 @@ func Start(ctx context.Context, f *dsl.File, workflow string, opts Options) (*Ru
 	g, err := r.build(plan, nil)
 	if err != nil {
 		r.closeConn()
-		return nil, diags, err
+		return nil, err
 	}
 	r.g.Store(g)
-	if err := r.syncOutputs(ctx, plan); err != nil {
+	if err := r.begin(ctx, g); err != nil {
 		r.Stop(context.Background())
-		return nil, diags, err
+		return nil, err
 	}
-	// Targets first, then what reads the sources (a durable run's stream
-	// among them), then the sources: nothing is published before there is
-	// something to take it.
-	if err := r.startAdapters(ctx, g, nil, dsl.RoleTarget); err != nil {
-		r.Stop(context.Background())
-		return nil, diags, err
-	}
-	if err := r.inputs.sync(ctx, g); err != nil {
-		r.Stop(context.Background())
-		return nil, diags, err
-	}
-	if err := r.startAdapters(ctx, g, nil, dsl.RoleSource); err != nil {
-		r.Stop(context.Background())
-		return nil, diags, err
-	}
-	if err := r.serveHTTP(g); err != nil {
-		r.Stop(context.Background())
-		return nil, diags, err
-	}
-	if err := r.pub.Start(); err != nil {
-		r.Stop(context.Background())
-		return nil, diags, err
-	}
-	return r, diags, nil
+	return r, nil
 }
 
-func firstError(d dsl.Diagnostics) string {
-	for _, x := range d {
-		if x.Severity == dsl.SevError {
-			return x.String()
-		}
+// begin starts what moves events: targets first, then what reads the
+// sources (a durable run's stream among them), then the sources, so that
+// nothing is published before there is something to take it.
+func (r *Run) begin(ctx context.Context, g *graph) error {
+	if err := r.syncOutputs(ctx, g.plan); err != nil {
+		return err
 	}
-	return "unknown problem"
+	if err := r.startAdapters(ctx, g, nil, dsl.RoleTarget); err != nil {
+		return err
+	}
+	if err := r.inputs.sync(ctx, g); err != nil {
+		return err
+	}
+	if err := r.startAdapters(ctx, g, nil, dsl.RoleSource); err != nil {
+		return err
+	}
+	if err := r.serveHTTP(g); err != nil {
+		return err
+	}
+	return r.pub.Start()
+}
+
+// planFailure is the error of a plan that cannot run: its diagnostics,
+// which errors.As gives back, wrapped with ErrPlan.
+func planFailure(diags dsl.Diagnostics) error {
+	if !diags.HasErrors() {
+		diags = append(diags[:len(diags):len(diags)], dsl.Diagnostic{Severity: dsl.SevError, Summary: "unknown problem"})
+	}
+	return fmt.Errorf("%w: %w", ErrPlan, diags)
+}
+
+// Skipped says what the run goes without (contexts, output_schema checks,
+// on_failure notifications): the warnings of its plan, as of the last
+// Start or Reload.
+func (r *Run) Skipped() dsl.Diagnostics {
+	if d := r.skipped.Load(); d != nil {
+		return *d
+	}
+	return nil
 }
 
 func (r *Run) planOptions() PlanOptions {

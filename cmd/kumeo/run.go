@@ -104,9 +104,15 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "MQTT clients can connect to %s\n", a)
 	}
 
-	run, diags, err := engine.Start(ctx, res.File, *workflow, engine.Options{Bus: b, DataDir: *durable, HTTPListen: *httpListen, NoChain: *noChain})
+	run, err := engine.Start(ctx, res.File, *workflow, engine.Options{Bus: b, DataDir: *durable, HTTPListen: *httpListen, NoChain: *noChain})
 	// What the run refuses or goes without, unless the checker said it
 	// about the same text already.
+	var diags dsl.Diagnostics
+	if err != nil {
+		errors.As(err, &diags)
+	} else {
+		diags = run.Skipped()
+	}
 	for _, d := range diags {
 		if !hasDiag(res.Diagnostics, d) {
 			fmt.Fprintln(stderr, d.String())
