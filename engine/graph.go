@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 
+	"github.com/kumeo/kumeo/engine/internal/subject"
 	"github.com/kumeo/kumeo/engine/metrics"
 )
 
@@ -145,4 +146,4 @@ func (r *Run) build(p *Plan, prev *graph) (*graph, error) {
 }
 
 // queueName is the queue group of an agent's input subscription.
-func queueName(workflow, agent string) string { return "kumeo." + workflow + "." + agent }
+func queueName(workflow, agent string) string { return subject.Queue(workflow, agent) }

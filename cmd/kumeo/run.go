@@ -172,7 +172,7 @@ func serveRun(ctx context.Context, o runFlags, s *engine.Session, job *engine.Jo
 		return err
 	}
 	if o.showMetrics {
-		sub, err := nc.Subscribe("kumeo.metrics."+run.Plan().Name+".>", func(m *nats.Msg) {
+		sub, err := nc.Subscribe(metrics.WorkflowSubjects(run.Plan().Name), func(m *nats.Msg) {
 			fmt.Fprintln(stdout, string(m.Data))
 		})
 		if err != nil {
