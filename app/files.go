@@ -3,14 +3,16 @@ package app
 import (
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
+
+	"github.com/kumeo/kumeo/internal/atomicfile"
 )
 
 // LayoutSuffix is appended to a workflow file's name to name its layout
@@ -65,68 +67,33 @@ func writeLayout(path string, positions map[string]Pos) error {
 var beforeRename func(tmp, target string)
 
 // writeAtomic replaces name with data so that a reader sees either the old
-// content or the new, never a part: the data goes to a temporary file in the
-// same directory, is synced, gets the old file's mode and is renamed over
-// name; the directory is synced after the rename.
+// content or the new, never a part (see atomicfile.WriteChecked).
 func writeAtomic(name string, data []byte) error {
 	_, err := writeAtomicStamp(name, data, nil)
 	return err
 }
 
 // writeAtomicStamp is writeAtomic returning the stamp of the file it wrote,
-// taken from the temporary file before the rename (which keeps size and
-// time), so a write by another program right after the rename cannot slip
-// into it. check, when not nil, runs right before the rename, once the
-// data is on disk: an error from it leaves name as it is and is returned
-// as it is.
-func writeAtomicStamp(name string, data []byte, check func() error) (stamp fileStamp, err error) {
-	mode := fs.FileMode(0o644)
-	if st, err := os.Stat(name); err == nil {
-		if !st.Mode().IsRegular() {
-			return fileStamp{}, fmt.Errorf("write %s: %w", name, ErrNotFile)
+// taken before the rename, so a write by another program right after the
+// rename cannot slip into it. check, when not nil, runs right before the
+// rename, once the data is on disk: an error from it leaves name as it is
+// and is returned as it is.
+func writeAtomicStamp(name string, data []byte, check func() error) (fileStamp, error) {
+	info, err := atomicfile.WriteChecked(name, data, func(tmp string) error {
+		if beforeRename != nil {
+			beforeRename(tmp, name)
 		}
-		mode = st.Mode().Perm()
+		if check != nil {
+			return check()
+		}
+		return nil
+	})
+	if errors.Is(err, atomicfile.ErrNotFile) {
+		return fileStamp{}, fmt.Errorf("write %s: %w", name, ErrNotFile)
 	}
-	dir := filepath.Dir(name)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(name)+".*.tmp")
 	if err != nil {
-		return fileStamp{}, fmt.Errorf("write %s: %w", name, err)
+		return fileStamp{}, err
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	fail := func(err error) (fileStamp, error) { return fileStamp{}, fmt.Errorf("write %s: %w", name, err) }
-	if _, err = tmp.Write(data); err != nil {
-		return fail(err)
-	}
-	if err = tmp.Chmod(mode); err != nil {
-		return fail(err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fail(err)
-	}
-	info, err := tmp.Stat()
-	if err != nil {
-		return fail(err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fail(err)
-	}
-	if beforeRename != nil {
-		beforeRename(tmp.Name(), name)
-	}
-	if check != nil {
-		if err = check(); err != nil {
-			return fileStamp{}, err
-		}
-	}
-	if err = os.Rename(tmp.Name(), name); err != nil {
-		return fail(err)
-	}
-	syncDir(dir)
 	return stampOf(info, data), nil
 }
 
@@ -166,17 +133,6 @@ func (s fileStamp) describe(was fileStamp) string {
 		out = append(out, "content differs")
 	}
 	return strings.Join(out, ", ")
-}
-
-// syncDir makes a rename in dir durable where the platform allows it.
-func syncDir(dir string) {
-	if runtime.GOOS == "windows" {
-		return
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }
 
 // MaxRecent is how many recently opened files Workspace remembers.

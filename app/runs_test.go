@@ -262,17 +262,19 @@ func TestRunsPlanErrors(t *testing.T) {
 			_, err := h.runs.Start(path)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, engine.ErrPlan)
-			var pe *PlanError
+			var pe *planError
 			require.True(t, errors.As(err, &pe), "%T", err)
-			require.NotEmpty(t, pe.Diagnostics)
-			assert.True(t, hasCode(pe.Diagnostics, tc.code), "%+v", pe.Diagnostics)
+			var plan dsl.Diagnostics
+			require.True(t, errors.As(err, &plan), "the engine's diagnostics are the error")
+			require.NotEmpty(t, pe.diags)
+			assert.True(t, hasCode(pe.diags, tc.code), "%+v", pe.diags)
 			assert.Contains(t, err.Error(), "["+tc.code+"]")
-			assert.Contains(t, err.Error(), fmt.Sprintf("line %d, column %d", pe.Diagnostics[0].Line, pe.Diagnostics[0].Col))
+			assert.Contains(t, err.Error(), fmt.Sprintf("line %d, column %d", pe.diags[0].Line, pe.diags[0].Col))
 			assert.Empty(t, h.runs.List())
 
 			diags, err := h.runs.Check(path)
 			require.NoError(t, err)
-			assert.Equal(t, pe.Diagnostics, diags)
+			assert.Equal(t, pe.diags, diags)
 		})
 	}
 
@@ -381,9 +383,9 @@ func TestRunsReload(t *testing.T) {
 	_, err = h.ws.Update(path, strings.Replace(edited, `DecisionMatrix(`, `LLM(prompt: "x", `, 1))
 	require.NoError(t, err)
 	_, err = h.runs.Reload(info.ID)
-	var pe *PlanError
+	var pe *planError
 	require.True(t, errors.As(err, &pe), "%v", err)
-	assert.Equal(t, engine.CodePlanAgent, pe.Diagnostics[0].Code)
+	assert.Equal(t, engine.CodePlanAgent, pe.diags[0].Code)
 	_, err = h.ws.Update(path, "workflow {")
 	require.NoError(t, err)
 	_, err = h.runs.Reload(info.ID)

@@ -892,3 +892,10 @@ func firstErrorText(ds dsl.Diagnostics, x *textIndex) string {
 	}
 	return "the first error"
 }
+
+// onSaved has fn called with the path of every document saved.
+func (w *Workspace) onSaved(fn func(path string)) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.afterSave = fn
+}

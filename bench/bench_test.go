@@ -50,8 +50,8 @@ func startEngine(t testing.TB, b *bus.Bus) *engine.Run {
 	require.NoError(t, err)
 	f, diags := dsl.Parse(workflowFile, src)
 	require.False(t, diags.HasErrors(), "%v", diags)
-	run, diags, err := engine.Start(context.Background(), f, workload.Workflow, engine.Options{Bus: b})
-	require.NoError(t, err, "%v", diags)
+	run, err := engine.Start(context.Background(), f, workload.Workflow, engine.Options{Bus: b})
+	require.NoError(t, err)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -41,9 +41,9 @@ func BenchmarkRunCardScreening(b *testing.B) {
 			if v.durable {
 				opts.DataDir = b.TempDir()
 			}
-			run, diags, err := Start(context.Background(), f, "", opts)
+			run, err := Start(context.Background(), f, "", opts)
 			if err != nil {
-				b.Fatal(err, diags)
+				b.Fatal(err)
 			}
 			defer run.Stop(context.Background())
 			pub, err := bs.Connect()
@@ -118,9 +118,9 @@ func BenchmarkEnterFraud(b *testing.B) {
 	// No sampled traces: they are bounded per second, not per event, and
 	// would make the cost per event depend on the benchmark's speed (under
 	// valgrind, every event would be sampled).
-	run, diags, err := Start(context.Background(), f, "", Options{Bus: bs, TraceRate: -1})
+	run, err := Start(context.Background(), f, "", Options{Bus: bs, TraceRate: -1})
 	if err != nil {
-		b.Fatal(err, diags)
+		b.Fatal(err)
 	}
 	defer run.Stop(context.Background())
 	g := run.g.Load()

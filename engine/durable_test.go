@@ -85,8 +85,8 @@ func publishDurably(t *testing.T, b *bus.Bus, subject string, n int) {
 }
 
 func startDurable(t *testing.T, b *bus.Bus, dir string, ackWait time.Duration) *Run {
-	run, diags, err := Start(context.Background(), parse(t, durableFlow), "", Options{Bus: b, DataDir: dir, AckWait: ackWait, Concurrency: 2})
-	require.NoError(t, err, "%v", diags)
+	run, err := Start(context.Background(), parse(t, durableFlow), "", Options{Bus: b, DataDir: dir, AckWait: ackWait, Concurrency: 2})
+	require.NoError(t, err)
 	return run
 }
 
@@ -262,8 +262,8 @@ func TestDurableSlowEventsAreNotDeliveredTwice(t *testing.T) {
   target: NATS("orders.out")
   agents: [ TLong(id: "work") ]
 }`
-	run, diags, err := Start(context.Background(), parse(t, slow), "", Options{Bus: b, DataDir: dir, AckWait: 200 * time.Millisecond, Concurrency: 2})
-	require.NoError(t, err, "%v", diags)
+	run, err := Start(context.Background(), parse(t, slow), "", Options{Bus: b, DataDir: dir, AckWait: 200 * time.Millisecond, Concurrency: 2})
+	require.NoError(t, err)
 	t.Cleanup(func() { run.Stop(context.Background()) })
 	publishDurably(t, b, "orders.in", n)
 	bustest.Eventually(t, 20*time.Second, func() bool { return got.distinct() == n }, "all events handled (got %d)", got.distinct())
@@ -289,8 +289,8 @@ func TestDurableReloadUnderLoadLosesNothing(t *testing.T) {
   target: NATS("orders.out")
   agents: [ TPause(id: "work"), TTag(id: "done") ]
 }`
-	_, diags, err := run.Reload(context.Background(), parse(t, edited), "")
-	require.NoError(t, err, "%v", diags)
+	_, err := run.Reload(context.Background(), parse(t, edited), "")
+	require.NoError(t, err)
 	require.Len(t, run.inputs.durables, 1, "one reader for the consumer")
 	assert.Less(t, got.distinct(), n, "reloaded mid-stream")
 

@@ -31,8 +31,8 @@ func TestHTTPSourceToFileTarget(t *testing.T) {
 	f := parse(t, src)
 	f.Filename = filepath.Join(dir, "h.kumeo")
 	b := bustest.Run(t)
-	run, diags, err := Start(context.Background(), f, "", Options{Bus: b})
-	require.NoError(t, err, "%v", diags)
+	run, err := Start(context.Background(), f, "", Options{Bus: b})
+	require.NoError(t, err)
 	require.NotEmpty(t, run.HTTPURL())
 	for i := 0; i < 20; i++ {
 		resp, err := http.Post(run.HTTPURL()+"/orders", "application/json", strings.NewReader(fmt.Sprintf(`{"n": %d}`, i)))
@@ -70,8 +70,8 @@ func TestFileSourceDrains(t *testing.T) {
 	h.nc = bustest.Connect(t, h.bus)
 	out := h.collect("f.out")
 	dlq := h.collect(DLQSubject("F"))
-	run, diags, err := Start(context.Background(), f, "", Options{Bus: h.bus})
-	require.NoError(t, err, "%v", diags)
+	run, err := Start(context.Background(), f, "", Options{Bus: h.bus})
+	require.NoError(t, err)
 	h.run = run
 	t.Cleanup(func() { run.Stop(context.Background()) })
 	done := run.Done()

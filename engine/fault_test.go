@@ -27,8 +27,8 @@ func waitFault(t *testing.T, r *Run) {
 // by itself; Stop still releases it.
 func TestFaultWhenTheBusShutsDown(t *testing.T) {
 	b := bustest.Run(t)
-	run, diags, err := Start(context.Background(), parse(t, `workflow B { source: NATS("b.in") target: NATS("b.out") agents: [ TTag(id: "a") ] }`), "", Options{Bus: b})
-	require.NoError(t, err, "%v", diags)
+	run, err := Start(context.Background(), parse(t, `workflow B { source: NATS("b.in") target: NATS("b.out") agents: [ TTag(id: "a") ] }`), "", Options{Bus: b})
+	require.NoError(t, err)
 	assert.NoError(t, run.Err())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -48,8 +48,8 @@ func TestFaultWhenAFileSourceFails(t *testing.T) {
 	}
 	f := parse(t, `workflow F { source: File("/proc/self/mem") target: NATS("f.out") agents: [ TTag(id: "a") ] }`)
 	f.Filename = filepath.Join(t.TempDir(), "f.kumeo")
-	run, diags, err := Start(context.Background(), f, "", Options{Bus: bustest.Run(t)})
-	require.NoError(t, err, "%v", diags)
+	run, err := Start(context.Background(), f, "", Options{Bus: bustest.Run(t)})
+	require.NoError(t, err)
 	t.Cleanup(func() { run.Stop(context.Background()) })
 	waitFault(t, run)
 	assert.ErrorContains(t, run.Err(), "engine: source")
@@ -63,8 +63,8 @@ func TestNoFaultOnStopOrDrain(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "in.jsonl"), []byte(`{"n": 1}`+"\n"), 0o644))
 	f := parse(t, `workflow F { source: File("in.jsonl") target: NATS("f.out") agents: [ TTag(id: "a") ] }`)
 	f.Filename = filepath.Join(dir, "f.kumeo")
-	run, diags, err := Start(context.Background(), f, "", Options{})
-	require.NoError(t, err, "%v", diags)
+	run, err := Start(context.Background(), f, "", Options{})
+	require.NoError(t, err)
 	select {
 	case <-run.Done():
 	case <-time.After(10 * time.Second):

@@ -17,11 +17,13 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/kumeo/kumeo/engine/trace"
 )
 
 // ErrNoFeedSubject is returned by Feed when the workflow has no source
 // subject without wildcards to publish a file's events to.
-var ErrNoFeedSubject = errors.New("engine: no source subject without wildcards to publish the input to")
+var ErrNoFeedSubject = fmt.Errorf("engine: no source subject without wildcards to publish the input to: %w", ErrNoSource)
 
 // FeedResult says what Feed did with a JSON Lines file.
 type FeedResult struct {
@@ -37,8 +39,26 @@ type FeedResult struct {
 	Lines int
 }
 
+// FeedOptions say where Feed publishes a file's events.
+type FeedOptions struct {
+	// Source is the address or subject of the source, as written in the
+	// workflow; "" is the first source whose subject has no wildcard.
+	Source string
+	// Trace starts a trace for each event where it is published, named
+	// after the source, as a test event's; otherwise the run starts one
+	// when the event arrives.
+	Trace bool
+}
+
 // Feed publishes each non-empty line of a JSON Lines file as one event on
-// the first source subject without wildcards.
+// the first source subject without wildcards (see FeedWith).
+func (r *Run) Feed(ctx context.Context, path string) (FeedResult, error) {
+	return r.FeedWith(ctx, path, FeedOptions{})
+}
+
+// FeedWith publishes each non-empty line of a JSON Lines file, as written,
+// as one event on the source o names. Lines that are not JSON objects are
+// sent too: the run dead-letters them with the reason.
 //
 // In durable mode every event is stored in the sources stream before Feed
 // counts it: it is published with an acknowledgement from JetStream (the
@@ -47,31 +67,55 @@ type FeedResult struct {
 // offset so that an event sent twice is stored once. The position up to
 // which the file is stored is kept in the data directory, and a later
 // run fed the same file takes it up from there.
-func (r *Run) Feed(ctx context.Context, path string) (FeedResult, error) {
-	subject := ""
-	for _, s := range r.Plan().Sources {
-		if !strings.ContainsAny(s.Subject, "*>") {
-			subject = s.Subject
-			break
+func (r *Run) FeedWith(ctx context.Context, path string, o FeedOptions) (FeedResult, error) {
+	ep, err := r.Source(o.Source)
+	if err != nil {
+		if o.Source == "" {
+			return FeedResult{}, ErrNoFeedSubject
 		}
-	}
-	if subject == "" {
-		return FeedResult{}, ErrNoFeedSubject
+		return FeedResult{}, err
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return FeedResult{}, err
 	}
 	defer f.Close()
-	if r.opts.DataDir == "" {
-		return feedCore(ctx, r.nc, subject, f)
+	fd := feed{subject: ep.Subject}
+	if o.Trace {
+		fd.traceFrom = ep.Name
 	}
-	return r.feedDurable(ctx, subject, path, f)
+	if r.opts.DataDir == "" {
+		return fd.core(ctx, r.nc, f)
+	}
+	return r.feedDurable(ctx, fd, path, f)
 }
 
-// feedCore publishes the file on core NATS, waiting for the server every
+// feed is where a file's events go.
+type feed struct {
+	subject   string
+	traceFrom string // the source's name when each event starts a trace
+}
+
+// msg is one line's message.
+func (fd feed) msg(line []byte) *nats.Msg {
+	m := &nats.Msg{Subject: fd.subject, Data: line}
+	if fd.traceFrom != "" {
+		m.Header = trace.Root(fd.traceFrom).Header()
+	}
+	return m
+}
+
+// publish publishes one line on core NATS.
+func (fd feed) publish(nc *nats.Conn, line []byte) error {
+	if fd.traceFrom == "" {
+		return nc.Publish(fd.subject, line)
+	}
+	return nc.PublishMsg(fd.msg(line))
+}
+
+// core publishes the file on core NATS, waiting for the server every
 // 1,000 events.
-func feedCore(ctx context.Context, nc *nats.Conn, subject string, f io.Reader) (FeedResult, error) {
+func (fd feed) core(ctx context.Context, nc *nats.Conn, f io.Reader) (FeedResult, error) {
 	var res FeedResult
 	lines := newLineReader(f, 0)
 	for {
@@ -82,7 +126,7 @@ func feedCore(ctx context.Context, nc *nats.Conn, subject string, f io.Reader) (
 		if err != nil {
 			return res, err
 		}
-		if err := nc.Publish(subject, line); err != nil {
+		if err := fd.publish(nc, line); err != nil {
 			return res, err
 		}
 		res.Published++
@@ -104,9 +148,9 @@ func feedCore(ctx context.Context, nc *nats.Conn, subject string, f io.Reader) (
 type feedPosition struct {
 	Path   string `json:"path"`
 	Offset int64  `json:"offset"` // bytes stored, up to a line's end
-	Lines  int    `json:"lines"`  // event lines stored
-	Head   string `json:"head"`   // SHA-256 of the file's first headLen bytes
-	Size   int64  `json:"size"`   // the file's size when the position was kept
+	Lines  int    // event lines stored
+	Head   string `json:"head"` // SHA-256 of the file's first headLen bytes
+	Size   int64  `json:"size"` // the file's size when the position was kept
 }
 
 const (
@@ -121,121 +165,152 @@ func feedBucket(workflow string) string {
 	return strings.TrimSuffix(streamName(workflow), "_SOURCES") + "_INPUTS"
 }
 
-func (r *Run) feedDurable(ctx context.Context, subject, path string, f *os.File) (FeedResult, error) {
-	var res FeedResult
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return res, err
-	}
+// feedDurable publishes the file to the sources stream from where the
+// position kept for it says an earlier run stopped.
+func (r *Run) feedDurable(ctx context.Context, fd feed, path string, f *os.File) (FeedResult, error) {
 	js, err := jetstream.New(r.nc)
 	if err != nil {
-		return res, err
+		return FeedResult{}, err
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: feedBucket(r.Plan().Name), Description: "how far each input file is stored in the sources stream",
-		Storage: jetstream.FileStorage, History: 1,
-	})
+	w, err := openFeedProgress(ctx, js, r.Plan().Name, path, f)
 	if err != nil {
-		return res, fmt.Errorf("engine: input positions: %w", err)
+		return w.res, err
 	}
-	sum := sha256.Sum256([]byte(abs))
-	key := hex.EncodeToString(sum[:12])
-	head, err := fileHead(f)
-	if err != nil {
-		return res, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		return res, err
-	}
-	pos := feedPosition{Path: abs, Head: head}
-	if e, err := kv.Get(ctx, key); err == nil {
-		var kept feedPosition
-		if json.Unmarshal(e.Value(), &kept) == nil && kept.Head == head && kept.Offset <= st.Size() && kept.Offset > 0 {
-			pos = kept
-			res.ResumedLine, res.ResumedOffset = kept.Lines+1, kept.Offset
-		}
-	} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
-		return res, fmt.Errorf("engine: input position of %s: %w", abs, err)
-	}
-	if _, err := f.Seek(pos.Offset, io.SeekStart); err != nil {
-		return res, err
-	}
-	res.Lines = pos.Lines
-	keep := func() error {
-		pos.Size = st.Size()
-		b, _ := json.Marshal(pos)
-		if _, err := kv.Put(ctx, key, b); err != nil {
-			return fmt.Errorf("engine: keep input position of %s: %w", abs, err)
-		}
-		return nil
-	}
-
-	type sent struct {
-		msg *nats.Msg
-		ack jetstream.PubAckFuture
-		end int64
-	}
-	var window []sent
-	sinceKept := 0
-	// settle waits for the oldest event in the window to be stored
-	// (publishing it again, under the same id, if the server refused it)
-	// and moves the position past it.
-	settle := func() error {
-		s := window[0]
-		window = window[1:]
-		select {
-		case <-s.ack.Ok():
-		case err := <-s.ack.Err():
-			if err := publishStored(ctx, js, s.msg, err); err != nil {
-				return err
-			}
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		pos.Offset, pos.Lines = s.end, pos.Lines+1
-		res.Lines = pos.Lines
-		if sinceKept++; sinceKept >= feedKeepEvery {
-			sinceKept = 0
-			return keep()
-		}
-		return nil
-	}
-	lines := newLineReader(f, pos.Offset)
+	lines := newLineReader(f, w.pos.Offset)
 	for {
 		line, start, err := lines.next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return res, err
+			return w.res, err
 		}
-		msg := &nats.Msg{Subject: subject, Data: line, Header: nats.Header{}}
-		msg.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("%s:%d", key, start))
-		for len(window) >= feedWindow {
-			if err := settle(); err != nil {
-				return res, err
+		msg := fd.msg(line)
+		if msg.Header == nil {
+			msg.Header = nats.Header{}
+		}
+		msg.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("%s:%d", w.key, start))
+		for len(w.window) >= feedWindow {
+			if err := w.settle(ctx); err != nil {
+				return w.res, err
 			}
 		}
 		ack, err := js.PublishMsgAsync(msg)
 		if err != nil {
-			return res, fmt.Errorf("engine: publish line %d of %s: %w", pos.Lines+len(window)+1, abs, err)
+			return w.res, fmt.Errorf("engine: publish line %d of %s: %w", w.pos.Lines+len(w.window)+1, w.pos.Path, err)
 		}
-		window = append(window, sent{msg: msg, ack: ack, end: lines.offset})
-		res.Published++
+		w.window = append(w.window, feedSent{msg: msg, ack: ack, end: lines.offset})
+		w.res.Published++
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	for len(window) > 0 {
-		if err := settle(); err != nil {
-			return res, err
+	for len(w.window) > 0 {
+		if err := w.settle(ctx); err != nil {
+			return w.res, err
 		}
 	}
-	if err := keep(); err != nil {
-		return res, err
+	if err := w.keep(ctx); err != nil {
+		return w.res, err
 	}
-	return res, ctx.Err()
+	return w.res, ctx.Err()
+}
+
+// feedProgress is a durable feed in progress: the events published and not
+// yet stored, and the position kept for the file.
+type feedProgress struct {
+	js        jetstream.JetStream
+	kv        jetstream.KeyValue
+	key       string
+	size      int64
+	pos       feedPosition
+	res       FeedResult
+	window    []feedSent
+	sinceKept int
+}
+
+// feedSent is an event published and not yet known to be stored.
+type feedSent struct {
+	msg *nats.Msg
+	ack jetstream.PubAckFuture
+	end int64 // where its line ends in the file
+}
+
+// openFeedProgress reads the position kept for the file and seeks f to it;
+// a position kept for another content (the file's head changed) or past
+// the file's end is not taken up.
+func openFeedProgress(ctx context.Context, js jetstream.JetStream, workflow, path string, f *os.File) (*feedProgress, error) {
+	w := &feedProgress{js: js}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return w, err
+	}
+	w.kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: feedBucket(workflow), Description: "how far each input file is stored in the sources stream",
+		Storage: jetstream.FileStorage, History: 1,
+	})
+	if err != nil {
+		return w, fmt.Errorf("engine: input positions: %w", err)
+	}
+	sum := sha256.Sum256([]byte(abs))
+	w.key = hex.EncodeToString(sum[:12])
+	head, err := fileHead(f)
+	if err != nil {
+		return w, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return w, err
+	}
+	w.size, w.pos = st.Size(), feedPosition{Path: abs, Head: head}
+	if e, err := w.kv.Get(ctx, w.key); err == nil {
+		var kept feedPosition
+		if json.Unmarshal(e.Value(), &kept) == nil && kept.Head == head && kept.Offset <= st.Size() && kept.Offset > 0 {
+			w.pos = kept
+			w.res.ResumedLine, w.res.ResumedOffset = kept.Lines+1, kept.Offset
+		}
+	} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return w, fmt.Errorf("engine: input position of %s: %w", abs, err)
+	}
+	if _, err := f.Seek(w.pos.Offset, io.SeekStart); err != nil {
+		return w, err
+	}
+	w.res.Lines = w.pos.Lines
+	return w, nil
+}
+
+// keep stores the position in the data directory.
+func (w *feedProgress) keep(ctx context.Context) error {
+	w.pos.Size = w.size
+	b, _ := json.Marshal(w.pos)
+	if _, err := w.kv.Put(ctx, w.key, b); err != nil {
+		return fmt.Errorf("engine: keep input position of %s: %w", w.pos.Path, err)
+	}
+	return nil
+}
+
+// settle waits for the oldest event in the window to be stored
+// (publishing it again, under the same id, if the server refused it) and
+// moves the position past it.
+func (w *feedProgress) settle(ctx context.Context) error {
+	s := w.window[0]
+	w.window = w.window[1:]
+	select {
+	case <-s.ack.Ok():
+	case err := <-s.ack.Err():
+		if err := publishStored(ctx, w.js, s.msg, err); err != nil {
+			return err
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	w.pos.Offset, w.pos.Lines = s.end, w.pos.Lines+1
+	w.res.Lines = w.pos.Lines
+	if w.sinceKept++; w.sinceKept >= feedKeepEvery {
+		w.sinceKept = 0
+		return w.keep(ctx)
+	}
+	return nil
 }
 
 // publishStored publishes msg again until the stream stores it (the id

@@ -42,12 +42,12 @@ func TestDurableFeedStoresEveryLineAndResumes(t *testing.T) {
 	b := bustest.Run(t, bustest.DataDir(dir))
 	got := &seen{n: map[float64]int{}}
 	got.watch(t, b, "orders.out")
-	run, diags, err := Start(context.Background(), parse(t, `workflow D {
+	run, err := Start(context.Background(), parse(t, `workflow D {
   source: NATS("orders.in")
   target: NATS("orders.out")
   agents: [ TTag(id: "done") ]
 }`), "", Options{Bus: b, DataDir: dir})
-	require.NoError(t, err, "%v", diags)
+	require.NoError(t, err)
 	t.Cleanup(func() { run.Stop(context.Background()) })
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -13,6 +13,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/kumeo/kumeo/engine/internal/subject"
 )
 
 // ErrOutputsNotStored is returned (wrapped) when the outputs stream of a
@@ -37,7 +39,7 @@ func OutputsStream(workflow string) string {
 }
 
 // journalSubject is the subject of a workflow's journal batches.
-func journalSubject(workflow string) string { return "kumeo.journal." + workflow }
+func journalSubject(workflow string) string { return subject.Journal(workflow) }
 
 // outputSubjects is every subject whose messages the journal keeps.
 func outputSubjects(p *Plan) []string {

@@ -11,6 +11,7 @@ import (
 	"github.com/kumeo/kumeo/dsl"
 	"github.com/kumeo/kumeo/engine/endpoints"
 	"github.com/kumeo/kumeo/engine/flow"
+	"github.com/kumeo/kumeo/engine/internal/subject"
 )
 
 // Diagnostic codes produced when compiling a workflow into a plan.
@@ -71,11 +72,11 @@ type Destination struct {
 
 // Subject returns the NATS subject of a channel in a workflow.
 func Subject(workflow, channel string) string {
-	return "kumeo." + workflow + "." + channel
+	return subject.Channel(workflow, channel)
 }
 
 // DLQSubject is the dead-letter subject of a workflow.
-func DLQSubject(workflow string) string { return "kumeo." + workflow + ".dlq" }
+func DLQSubject(workflow string) string { return subject.DLQ(workflow) }
 
 // PlanOptions says where relative files are and how endpoints are bound.
 type PlanOptions struct {

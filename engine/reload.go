@@ -22,21 +22,22 @@ type ReloadResult struct {
 // changed agents are rebuilt, carrying the running statistics of stateful
 // types over; events already queued on subscriptions that stay are handled
 // by the new graph, and subscriptions that go are drained first. When the
-// new text cannot run, the old graph keeps running and the diagnostics say
-// why.
-func (r *Run) Reload(ctx context.Context, f *dsl.File, workflow string) (*ReloadResult, dsl.Diagnostics, error) {
+// new text cannot run, the old graph keeps running and the error says why
+// (its diagnostics, as Start returns them). Skipped says what the new graph
+// goes without.
+func (r *Run) Reload(ctx context.Context, f *dsl.File, workflow string) (*ReloadResult, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.stopped.Load() {
-		return nil, nil, ErrStopped
+		return nil, ErrStopped
 	}
 	plan, diags := Compile(f, workflow, r.planOptions())
 	if plan == nil {
-		return nil, diags, fmt.Errorf("%w: %s", ErrPlan, firstError(diags))
+		return nil, planFailure(diags)
 	}
 	prev := r.g.Load()
 	if plan.Name != prev.plan.Name {
-		return nil, diags, fmt.Errorf("%w: the run executes workflow %q; %q is another workflow", ErrPlan, prev.plan.Name, plan.Name)
+		return nil, fmt.Errorf("%w: the run executes workflow %q; %q is another workflow", ErrPlan, prev.plan.Name, plan.Name)
 	}
 	res := &ReloadResult{}
 	seen := map[string]bool{}
@@ -76,23 +77,24 @@ func (r *Run) Reload(ctx context.Context, f *dsl.File, workflow string) (*Reload
 	}
 	g, err := r.build(plan, prev)
 	if err != nil {
-		return nil, diags, err
+		return nil, err
 	}
 	if err := r.startAdapters(ctx, g, prev, dsl.RoleTarget); err != nil {
-		return nil, diags, err
+		return nil, err
 	}
 	if err := r.syncOutputs(ctx, plan); err != nil {
-		return res, diags, err
+		return res, err
 	}
 	r.g.Store(g)
+	r.skipped.Store(&diags)
 	if err := r.inputs.sync(ctx, g); err != nil {
-		return res, diags, err
+		return res, err
 	}
 	if err := r.startAdapters(ctx, g, prev, dsl.RoleSource); err != nil {
-		return res, diags, err
+		return res, err
 	}
 	if err := r.serveHTTP(g); err != nil {
-		return res, diags, err
+		return res, err
 	}
 	if err := r.stopAdapters(ctx, prev, g, true); err != nil {
 		r.log.Warn("stopping removed sources", "err", err)
@@ -114,7 +116,7 @@ func (r *Run) Reload(ctx context.Context, f *dsl.File, workflow string) (*Reload
 			}
 		}()
 	}
-	return res, diags, nil
+	return res, nil
 }
 
 func closeAgent(a flow.Agent) {

@@ -12,9 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,57 +33,6 @@ var (
 	ErrStopped = errors.New("engine: run stopped")
 	ErrOptions = errors.New("engine: invalid options")
 )
-
-// Headers written on dead-lettered messages (the body is the original
-// event bytes).
-const (
-	HeaderError    = "Kumeo-Error"
-	HeaderAgent    = "Kumeo-Agent"
-	HeaderWorkflow = "Kumeo-Workflow"
-)
-
-// Options configure a run. The zero value runs the workflow on a private
-// embedded NATS server with in-memory JetStream, all agents chained in
-// process.
-type Options struct {
-	// Bus is the embedded server to run on. Nil starts a private one that
-	// is shut down with the run (see Listen, MQTTListen, DataDir).
-	Bus *bus.Bus
-	// NATSURL runs against an external NATS server instead (kumeo agent).
-	NATSURL string
-	// Conn runs on an existing connection (tests, the desktop app).
-	Conn *nats.Conn
-	// DataDir enables durable mode: sources are captured by a JetStream
-	// file-store stream and consumed with explicit acks after each event
-	// is fully handled.
-	DataDir string
-	// Listen and MQTTListen open loopback listeners on a private bus.
-	Listen     string
-	MQTTListen string
-	// HTTPListen is where HTTP sources listen; empty means 127.0.0.1:0.
-	HTTPListen string
-	// Only runs just these agent ids; the others are expected to run
-	// elsewhere and are reached through NATS (kumeo agent).
-	Only []string
-	// NoChain sends every agent-to-agent hop through NATS.
-	NoChain bool
-	// Concurrency is the number of workers per subscription; 0 means
-	// 2 × GOMAXPROCS.
-	Concurrency int
-	// MetricsInterval between metric snapshots; 0 means 500 ms.
-	MetricsInterval time.Duration
-	// TraceRate bounds how many new traces per second are recorded in the
-	// event inspector; 0 means 200, negative disables recording.
-	TraceRate int
-	// TracePerAgent is the ring size of recent events per agent.
-	TracePerAgent int
-	// AckWait is how long a durable source message may stay unacked before
-	// JetStream redelivers it (a crashed process); 0 means 30 s.
-	AckWait time.Duration
-	// Dir resolves relative file names; default: the workflow file's dir.
-	Dir    string
-	Logger *slog.Logger
-}
 
 // Run is one running workflow.
 type Run struct {
@@ -116,6 +62,7 @@ type Run struct {
 	outputs   *outputStore // a durable run's outputs stream
 	fault     runFault
 	faultOnce sync.Once
+	skipped   atomic.Pointer[dsl.Diagnostics]
 	ctx       context.Context
 	cancel    context.CancelFunc
 }
@@ -142,48 +89,35 @@ func (l Ledger) Balanced() bool {
 	return int64(l.In) == int64(l.Out)+int64(l.Filtered)+int64(l.DeadLettered)+l.InFlight
 }
 
-// Start compiles the named workflow of f and runs it. Diagnostics explain a
-// plan that cannot run (the error then wraps ErrPlan) or, with a run that
-// starts, what it goes without (warnings; see Compile).
-func Start(ctx context.Context, f *dsl.File, workflow string, opts Options) (*Run, dsl.Diagnostics, error) {
-	if opts.Dir == "" {
-		opts.Dir = workflowDir(f.Filename)
+// Start compiles the named workflow of f and runs it. A plan that cannot
+// run is returned as its diagnostics: the error wraps ErrPlan and the
+// dsl.Diagnostics (errors.As gives them back). A run that starts says what
+// it goes without in Skipped.
+func Start(ctx context.Context, f *dsl.File, workflow string, opts Options) (*Run, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = 2 * runtime.GOMAXPROCS(0)
-	}
-	if opts.AckWait <= 0 {
-		opts.AckWait = 30 * time.Second
-	}
-	if opts.TraceRate == 0 {
-		opts.TraceRate = 200
-	}
+	opts = opts.withDefaults(f)
 	r := &Run{opts: opts, log: opts.Logger, metrics: map[string]*metrics.Agent{}, fault: runFault{ch: make(chan struct{})}}
-	listen := opts.HTTPListen
-	if listen == "" {
-		listen = "127.0.0.1:0"
-	}
-	srv, err := endpoints.NewHTTPServer(listen, opts.Logger)
+	srv, err := endpoints.NewHTTPServer(opts.HTTPListen, opts.Logger)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	srv.OnFail = func(err error) { r.fail(fmt.Errorf("engine: HTTP sources: %w", err)) }
 	r.http = srv
 	if err := r.connect(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := r.connectOut(); err != nil {
 		r.closeConn()
-		return nil, nil, err
+		return nil, err
 	}
 	plan, diags := Compile(f, workflow, r.planOptions())
 	if plan == nil {
 		r.closeConn()
-		return nil, diags, fmt.Errorf("%w: %s", ErrPlan, firstError(diags))
+		return nil, planFailure(diags)
 	}
+	r.skipped.Store(&diags)
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.rec = trace.NewRecorder(trace.Options{PerAgent: opts.TracePerAgent})
 	r.sampler = newSampler(opts.TraceRate)
@@ -192,46 +126,55 @@ func Start(ctx context.Context, f *dsl.File, workflow string, opts Options) (*Ru
 	g, err := r.build(plan, nil)
 	if err != nil {
 		r.closeConn()
-		return nil, diags, err
+		return nil, err
 	}
 	r.g.Store(g)
-	if err := r.syncOutputs(ctx, plan); err != nil {
+	if err := r.begin(ctx, g); err != nil {
 		r.Stop(context.Background())
-		return nil, diags, err
+		return nil, err
 	}
-	// Targets first, then what reads the sources (a durable run's stream
-	// among them), then the sources: nothing is published before there is
-	// something to take it.
-	if err := r.startAdapters(ctx, g, nil, dsl.RoleTarget); err != nil {
-		r.Stop(context.Background())
-		return nil, diags, err
-	}
-	if err := r.inputs.sync(ctx, g); err != nil {
-		r.Stop(context.Background())
-		return nil, diags, err
-	}
-	if err := r.startAdapters(ctx, g, nil, dsl.RoleSource); err != nil {
-		r.Stop(context.Background())
-		return nil, diags, err
-	}
-	if err := r.serveHTTP(g); err != nil {
-		r.Stop(context.Background())
-		return nil, diags, err
-	}
-	if err := r.pub.Start(); err != nil {
-		r.Stop(context.Background())
-		return nil, diags, err
-	}
-	return r, diags, nil
+	return r, nil
 }
 
-func firstError(d dsl.Diagnostics) string {
-	for _, x := range d {
-		if x.Severity == dsl.SevError {
-			return x.String()
-		}
+// begin starts what moves events: targets first, then what reads the
+// sources (a durable run's stream among them), then the sources, so that
+// nothing is published before there is something to take it.
+func (r *Run) begin(ctx context.Context, g *graph) error {
+	if err := r.syncOutputs(ctx, g.plan); err != nil {
+		return err
 	}
-	return "unknown problem"
+	if err := r.startAdapters(ctx, g, nil, dsl.RoleTarget); err != nil {
+		return err
+	}
+	if err := r.inputs.sync(ctx, g); err != nil {
+		return err
+	}
+	if err := r.startAdapters(ctx, g, nil, dsl.RoleSource); err != nil {
+		return err
+	}
+	if err := r.serveHTTP(g); err != nil {
+		return err
+	}
+	return r.pub.Start()
+}
+
+// planFailure is the error of a plan that cannot run: its diagnostics,
+// which errors.As gives back, wrapped with ErrPlan.
+func planFailure(diags dsl.Diagnostics) error {
+	if !diags.HasErrors() {
+		diags = append(diags[:len(diags):len(diags)], dsl.Diagnostic{Severity: dsl.SevError, Summary: "unknown problem"})
+	}
+	return fmt.Errorf("%w: %w", ErrPlan, diags)
+}
+
+// Skipped says what the run goes without (contexts, output_schema checks,
+// on_failure notifications): the warnings of its plan, as of the last
+// Start or Reload.
+func (r *Run) Skipped() dsl.Diagnostics {
+	if d := r.skipped.Load(); d != nil {
+		return *d
+	}
+	return nil
 }
 
 func (r *Run) planOptions() PlanOptions {
@@ -495,724 +438,3 @@ func (r *Run) flushOut() error {
 	}
 	return r.out.Flush(5 * time.Second)
 }
-
-// graph is the executable form of a plan; reloads swap it atomically.
-type graph struct {
-	plan      *Plan
-	nodes     map[string]*node
-	order     []*node
-	consumers map[string][]*node // local consumers per channel
-	remote    map[string]bool    // channels with consumers outside this process
-	outlets   map[string]*outlet // every channel agents emit or route to
-	sources   []*node            // consumers["source"]
-}
-
-// outlet is what forwarding an event on a channel needs to know, worked
-// out once per graph rather than for every event.
-type outlet struct {
-	ch       string
-	subject  string  // Subject(workflow, ch)
-	local    []*node // consumers chained in memory
-	publish  bool    // published too: consumers elsewhere, or none declared
-	consumed bool    // the plan has consumers for it
-}
-
-// outlet returns the outlet of channel ch.
-func (g *graph) outlet(ch string) *outlet {
-	if o := g.outlets[ch]; o != nil {
-		return o
-	}
-	return g.newOutlet(ch) // not reached: build makes every channel's
-}
-
-func (g *graph) newOutlet(ch string) *outlet {
-	local := g.consumers[ch]
-	consumed := len(g.plan.Consumers[ch]) > 0
-	return &outlet{ch: ch, subject: Subject(g.plan.Name, ch), local: local,
-		publish: g.remote[ch] || len(local) == 0 && !consumed, consumed: consumed}
-}
-
-// node runs one agent.
-type node struct {
-	ap    *AgentPlan
-	m     *metrics.Agent
-	out   *outlet // of ap.Output
-	local bool
-}
-
-func (r *Run) isLocal(id string) bool {
-	if len(r.opts.Only) == 0 {
-		return true
-	}
-	for _, x := range r.opts.Only {
-		if x == id {
-			return true
-		}
-	}
-	return false
-}
-
-// build turns a plan into a graph, reusing metrics (and, for unchanged
-// agents, instances) of the previous graph.
-func (r *Run) build(p *Plan, prev *graph) (*graph, error) {
-	g := &graph{plan: p, nodes: map[string]*node{}, consumers: map[string][]*node{}, remote: map[string]bool{}}
-	for _, ap := range p.Agents {
-		m := r.metrics[ap.ID]
-		if m == nil {
-			var err error
-			m, err = metrics.NewAgent(p.Name, ap.ID)
-			if err != nil {
-				return nil, fmt.Errorf("%w: agent %q: %v", ErrPlan, ap.ID, err)
-			}
-		}
-		n := &node{ap: ap, m: m, local: r.isLocal(ap.ID)}
-		g.nodes[ap.ID] = n
-		g.order = append(g.order, n)
-	}
-	// A consumer is chained (called in memory) when it runs here and every
-	// producer of its channel runs here too.
-	localProducer := map[string]bool{"source": true}
-	remoteProducer := map[string]bool{}
-	for _, n := range g.order {
-		chans := []string{n.ap.Output}
-		for _, d := range n.ap.Routes {
-			if d.Channel != "" {
-				chans = append(chans, d.Channel)
-			}
-		}
-		for _, ch := range chans {
-			if n.local {
-				localProducer[ch] = true
-			} else {
-				remoteProducer[ch] = true
-			}
-		}
-	}
-	for ch, aps := range p.Consumers {
-		for _, ap := range aps {
-			n := g.nodes[ap.ID]
-			if n.local && !r.opts.NoChain && localProducer[ch] && !remoteProducer[ch] {
-				g.consumers[ch] = append(g.consumers[ch], n)
-			} else {
-				g.remote[ch] = true
-			}
-		}
-	}
-	g.sources = g.consumers["source"]
-	g.outlets = map[string]*outlet{}
-	for ch := range p.Consumers {
-		g.outlets[ch] = g.newOutlet(ch)
-	}
-	for _, n := range g.order {
-		chans := []string{n.ap.Output}
-		for _, d := range n.ap.Routes {
-			chans = append(chans, d.Channel)
-		}
-		for _, d := range n.ap.Sink {
-			chans = append(chans, d.Channel)
-		}
-		for _, ch := range chans {
-			if g.outlets[ch] == nil {
-				g.outlets[ch] = g.newOutlet(ch)
-			}
-		}
-		n.out = g.outlets[n.ap.Output]
-	}
-	for _, n := range g.order {
-		if !n.local {
-			continue
-		}
-		if r.metrics[n.ap.ID] == nil {
-			r.metrics[n.ap.ID] = n.m
-			if err := r.pub.Register(n.m); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return g, nil
-}
-
-// outcome flags of handling one event along all its branches.
-const (
-	fDelivered uint8 = 1 << iota
-	fFiltered
-	fDead
-)
-
-// enter handles an event arriving on a subject: a source event (channel
-// "source") or an event of an internal channel. It returns when every
-// local branch has finished.
-func (r *Run) enter(g *graph, ch string, targets []*node, msg *nats.Msg, countRun bool) {
-	r.inflight.Add(1)
-	defer r.inflight.Done()
-	if countRun {
-		r.ledger.in.Add(1)
-	}
-	span, _ := trace.FromMsg(msg, ch)
-	data, err := decodeObject(msg.Data)
-	var flags uint8
-	if err != nil {
-		who := ch
-		if len(targets) == 1 {
-			who = targets[0].ap.ID
-			targets[0].m.Received()
-			targets[0].m.Failed()
-			targets[0].m.DeadLettered()
-		}
-		r.deadLetter(g, who, "", msg.Data, span, fmt.Errorf("malformed event: %v", err))
-		flags = fDead
-	} else {
-		ev := &flow.Event{Data: data, Raw: msg.Data, ID: span.EventID, TraceID: span.TraceID, Subject: msg.Subject}
-		now := metrics.Now()
-		sampled := r.sampler.take(now)
-		flags = r.dispatch(g, targets, ev, span, sampled, now)
-	}
-	if countRun {
-		r.finish(flags)
-	}
-}
-
-func (r *Run) finish(flags uint8) {
-	switch {
-	case flags&fDead != 0:
-		r.ledger.dead.Add(1)
-	case flags&fDelivered != 0:
-		r.ledger.out.Add(1)
-	default:
-		r.ledger.filtered.Add(1)
-	}
-}
-
-// dispatch hands an event to several consumers, copying it for all but
-// the last so branches cannot see each other's changes. now is a recent
-// reading of metrics.Now, passed along the chain of agents so the clock is
-// read once per agent call.
-func (r *Run) dispatch(g *graph, to []*node, ev *flow.Event, span trace.Span, sampled bool, now int64) uint8 {
-	var flags uint8
-	for i, n := range to {
-		e := ev
-		if i < len(to)-1 {
-			e = cloneEvent(ev)
-		}
-		if i > 0 {
-			now = metrics.Now()
-		}
-		flags |= r.handle(g, n, e, span, sampled, now)
-	}
-	return flags
-}
-
-// handle runs one agent on one event, which reached it at start (a
-// reading of metrics.Now), and forwards the result.
-func (r *Run) handle(g *graph, n *node, ev *flow.Event, span trace.Span, sampled bool, start int64) uint8 {
-	ap := n.ap
-	n.m.Received()
-	if sampled {
-		r.observe(ap.ID, trace.In, span, ev.Data, nil)
-	}
-	in := ev
-	if ap.Field != "" {
-		sub, err := selectField(ev.Data, ap.Field)
-		if err != nil {
-			n.m.Failed()
-			n.m.Latency.RecordSince(start)
-			return r.failed(g, n, ev, span, sampled, flow.Permanent(err))
-		}
-		in = &flow.Event{Data: sub, Raw: ev.Raw, ID: ev.ID, TraceID: ev.TraceID, Subject: ev.Subject}
-	}
-	out, err := r.execute(n, in)
-	now := n.m.Latency.RecordSince(start)
-	if err != nil {
-		return r.failed(g, n, ev, span, sampled, err)
-	}
-	// Sampled events get a span per hop for the inspector; the others keep
-	// their trace id and get a new event id only where they leave the
-	// process.
-	child := span
-	if sampled {
-		child = span.Child(ap.ID)
-	}
-	switch out.Action {
-	case flow.Filter:
-		n.m.Filtered()
-		if sampled {
-			r.observe(ap.ID, trace.Out, child, nil, errors.New("filtered: "+out.Reason))
-		}
-		return fFiltered
-	case flow.Route:
-		n.m.Emitted()
-		if sampled {
-			r.observe(ap.ID, trace.Out, child, in.Data, nil)
-		}
-		if out.Route < 0 || out.Route >= len(ap.Routes) {
-			return fFiltered
-		}
-		return r.deliver(g, ap.Routes[out.Route], in, child, sampled, now)
-	}
-	n.m.Emitted()
-	if sampled {
-		r.observe(ap.ID, trace.Out, child, in.Data, nil)
-	}
-	return r.emit(g, n, in, child, sampled, now)
-}
-
-// emit sends an agent's output to its consumers or sinks.
-func (r *Run) emit(g *graph, n *node, ev *flow.Event, span trace.Span, sampled bool, now int64) uint8 {
-	if n.out.consumed {
-		return r.forward(g, n.out, ev, span, sampled, now)
-	}
-	var flags uint8
-	for i, d := range n.ap.Sink {
-		e := ev
-		if i < len(n.ap.Sink)-1 && d.Target == nil {
-			e = cloneEvent(ev)
-		}
-		flags |= r.deliver(g, d, e, span, sampled, now)
-	}
-	if len(n.ap.Sink) == 0 {
-		flags |= fDelivered
-	}
-	return flags
-}
-
-func (r *Run) deliver(g *graph, d Destination, ev *flow.Event, span trace.Span, sampled bool, now int64) uint8 {
-	if d.Target != nil {
-		if err := r.publish(d.Target.Subject, ev, span); err != nil {
-			r.log.Error("publish to target failed", "subject", d.Target.Subject, "err", err)
-			r.deadLetter(g, "target", "", ev.Raw, span, err)
-			return fDead
-		}
-		return fDelivered
-	}
-	return r.forward(g, g.outlet(d.Channel), ev, span, sampled, now)
-}
-
-// forward passes an event on a channel to its local consumers in memory and
-// publishes it once for consumers running elsewhere.
-func (r *Run) forward(g *graph, o *outlet, ev *flow.Event, span trace.Span, sampled bool, now int64) uint8 {
-	local := o.local
-	var flags uint8
-	if o.publish {
-		e := ev
-		if len(local) > 0 {
-			e = cloneEvent(ev)
-		}
-		if err := r.publish(o.subject, e, span); err != nil {
-			r.deadLetter(g, o.ch, "", ev.Raw, span, err)
-			return fDead
-		}
-		flags |= fDelivered
-		if len(local) > 0 {
-			now = metrics.Now() // the local consumers get it after the publish
-		}
-	}
-	if len(local) > 0 {
-		flags |= r.dispatch(g, local, ev, span, sampled, now)
-	}
-	return flags
-}
-
-// execute runs the agent with its when condition, timeout, retries and
-// panic recovery.
-func (r *Run) execute(n *node, ev *flow.Event) (flow.Outcome, error) {
-	ap := n.ap
-	if ap.When != nil {
-		ok, err := ap.When.Bool(ev.Data)
-		if err != nil {
-			n.m.Failed()
-			return flow.Outcome{}, flow.Permanent(err)
-		}
-		if !ok {
-			return flow.Outcome{Action: flow.Emit}, nil // passes through unchanged
-		}
-	}
-	policy := ap.Retry
-	if ap.Failure.Retry.Attempts > policy.Attempts {
-		policy = ap.Failure.Retry
-	}
-	attempts := 1 + policy.Attempts
-	for attempt := 1; ; attempt++ {
-		out, err := r.call(ap, ev)
-		if err == nil {
-			return out, nil
-		}
-		n.m.Failed()
-		if flow.IsPermanent(err) || attempt >= attempts || r.stopped.Load() {
-			return out, err
-		}
-		n.m.Retried()
-		if d := policy.Delay(attempt, rand.Float64); d > 0 {
-			select {
-			case <-time.After(d):
-			case <-r.ctx.Done():
-				return out, err
-			}
-		}
-	}
-}
-
-// call runs the agent once, enforcing the timeout and turning a panic into
-// an error.
-func (r *Run) call(ap *AgentPlan, ev *flow.Event) (out flow.Outcome, err error) {
-	if ap.Timeout <= 0 {
-		return safeProcess(r.ctx, ap, ev)
-	}
-	ctx, cancel := context.WithTimeout(r.ctx, ap.Timeout)
-	defer cancel()
-	// The agent works on a copy so an attempt that overruns cannot change
-	// the event a retry or the dead-letter channel sees.
-	work := cloneEvent(ev)
-	type result struct {
-		out flow.Outcome
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		o, e := safeProcess(ctx, ap, work)
-		done <- result{o, e}
-	}()
-	select {
-	case res := <-done:
-		if res.err == nil {
-			ev.Data = work.Data
-		}
-		return res.out, res.err
-	case <-ctx.Done():
-		return flow.Outcome{}, fmt.Errorf("agent %q timed out after %s", ap.ID, ap.Timeout)
-	}
-}
-
-func safeProcess(ctx context.Context, ap *AgentPlan, ev *flow.Event) (out flow.Outcome, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = flow.Permanent(fmt.Errorf("agent %q panicked: %v", ap.ID, p))
-		}
-	}()
-	return ap.Agent.Process(ctx, ev)
-}
-
-// failed applies the fallback agent and on_failure policy to an event the
-// agent finally failed on.
-func (r *Run) failed(g *graph, n *node, ev *flow.Event, span trace.Span, sampled bool, err error) uint8 {
-	ap := n.ap
-	if sampled {
-		r.observe(ap.ID, trace.Out, span, nil, err)
-	}
-	// A fallback agent (the agent's fallback argument, or the one named by
-	// on_failure.fallback) gets the event as it arrived.
-	for _, id := range []string{ap.Fallback, ap.Failure.Fallback.Agent} {
-		if id == "" {
-			continue
-		}
-		if fb := g.nodes[id]; fb != nil && fb.local && fb != n {
-			n.m.Emitted() // handed to the fallback agent
-			return r.handle(g, fb, ev, span, sampled, metrics.Now())
-		}
-	}
-	action, channel := ap.Failure.Action, ap.Failure.Channel
-	if fb := ap.Failure.Fallback; fb.Channel != "" {
-		channel = fb.Channel
-		if fb.Action != "" {
-			action = fb.Action
-		}
-	}
-	if action == flow.ActionDrop {
-		n.m.Filtered()
-		return fFiltered
-	}
-	if ap.Failure.Error != "" {
-		err = fmt.Errorf("%s: %w", ap.Failure.Error, err)
-	}
-	n.m.DeadLettered()
-	r.deadLetter(g, ap.ID, channel, ev.Raw, span, err)
-	return fDead
-}
-
-// deadLetter publishes the original bytes with the reason in headers on
-// the workflow's dead-letter subject, or on the on_failure fallback
-// channel when one is given.
-func (r *Run) deadLetter(g *graph, agent, channel string, raw []byte, span trace.Span, cause error) {
-	subject := g.plan.DLQ
-	if channel != "" {
-		subject = Subject(g.plan.Name, channel)
-		if t := findTarget(g.plan, channel); t != nil {
-			subject = t.Subject
-		}
-	}
-	var err error
-	if r.out != nil {
-		buf := getBuf()
-		h := appendDeadLetterHeaders((*buf)[:0], span, cause.Error(), agent, g.plan.Name)
-		err = r.out.Publish(subject, h, raw)
-		if err == nil && r.outputs != nil {
-			r.outputs.add(subject, h, raw)
-		}
-		*buf = h
-		putBuf(buf)
-	} else {
-		h := span.Header()
-		h.Set(HeaderError, cause.Error())
-		h.Set(HeaderAgent, agent)
-		h.Set(HeaderWorkflow, g.plan.Name)
-		err = r.nc.PublishMsg(&nats.Msg{Subject: subject, Header: h, Data: raw})
-		if err == nil && r.outputs != nil {
-			r.outputs.add(subject, encodeHeader(h), raw)
-		}
-	}
-	if err != nil {
-		r.log.Error("dead-letter publish failed", "subject", subject, "err", err)
-	}
-	r.record(agent, trace.Out, span, subject, raw, cause)
-}
-
-// publish encodes an event and publishes it with its trace headers.
-func (r *Run) publish(subject string, ev *flow.Event, span trace.Span) error {
-	if r.out != nil {
-		return r.publishOut(subject, ev, span)
-	}
-	buf := getBuf()
-	b, err := appendObject((*buf)[:0], ev.Data)
-	if err != nil {
-		putBuf(buf)
-		return err
-	}
-	var err2 error
-	if span.Hop == 0 && span.ParentID == "" {
-		// Unsampled events carry just their trace and event ids: two header
-		// lines written into a pooled, pre-keyed header, which keeps the
-		// cost of tracing every event small for us and for consumers.
-		h := idHeaders.Get().(nats.Header)
-		h[trace.HeaderTraceID][0] = span.TraceID
-		h[trace.HeaderEventID][0] = span.EventID
-		err2 = r.nc.PublishMsg(&nats.Msg{Subject: subject, Header: h, Data: b})
-		if err2 == nil && r.outputs != nil {
-			r.outputs.add(subject, encodeHeader(h), b)
-		}
-		idHeaders.Put(h) // PublishMsg has copied the headers into its buffer
-	} else {
-		h := getHeader()
-		span.Inject(h)
-		err2 = r.nc.PublishMsg(&nats.Msg{Subject: subject, Header: h, Data: b})
-		if err2 == nil && r.outputs != nil {
-			r.outputs.add(subject, encodeHeader(h), b)
-		}
-		putHeader(h)
-	}
-	*buf = b
-	putBuf(buf)
-	return err2
-}
-
-// publishOut is publish on r.out: the headers and the encoded event are
-// written into one buffer.
-func (r *Run) publishOut(subject string, ev *flow.Event, span trace.Span) error {
-	buf := getBuf()
-	b := appendEventHeaders((*buf)[:0], span)
-	n := len(b)
-	b, err := appendObject(b, ev.Data)
-	if err == nil {
-		err = r.out.Publish(subject, b[:n], b[n:])
-	}
-	if err == nil && r.outputs != nil {
-		r.outputs.add(subject, b[:n], b[n:])
-	}
-	*buf = b
-	putBuf(buf)
-	return err
-}
-
-// encodeHeader is h as a message's header block.
-func encodeHeader(h nats.Header) []byte {
-	b := bus.AppendHeaderStart(nil)
-	for k, vs := range h {
-		for _, v := range vs {
-			b = bus.AppendHeader(b, k, v)
-		}
-	}
-	return bus.AppendHeaderEnd(b)
-}
-
-// appendEventHeaders appends the headers of an event published with span,
-// the ones publish sets through nc: an unsampled event (hop 0, no parent)
-// carries just its trace and event ids, any other span all of its fields.
-func appendEventHeaders(dst []byte, span trace.Span) []byte {
-	dst = bus.AppendHeaderStart(dst)
-	if span.Hop == 0 && span.ParentID == "" {
-		dst = bus.AppendHeader(dst, trace.HeaderTraceID, span.TraceID)
-		dst = bus.AppendHeader(dst, trace.HeaderEventID, span.EventID)
-	} else {
-		dst = appendSpanHeaders(dst, span)
-	}
-	return bus.AppendHeaderEnd(dst)
-}
-
-// appendDeadLetterHeaders appends the headers of a dead letter: the span
-// and the reason, as deadLetter sets them through nc.
-func appendDeadLetterHeaders(dst []byte, span trace.Span, reason, agent, workflow string) []byte {
-	dst = bus.AppendHeaderStart(dst)
-	dst = appendSpanHeaders(dst, span)
-	dst = bus.AppendHeader(dst, HeaderError, reason)
-	dst = bus.AppendHeader(dst, HeaderAgent, agent)
-	dst = bus.AppendHeader(dst, HeaderWorkflow, workflow)
-	return bus.AppendHeaderEnd(dst)
-}
-
-// appendSpanHeaders appends the headers span.Inject sets on an empty
-// header: every non-empty id and the hop.
-func appendSpanHeaders(dst []byte, span trace.Span) []byte {
-	for _, h := range [...]struct{ k, v string }{
-		{trace.HeaderTraceID, span.TraceID},
-		{trace.HeaderEventID, span.EventID},
-		{trace.HeaderParentID, span.ParentID},
-		{trace.HeaderFrom, span.From},
-	} {
-		if h.v != "" {
-			dst = bus.AppendHeader(dst, h.k, h.v)
-		}
-	}
-	var hop [20]byte
-	return bus.AppendHeader(dst, trace.HeaderHop, string(strconv.AppendInt(hop[:0], int64(span.Hop), 10)))
-}
-
-var idHeaders = sync.Pool{New: func() any {
-	return nats.Header{trace.HeaderTraceID: make([]string, 1), trace.HeaderEventID: make([]string, 1)}
-}}
-
-var headerPool = sync.Pool{New: func() any { return nats.Header{} }}
-
-func getHeader() nats.Header { return headerPool.Get().(nats.Header) }
-
-func putHeader(h nats.Header) {
-	clear(h)
-	headerPool.Put(h)
-}
-
-func (r *Run) observe(agent string, dir trace.Direction, span trace.Span, data map[string]any, err error) {
-	var payload []byte
-	if data != nil {
-		payload, _ = appendObject(nil, data)
-	}
-	r.record(agent, dir, span, "", payload, err)
-}
-
-// maxTracePayload bounds the payload carried by a published trace record.
-const maxTracePayload = 4096
-
-// record keeps an event in or out of an agent in the recorder and
-// publishes it on the workflow's trace subject, so tools outside the
-// process (and the desktop app watching a deployed workflow) see the same
-// records. Only sampled events and dead letters are recorded.
-func (r *Run) record(agent string, dir trace.Direction, span trace.Span, subject string, payload []byte, err error) {
-	r.rec.Observe(agent, dir, span, subject, payload, err)
-	rec := trace.Record{Span: span, TS: time.Now().UnixMilli(), Agent: agent, Dir: dir, Subject: subject, Size: len(payload)}
-	if err != nil {
-		rec.Error = err.Error()
-	}
-	if len(payload) > maxTracePayload {
-		payload, rec.Truncated = payload[:maxTracePayload], true
-	}
-	rec.Payload = string(payload)
-	buf := getBuf()
-	b := rec.AppendJSON((*buf)[:0])
-	if perr := r.nc.Publish(trace.Subject(r.g.Load().plan.Name), b); perr != nil {
-		r.log.Debug("trace publish failed", "err", perr)
-	}
-	*buf = b
-	putBuf(buf)
-}
-
-func selectField(data map[string]any, field string) (map[string]any, error) {
-	cur := data
-	for _, part := range splitField(field) {
-		v, ok := cur[part]
-		if !ok {
-			return nil, fmt.Errorf("input field %q is missing", field)
-		}
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("input field %q is %T, expected an object", field, v)
-		}
-		cur = m
-	}
-	return cur, nil
-}
-
-func splitField(f string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(f); i++ {
-		if i == len(f) || f[i] == '/' {
-			if i > start {
-				out = append(out, f[start:i])
-			}
-			start = i + 1
-		}
-	}
-	return out
-}
-
-// sampler admits at most rate new traces per second into the recorder.
-type sampler struct {
-	rate   int64
-	window atomic.Int64 // current second
-	count  atomic.Int64
-}
-
-func newSampler(rate int) *sampler { return &sampler{rate: int64(rate)} }
-
-// take reports whether to sample an event arriving at now (a reading of
-// metrics.Now).
-func (s *sampler) take(now int64) bool {
-	if s.rate < 0 {
-		return false
-	}
-	sec := now / int64(time.Second)
-	if w := s.window.Load(); w != sec && s.window.CompareAndSwap(w, sec) {
-		s.count.Store(0)
-	}
-	return s.count.Add(1) <= s.rate
-}
-
-// cloneEvent deep-copies an event's data.
-func cloneEvent(ev *flow.Event) *flow.Event {
-	c := *ev
-	c.Data = cloneMap(ev.Data)
-	return &c
-}
-
-func cloneMap(m map[string]any) map[string]any {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = cloneValue(v)
-	}
-	return out
-}
-
-func cloneValue(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		return cloneMap(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = cloneValue(e)
-		}
-		return out
-	}
-	return v
-}
-
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
-
-func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
-func putBuf(b *[]byte) {
-	if cap(*b) <= 64<<10 { // do not keep what one big event grew
-		bufPool.Put(b)
-	}
-}
-
-// queueName is the queue group of an agent's input subscription.
-func queueName(workflow, agent string) string { return "kumeo." + workflow + "." + agent }

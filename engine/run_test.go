@@ -143,8 +143,8 @@ func start(t *testing.T, src string, opts Options) *harness {
 	if opts.MetricsInterval == 0 {
 		opts.MetricsInterval = 50 * time.Millisecond
 	}
-	run, diags, err := Start(context.Background(), parse(t, src), "", opts)
-	require.NoError(t, err, "%v", diags)
+	run, err := Start(context.Background(), parse(t, src), "", opts)
+	require.NoError(t, err)
 	h.run = run
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -442,8 +442,10 @@ func TestPlanErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, diags, err := Start(context.Background(), parse(t, tt.src), "", Options{Bus: b})
+			_, err := Start(context.Background(), parse(t, tt.src), "", Options{Bus: b})
 			require.ErrorIs(t, err, ErrPlan)
+			var diags dsl.Diagnostics
+			require.ErrorAs(t, err, &diags, "the plan failure is its diagnostics")
 			require.True(t, diags.HasErrors())
 			found := false
 			for _, d := range diags {
@@ -481,8 +483,8 @@ func TestHotReloadUnderLoad(t *testing.T) {
 	}()
 	eventually(t, func() bool { return len(out()) > 200 }, "traffic flows")
 	edited := strings.Replace(chainFlow, `value: "two"`, `value: "three"`, 1)
-	res, diags, err := h.run.Reload(context.Background(), parse(t, edited), "")
-	require.NoError(t, err, "%v", diags)
+	res, err := h.run.Reload(context.Background(), parse(t, edited), "")
+	require.NoError(t, err)
 	assert.Equal(t, []string{"a"}, res.Kept)
 	assert.Equal(t, []string{"b"}, res.Changed)
 	eventually(t, func() bool {
@@ -505,8 +507,8 @@ func TestAgentsInSeparateProcesses(t *testing.T) {
 	src := `workflow W { source: NATS("in") target: NATS("out") agents: [ TTag(id: "a"), TTag(id: "b"), TTag(id: "c") ] }`
 	var runs []*Run
 	for _, id := range []string{"a", "b", "c"} {
-		run, diags, err := Start(context.Background(), parse(t, src), "", Options{NATSURL: b.ClientURL(), Only: []string{id}})
-		require.NoError(t, err, "%v", diags)
+		run, err := Start(context.Background(), parse(t, src), "", Options{NATSURL: b.ClientURL(), Only: []string{id}})
+		require.NoError(t, err)
 		runs = append(runs, run)
 		t.Cleanup(func() { run.Stop(context.Background()) })
 	}

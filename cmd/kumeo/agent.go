@@ -53,8 +53,10 @@ func cmdAgent(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	run, pd, err := engine.Start(ctx, f, *name, engine.Options{NATSURL: *url, Only: []string{*id}, Concurrency: *concurrency, Logger: log})
+	run, err := engine.Start(ctx, f, *name, engine.Options{NATSURL: *url, Only: []string{*id}, Concurrency: *concurrency, Logger: log})
 	if err != nil {
+		var pd dsl.Diagnostics
+		errors.As(err, &pd)
 		for _, d := range pd.Errors() {
 			fmt.Fprintln(stderr, d.String())
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/kumeo/kumeo/dsl"
+	"github.com/kumeo/kumeo/internal/atomicfile"
 )
 
 func cmdEdit(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -42,7 +43,7 @@ func cmdEdit(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(res.Edits)
 	case *write:
-		return writeAtomic(files[0], res.Src)
+		return atomicfile.Write(files[0], res.Src)
 	}
 	_, err = stdout.Write(res.Src)
 	return err

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/kumeo/kumeo/dsl"
+	"github.com/kumeo/kumeo/internal/atomicfile"
 )
 
 func cmdFmt(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -44,7 +44,7 @@ func cmdFmt(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			}
 		case *write:
 			if changed {
-				return writeAtomic(name, out)
+				return atomicfile.Write(name, out)
 			}
 		default:
 			_, err := stdout.Write(out)
@@ -80,36 +80,6 @@ func cmdFmt(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return exitError(1)
 	}
 	return nil
-}
-
-// writeAtomic replaces a file by writing a temporary file beside it,
-// syncing it and renaming it over the original, keeping its mode.
-func writeAtomic(name string, data []byte) error {
-	mode := os.FileMode(0o644)
-	if st, err := os.Stat(name); err == nil {
-		mode = st.Mode().Perm()
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), name)
 }
 
 // unifiedDiff renders a line diff of a and b with three lines of context.

@@ -35,123 +35,144 @@ func hasDiag(list dsl.Diagnostics, d dsl.Diagnostic) bool {
 	return false
 }
 
-func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+// runFlags are the flags of kumeo run.
+type runFlags struct {
+	input, output, durable, listen, mqtt, httpListen, workflow string
+	fsync, showMetrics, noChain                                bool
+	timeout                                                    time.Duration
+}
+
+func parseRunFlags(args []string, stderr io.Writer) (runFlags, string, error) {
+	var o runFlags
 	fs := flag.NewFlagSet("kumeo run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	input := fs.String("input", "", "JSON Lines file whose events are published to the first source")
-	output := fs.String("output", "", "write every event reaching a target (and dead letters) to this JSON Lines file")
-	durable := fs.String("durable", "", "durable mode: JetStream file store in this directory")
-	fsync := fs.Bool("fsync", false, "with --durable, sync every write to disk (and the --output file), so a machine crash loses nothing acknowledged either")
-	listen := fs.String("listen", "", "also accept NATS clients on this loopback address, e.g. 127.0.0.1:4222")
-	mqtt := fs.String("mqtt", "", "MQTT listener address (default: 127.0.0.1:0 when the workflow has MQTT endpoints)")
-	httpListen := fs.String("http", "127.0.0.1:0", "address HTTP sources listen on")
-	workflow := fs.String("workflow", "", "workflow to run when the file has several")
-	showMetrics := fs.Bool("metrics", false, "print every metrics snapshot as a JSON line on stdout")
-	noChain := fs.Bool("no-chain", false, "send every agent-to-agent hop through NATS")
-	timeout := fs.Duration("timeout", 0, "stop after this long (0: until the input is drained or Ctrl-C)")
+	fs.StringVar(&o.input, "input", "", "JSON Lines file whose events are published to the first source")
+	fs.StringVar(&o.output, "output", "", "write every event reaching a target (and dead letters) to this JSON Lines file")
+	fs.StringVar(&o.durable, "durable", "", "durable mode: JetStream file store in this directory")
+	fs.BoolVar(&o.fsync, "fsync", false, "with --durable, sync every write to disk (and the --output file), so a machine crash loses nothing acknowledged either")
+	fs.StringVar(&o.listen, "listen", "", "also accept NATS clients on this loopback address, e.g. 127.0.0.1:4222")
+	fs.StringVar(&o.mqtt, "mqtt", "", "MQTT listener address (default: 127.0.0.1:0 when the workflow has MQTT endpoints)")
+	fs.StringVar(&o.httpListen, "http", "127.0.0.1:0", "address HTTP sources listen on")
+	fs.StringVar(&o.workflow, "workflow", "", "workflow to run when the file has several")
+	fs.BoolVar(&o.showMetrics, "metrics", false, "print every metrics snapshot as a JSON line on stdout")
+	fs.BoolVar(&o.noChain, "no-chain", false, "send every agent-to-agent hop through NATS")
+	fs.DurationVar(&o.timeout, "timeout", 0, "stop after this long (0: until the input is drained or Ctrl-C)")
 	files, err := parseArgs(fs, args)
 	if err != nil {
-		return exitError(2)
+		return o, "", exitError(2)
 	}
 	if len(files) != 1 {
 		fmt.Fprintln(stderr, "usage: kumeo run FILE [--input events.jsonl] [--output out.jsonl] [--durable DIR] [--listen 127.0.0.1:4222] [--metrics]")
-		return exitError(2)
+		return o, "", exitError(2)
 	}
-	fn := files[0]
+	return o, files[0], nil
+}
+
+func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	o, fn, err := parseRunFlags(args, stderr)
+	if err != nil {
+		return err
+	}
 	src, err := os.ReadFile(fn)
 	if err != nil {
 		return err
 	}
-	res := engine.Registry().Analyze(fn, src)
+	res := dsl.Analyze(fn, src)
 	for _, d := range res.Diagnostics {
 		fmt.Fprintln(stderr, d.String())
 	}
 	if res.Diagnostics.HasErrors() {
 		return exitError(1)
 	}
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if *timeout > 0 {
+	if o.timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *timeout)
+		ctx, cancel = context.WithTimeout(ctx, o.timeout)
 		defer cancel()
 	}
-
-	bopts := bus.Options{DataDir: *durable, Listen: *listen, MQTTListen: *mqtt, SyncAlways: *fsync && *durable != ""}
-	if bopts.MQTTListen == "" && usesMQTT(res.File, *workflow) {
-		bopts.MQTTListen = "127.0.0.1:0"
+	s, job, err := startRun(ctx, o, res, stderr)
+	if s != nil {
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			s.Close(sctx)
+		}()
 	}
-	b, err := bus.New(bopts)
 	if err != nil {
 		return err
 	}
-	if err := b.Start(); err != nil {
-		return err
+	return serveRun(ctx, o, s, job, stdout, stderr)
+}
+
+// startRun starts the session's bus and the run, and says where clients
+// reach them and what the run refuses or goes without (unless the checker
+// said it about the same text already).
+func startRun(ctx context.Context, o runFlags, res *dsl.Result, stderr io.Writer) (*engine.Session, *engine.Job, error) {
+	bopts := bus.Options{DataDir: o.durable, Listen: o.listen, MQTTListen: o.mqtt, SyncAlways: o.fsync && o.durable != ""}
+	if bopts.MQTTListen == "" && usesMQTT(res.File, o.workflow) {
+		bopts.MQTTListen = "127.0.0.1:0"
 	}
-	if err := b.Ready(10 * time.Second); err != nil {
-		return err
+	s, err := engine.NewSession(engine.SessionOptions{Server: bopts, StopTimeout: 15 * time.Second,
+		Run: engine.Options{DataDir: o.durable, HTTPListen: o.httpListen, NoChain: o.noChain}})
+	if err != nil {
+		return nil, nil, err
 	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		b.Shutdown(sctx)
-	}()
-	if *listen != "" {
+	b, err := s.Bus()
+	if err != nil {
+		return s, nil, err
+	}
+	if o.listen != "" {
 		fmt.Fprintf(stderr, "NATS clients can connect to %s\n", b.ClientURL())
 	}
 	if a := b.MQTTAddr(); a != "" {
 		fmt.Fprintf(stderr, "MQTT clients can connect to %s\n", a)
 	}
-
-	run, diags, err := engine.Start(ctx, res.File, *workflow, engine.Options{Bus: b, DataDir: *durable, HTTPListen: *httpListen, NoChain: *noChain})
-	// What the run refuses or goes without, unless the checker said it
-	// about the same text already.
+	job, err := s.Start(ctx, engine.Source{Path: res.File.Filename, File: res.File, Workflow: o.workflow})
+	var diags dsl.Diagnostics
+	if err != nil {
+		errors.As(err, &diags)
+	} else {
+		diags = job.Run().Skipped()
+	}
 	for _, d := range diags {
 		if !hasDiag(res.Diagnostics, d) {
 			fmt.Fprintln(stderr, d.String())
 		}
 	}
+	if errors.Is(err, engine.ErrPlan) {
+		return s, nil, exitError(1)
+	}
 	if err != nil {
-		if errors.Is(err, engine.ErrPlan) {
-			return exitError(1)
+		return s, nil, err
+	}
+	for _, src := range job.Run().Plan().Sources {
+		if src.Type == dsl.TypeHTTP {
+			fmt.Fprintf(stderr, "HTTP source %s listening on %s%s\n", src.Name, job.Run().HTTPURL(), src.Decl.Address)
 		}
+	}
+	return s, job, nil
+}
+
+// serveRun feeds the input, writes the outputs and metrics, waits until
+// the run is done (drained, interrupted or failed), stops it and reports.
+func serveRun(ctx context.Context, o runFlags, s *engine.Session, job *engine.Job, stdout, stderr io.Writer) error {
+	run := job.Run()
+	b, err := s.Bus()
+	if err != nil {
 		return err
 	}
-	plan := run.Plan()
-	for _, s := range plan.Sources {
-		if s.Type == dsl.TypeHTTP {
-			fmt.Fprintf(stderr, "HTTP source %s listening on %s%s\n", s.Name, run.HTTPURL(), s.Decl.Address)
-		}
-	}
-
 	nc, err := b.Connect()
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	var out *jsonlWriter
-	var tap *engine.OutputTap
-	if *output != "" {
-		out, err = newJSONLWriter(*output)
-		if err != nil {
-			return err
-		}
-		// A durable run's outputs are read from its outputs stream, so the
-		// file gets every output the run acknowledged an event for, also
-		// those an earlier run stored and had not written when it died.
-		sync := out.flush
-		if *fsync {
-			sync = out.sync
-		}
-		tap, err = engine.TapOutputs(ctx, nc, plan, *durable != "", "output", out.write, sync)
-		if err != nil {
-			out.close()
-			return err
-		}
+	out, tap, err := tapOutputs(ctx, o, nc, run.Plan())
+	if err != nil {
+		return err
 	}
-	if *showMetrics {
-		sub, err := nc.Subscribe("kumeo.metrics."+plan.Name+".>", func(m *nats.Msg) {
+	if o.showMetrics {
+		sub, err := nc.Subscribe(metrics.WorkflowSubjects(run.Plan().Name), func(m *nats.Msg) {
 			fmt.Fprintln(stdout, string(m.Data))
 		})
 		if err != nil {
@@ -159,24 +180,69 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		defer sub.Unsubscribe()
 	}
+	fed := waitRun(ctx, o, run, stdout, stderr)
+	stopErr := s.Stop(job.ID())
+	if out != nil {
+		tctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		tapErr := tap.Close(tctx)
+		if err := errors.Join(tapErr, out.close()); err != nil {
+			return err
+		}
+	}
+	report(o, run, fed, stderr)
+	if err := run.Err(); err != nil {
+		return err
+	}
+	if l := run.Ledger(); !l.Balanced() {
+		return fmt.Errorf("ledger out of balance: %+v", l)
+	}
+	return stopErr
+}
 
+// tapOutputs opens the --output file and has the run's outputs written to
+// it. A durable run's outputs are read from its outputs stream, so the
+// file gets every output the run acknowledged an event for, also those an
+// earlier run stored and had not written when it died.
+func tapOutputs(ctx context.Context, o runFlags, nc *nats.Conn, plan *engine.Plan) (*jsonlWriter, *engine.OutputTap, error) {
+	if o.output == "" {
+		return nil, nil, nil
+	}
+	out, err := newJSONLWriter(o.output)
+	if err != nil {
+		return nil, nil, err
+	}
+	sync := out.flush
+	if o.fsync {
+		sync = out.sync
+	}
+	tap, err := engine.TapOutputs(ctx, nc, plan, o.durable != "", "output", out.write, sync)
+	if err != nil {
+		out.close()
+		return nil, nil, err
+	}
+	return out, tap, nil
+}
+
+// waitRun feeds the input and waits until the run has handled it (or,
+// without an input, until a finite source is done or the run is
+// interrupted or fails), drawing the table on a terminal meanwhile.
+func waitRun(ctx context.Context, o runFlags, run *engine.Run, stdout, stderr io.Writer) engine.FeedResult {
 	var fed engine.FeedResult
-	inputDone := make(chan error, 1)
-	if *input != "" {
+	var inputDone chan error
+	if o.input != "" {
+		inputDone = make(chan error, 1)
 		go func() {
-			res, err := run.Feed(ctx, *input)
+			res, err := run.Feed(ctx, o.input)
 			fed = res
 			inputDone <- err
 		}()
-	} else {
-		inputDone = nil
 	}
 	finite := run.Done()
-	tty := isTerminal(stdout) && !*showMetrics
+	tty := isTerminal(stdout) && !o.showMetrics
 	ticker := time.NewTicker(500 * time.Millisecond)
 	defer ticker.Stop()
-	drained := false
-	for !drained {
+	for drained := false; !drained; {
 		select {
 		case <-ctx.Done():
 			drained = true
@@ -188,7 +254,7 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			}
 			inputDone = nil
 			if finite == nil {
-				drained = waitDrained(ctx, run, uint64(fed.Published), *durable != "")
+				drained = waitDrained(ctx, run, uint64(fed.Published), o.durable != "")
 			}
 		case <-finite:
 			finite = nil
@@ -201,42 +267,26 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 				printTable(stdout, run.Snapshots(), run.Ledger())
 			}
 		}
-		if *input == "" && run.Done() == nil && ctx.Err() == nil && run.Err() == nil {
-			continue // serve until interrupted
-		}
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	stopErr := run.Stop(sctx)
-	if out != nil {
-		tctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		tapErr := tap.Close(tctx)
-		if err := errors.Join(tapErr, out.close()); err != nil {
-			return err
-		}
-	}
+	return fed
+}
+
+// report prints the run's table and what its input and backlog were.
+func report(o runFlags, run *engine.Run, fed engine.FeedResult, stderr io.Writer) {
 	fmt.Fprintln(stderr)
 	printTable(stderr, run.Snapshots(), run.Ledger())
-	if *durable != "" {
+	if o.durable != "" {
 		fmt.Fprintf(stderr, "durable: %d events came from the backlog of an earlier run\n", run.Backlog())
 	}
-	if *input != "" {
-		if fed.ResumedLine > 0 {
-			fmt.Fprintf(stderr, "input: %d events published from line %d (byte %d) on, where an earlier run stopped; %d lines of %s stored in all\n",
-				fed.Published, fed.ResumedLine, fed.ResumedOffset, fed.Lines, *input)
-		} else {
-			fmt.Fprintf(stderr, "input: %d events published from %s\n", fed.Published, *input)
-		}
+	if o.input == "" {
+		return
 	}
-	if err := run.Err(); err != nil {
-		return err
+	if fed.ResumedLine > 0 {
+		fmt.Fprintf(stderr, "input: %d events published from line %d (byte %d) on, where an earlier run stopped; %d lines of %s stored in all\n",
+			fed.Published, fed.ResumedLine, fed.ResumedOffset, fed.Lines, o.input)
+	} else {
+		fmt.Fprintf(stderr, "input: %d events published from %s\n", fed.Published, o.input)
 	}
-	l := run.Ledger()
-	if !l.Balanced() {
-		return fmt.Errorf("ledger out of balance: %+v", l)
-	}
-	return stopErr
 }
 
 // usesMQTT reports whether the workflow declares MQTT endpoints.

@@ -247,13 +247,13 @@ func (r *resolver) errorf(format string, args ...any) error {
 // internal returns the subject of an ingress adapter:
 // kumeo.<workflow>.in.<kind>.<name>.
 func (r *resolver) internal(kind, name string) string {
-	return "kumeo." + r.workflow + ".in." + kind + "." + name
+	return subject.In(r.workflow, kind, name)
 }
 
 // internalOut returns the subject an egress adapter consumes:
 // kumeo.<workflow>.out.<kind>.<index>.
 func (r *resolver) internalOut(kind string) string {
-	return fmt.Sprintf("kumeo.%s.out.%s.%d", r.workflow, kind, r.ep.Index)
+	return subject.Out(r.workflow, kind, r.ep.Index)
 }
 
 func (r *resolver) onlySource() error {

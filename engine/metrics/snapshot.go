@@ -13,8 +13,8 @@ import (
 
 // SubjectPrefix starts every metrics subject; SubjectAll matches them all.
 const (
-	SubjectPrefix = "kumeo.metrics."
-	SubjectAll    = SubjectPrefix + ">"
+	SubjectPrefix = subject.MetricsPrefix
+	SubjectAll    = subject.MetricsAll
 )
 
 // ErrInvalidName reports a workflow or agent name that cannot be a NATS
@@ -24,8 +24,12 @@ var ErrInvalidName = errors.New("metrics: invalid name")
 // Subject returns the subject an agent's snapshots are published on:
 // kumeo.metrics.<workflow>.<agent>.
 func Subject(workflow, agent string) string {
-	return SubjectPrefix + workflow + "." + agent
+	return subject.Metrics(workflow, agent)
 }
+
+// WorkflowSubjects matches the metrics subjects of every agent of a
+// workflow: kumeo.metrics.<workflow>.>.
+func WorkflowSubjects(workflow string) string { return subject.WorkflowMetrics(workflow) }
 
 // SnapshotSchema is the JSON Schema of Snapshot, for consumers outside Go.
 //

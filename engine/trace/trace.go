@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/kumeo/kumeo/engine/internal/subject"
 )
 
 // Header names carried on every event.
@@ -25,7 +27,7 @@ const (
 )
 
 // Subject returns the subject event traces of a workflow are published on.
-func Subject(workflow string) string { return "kumeo.trace." + workflow }
+func Subject(workflow string) string { return subject.Trace(workflow) }
 
 // Span is one event's place in its trace.
 type Span struct {

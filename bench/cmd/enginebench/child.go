@@ -128,9 +128,9 @@ func runKumeo(c config, v variant, opts loadgen.Options) (childResult, error) {
 		debug.SetGCPercent(400)
 	}
 	ctx := context.Background()
-	run, diags, err := engine.Start(ctx, f, workload.Workflow, engine.Options{Bus: b, DataDir: dataDir})
+	run, err := engine.Start(ctx, f, workload.Workflow, engine.Options{Bus: b, DataDir: dataDir})
 	if err != nil {
-		return childResult{}, fmt.Errorf("%w %v", err, diags)
+		return childResult{}, err
 	}
 	connect := b.Connect
 	if v.conn == "gentcp" {

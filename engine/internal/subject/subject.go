@@ -1,4 +1,5 @@
-// Package subject checks NATS subject tokens used to build Kumeo subjects.
+// Package subject builds the NATS subjects of Kumeo (see scheme.go) and
+// checks the tokens they are made of.
 package subject
 
 // ValidToken reports whether s can be one token of a NATS subject: not
