@@ -317,7 +317,7 @@ func (r *Runs) source(path string) (source, error) {
 	if err != nil {
 		return source{}, err
 	}
-	return source{path: d.path, file: d.file, index: d.index, diags: d.diags, ok: d.parseOK && !d.diags.HasErrors()}, nil
+	return source{path: d.Path(), file: d.File(), index: d.Index(), diags: d.Diags(), ok: d.ParseOK() && !d.Diags().HasErrors()}, nil
 }
 
 // Check returns why the document's current text cannot run: its language

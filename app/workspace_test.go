@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -236,15 +235,15 @@ func TestWorkspaceEdit(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, doc.Version+1, a.Version)
 	assert.True(t, a.ParseOK)
-	require.NotNil(t, a.delta, "the graph goes out as a delta")
+	require.NotNil(t, a.Delta(), "the graph goes out as a delta")
 	// The delta is told through the window's own changes: the window
 	// rebuilds exactly the graph, and nodes between the two changes (the
 	// targets after the agent) stay indexes of the previous graph.
-	assert.Equal(t, edits, a.delta.Edits)
+	assert.Equal(t, edits, a.Delta().Edits)
 	wire, err := json.Marshal(a)
 	require.NoError(t, err)
-	assert.Equal(t, a.Graph, rebuildGraph(t, doc.Graph, doc.Version, wire))
-	assert.Equal(t, len(a.Graph.Nodes)-1, countOf[int](a.delta.Nodes), "only the renamed agent goes in full")
+	assertRebuilds(t, a.Graph, doc.Graph, doc.Version, wire)
+	assert.Equal(t, len(a.Graph.Nodes)-1, countOf[int](a.Delta().Nodes), "only the renamed agent goes in full")
 
 	want := strings.Replace(onDisk, `"enrich"`, `"enrich2"`, 1) + "// ü end\n"
 	got, err := ws.Open(path)
@@ -283,36 +282,6 @@ func TestWorkspaceEdit(t *testing.T) {
 
 	_, err = ws.Edit(filepath.Join(t.TempDir(), "other.kumeo"), 1, nil)
 	assert.ErrorIs(t, err, ErrNotOpen)
-}
-
-func TestTextIndexByteOffset(t *testing.T) {
-	for _, text := range []string{"", "ascii only\n", "é\n😀x\n✓\r\nz", "a\xffb\xe2\x82c😀"} {
-		x := newTextIndex([]byte(text))
-		// Every character start (an invalid byte is a character) maps back
-		// to its byte offset.
-		for b := 0; b <= len(text); {
-			got, ok := x.byteOffset(x.utf16(b))
-			if assert.True(t, ok, "%q offset %d", text, b) {
-				assert.Equal(t, b, got, "%q offset %d", text, b)
-			}
-			if b == len(text) {
-				break
-			}
-			_, n := utf8.DecodeRuneInString(text[b:])
-			b += n
-		}
-		_, ok := x.byteOffset(x.utf16(len(text)) + 1)
-		assert.False(t, ok, "past the end")
-		_, ok = x.byteOffset(-1)
-		assert.False(t, ok)
-	}
-	// Between the two units of a surrogate pair.
-	x := newTextIndex([]byte("a😀b"))
-	_, ok := x.byteOffset(2)
-	assert.False(t, ok)
-	b, ok := x.byteOffset(3)
-	assert.True(t, ok)
-	assert.Equal(t, 5, b)
 }
 
 // A file that never parsed shows what parsed before the error.
@@ -383,7 +352,7 @@ func TestWorkspaceApply(t *testing.T) {
 			wire, err := json.Marshal(c)
 			require.NoError(t, err)
 			assert.NotContains(t, string(wire), `"text"`, "the reply carries edits, not the whole text")
-			assert.Equal(t, c.Graph, rebuildGraph(t, doc.Graph, doc.Version, wire), "the graph delta against the previous graph gives the new graph")
+			assertRebuilds(t, c.Graph, doc.Graph, doc.Version, wire, "the graph delta against the previous graph gives the new graph")
 			tc.check(t, c)
 
 			// The file on disk is untouched until Save.
@@ -488,21 +457,6 @@ func TestWorkspaceFormat(t *testing.T) {
 	require.NoError(t, err)
 	_, err = ws.Format(path)
 	assert.ErrorIs(t, err, ErrSyntax)
-}
-
-func TestDiffEditsFallback(t *testing.T) {
-	a := []byte("é1 workflow")
-	b := []byte("é2 workflow")
-	edits := appendEdit(nil, a, 0, len(a), b)
-	require.Len(t, edits, 1)
-	assert.Equal(t, "2", edits[0].New)
-	assert.Equal(t, string(b), string(dsl.ApplyEdits(a, edits)))
-
-	// Differing in the last byte of a character: the edit covers it whole.
-	a, b = []byte("xé"), []byte("xè")
-	edits = appendEdit(nil, a, 0, len(a), b)
-	require.Len(t, edits, 1)
-	assert.Equal(t, dsl.TextEdit{Start: 1, End: 3, New: "è"}, edits[0])
 }
 
 func TestWorkspaceSave(t *testing.T) {

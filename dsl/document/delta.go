@@ -1,9 +1,13 @@
-package app
+package document
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"maps"
 	"unicode/utf16"
+
+	"github.com/kumeo/kumeo/dsl"
 )
 
 // A canvas edit changes a few nodes of a graph that may have thousands, and
@@ -72,9 +76,8 @@ func graphDelta(base int, prev, next Graph, edits []TextChange) *GraphDelta {
 			return ok && r == n.Range && sameNode(o, n)
 		}),
 		Edges: delta(prev.Edges, next.Edges, func(e Edge) string { return e.ID }, func(o, e Edge) bool {
-			var ok bool
-			o.Range, ok = mapSpan(o.Range, edits)
-			return ok && o == e
+			r, ok := mapSpan(o.Range, edits)
+			return ok && r == e.Range && sameEdge(o, e)
 		}),
 	}
 }
@@ -94,6 +97,13 @@ func delta[T any](prev, next []T, id func(T) string, unchanged func(old, new T) 
 		}
 	}
 	return out
+}
+
+// sameEdge reports whether a and b are equal but for their ranges.
+func sameEdge(a, b Edge) bool {
+	x, y := *a.GraphEdge, *b.GraphEdge
+	x.Range, y.Range = dsl.Range{}, dsl.Range{}
+	return x == y
 }
 
 // sameNode reports whether a and b are equal but for their ranges.
@@ -128,4 +138,74 @@ func (a Analysis) MarshalJSON() ([]byte, error) {
 		Graph *Graph      `json:"graph,omitempty"`
 		Delta *GraphDelta `json:"graphDelta"`
 	}{plain: plain(a), Delta: a.delta})
+}
+
+// Delta is the graph delta the reply sends in place of the graph, or nil.
+func (a Analysis) Delta() *GraphDelta { return a.delta }
+
+// Delta is the graph delta the reply sends in place of the graph, or nil.
+func (c Change) Delta() *GraphDelta { return c.delta }
+
+// Rebuild does what the window does with the JSON reply wire to an edit
+// made on the version base, whose graph was prev: it takes each unchanged
+// node and edge from prev with its range moved through the reply's edits.
+// It is the reference reading of the reply for tests of the protocol.
+func Rebuild(prev Graph, base int, wire []byte) (Graph, error) {
+	var reply struct {
+		Graph *Graph       `json:"graph"`
+		Edits []TextChange `json:"edits"`
+		Delta *struct {
+			Base  int               `json:"base"`
+			Nodes []json.RawMessage `json:"nodes"`
+			Edges []json.RawMessage `json:"edges"`
+			Edits []TextChange      `json:"edits"`
+		} `json:"graphDelta"`
+	}
+	if err := json.Unmarshal(wire, &reply); err != nil {
+		return Graph{}, err
+	}
+	switch {
+	case reply.Graph != nil:
+		return Graph{}, errors.New("rebuild: the reply carries the whole graph next to its delta")
+	case reply.Delta == nil:
+		return Graph{}, errors.New("rebuild: the reply has no graph delta")
+	case reply.Delta.Base != base:
+		return Graph{}, fmt.Errorf("rebuild: the delta refers to version %d, expected %d", reply.Delta.Base, base)
+	}
+	if reply.Delta.Edits != nil {
+		reply.Edits = reply.Delta.Edits
+	}
+	nodes, err := rebuild(prev.Nodes, reply.Delta.Nodes, func(n *Node) *Span { return &n.Range }, reply.Edits)
+	if err != nil {
+		return Graph{}, err
+	}
+	edges, err := rebuild(prev.Edges, reply.Delta.Edges, func(e *Edge) *Span { return &e.Range }, reply.Edits)
+	return Graph{Nodes: nodes, Edges: edges}, err
+}
+
+// rebuild reads a delta list: an index takes that element of prev with its
+// range (at rng) moved through edits, anything else is a full element.
+func rebuild[T any](prev []T, raws []json.RawMessage, rng func(*T) *Span, edits []TextChange) ([]T, error) {
+	out := make([]T, 0, len(raws))
+	for _, raw := range raws {
+		var i int
+		if json.Unmarshal(raw, &i) == nil {
+			if i < 0 || i >= len(prev) {
+				return nil, fmt.Errorf("rebuild: index %d outside the previous graph (%d elements)", i, len(prev))
+			}
+			x := prev[i]
+			var ok bool
+			if *rng(&x), ok = mapSpan(*rng(&x), edits); !ok {
+				return nil, fmt.Errorf("rebuild: the range of unchanged element %d has no image", i)
+			}
+			out = append(out, x)
+			continue
+		}
+		var x T
+		if err := json.Unmarshal(raw, &x); err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, nil
 }

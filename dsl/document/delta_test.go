@@ -1,4 +1,4 @@
-package app
+package document
 
 import (
 	"encoding/json"
@@ -9,57 +9,23 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kumeo/kumeo/dsl"
 	"github.com/kumeo/kumeo/internal/workflowgen"
 )
 
-// rebuildGraph does what the window does with the reply wire to an edit made
-// on the document at version base, whose graph was prev: it takes each
-// unchanged node and edge from prev with its range moved through the edits.
-func rebuildGraph(t *testing.T, prev Graph, base int, wire []byte) Graph {
+// assertRebuilds checks that the window, rebuilding the graph from the
+// reply wire to an edit made on version base whose graph was prev, gets the
+// graph want as the window sees it (its JSON: the byte ranges of the
+// language package stay in Go).
+func assertRebuilds(t *testing.T, want, prev Graph, base int, wire []byte, msgAndArgs ...any) {
 	t.Helper()
-	var reply struct {
-		Graph *Graph `json:"graph"`
-		Edits []TextChange
-		Delta *struct {
-			Base  int               `json:"base"`
-			Nodes []json.RawMessage `json:"nodes"`
-			Edges []json.RawMessage `json:"edges"`
-			Edits []TextChange      `json:"edits"`
-		} `json:"graphDelta"`
-	}
-	require.NoError(t, json.Unmarshal(wire, &reply))
-	require.Nil(t, reply.Graph, "a delta replaces the graph")
-	require.NotNil(t, reply.Delta)
-	require.Equal(t, base, reply.Delta.Base)
-	if reply.Delta.Edits != nil {
-		reply.Edits = reply.Delta.Edits
-	}
-	return Graph{
-		Nodes: rebuild(t, prev.Nodes, reply.Delta.Nodes, func(n *Node) *Span { return &n.Range }, reply.Edits),
-		Edges: rebuild(t, prev.Edges, reply.Delta.Edges, func(e *Edge) *Span { return &e.Range }, reply.Edits),
-	}
-}
-
-// rebuild reads a delta list: an index takes that element of prev with its
-// range (at rng) moved through edits, anything else is a full element.
-func rebuild[T any](t *testing.T, prev []T, raws []json.RawMessage, rng func(*T) *Span, edits []TextChange) []T {
-	t.Helper()
-	out := []T{}
-	for _, raw := range raws {
-		var i int
-		if json.Unmarshal(raw, &i) == nil {
-			x := prev[i]
-			var ok bool
-			*rng(&x), ok = mapSpan(*rng(&x), edits)
-			require.True(t, ok, "an unchanged element's range has an image")
-			out = append(out, x)
-			continue
-		}
-		var x T
-		require.NoError(t, json.Unmarshal(raw, &x))
-		out = append(out, x)
-	}
-	return out
+	got, err := Rebuild(prev, base, wire)
+	require.NoError(t, err)
+	w, err := json.Marshal(want)
+	require.NoError(t, err)
+	g, err := json.Marshal(got)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(w), string(g), msgAndArgs...)
 }
 
 func TestMapPos(t *testing.T) {
@@ -86,16 +52,16 @@ func TestMapPos(t *testing.T) {
 // A rename in a large workflow sends the few nodes and edges it changed, not
 // the graph.
 func TestApplySendsOnlyChangedNodes(t *testing.T) {
-	ws, _ := newTestWorkspace(t)
-	path := writeFile(t, t.TempDir(), "big.kumeo", string(workflowgen.Fraud(100)))
-	doc, err := ws.Open(path)
+	d := New("big.kumeo", 1, workflowgen.Fraud(100))
+	prev, version := d.Graph(), d.Version()
+	op, err := dsl.ParseOp([]byte(`{"op":"rename_agent","workflow":"GeneratedFraud","id":"prep_7","to":"prep_7x"}`))
 	require.NoError(t, err)
-	c, err := ws.Apply(path, `{"op":"rename_agent","workflow":"GeneratedFraud","id":"prep_7","to":"prep_7x"}`, doc.Version)
+	c, err := d.Apply(op, version)
 	require.NoError(t, err)
 	wire, err := json.Marshal(c)
 	require.NoError(t, err)
-	assert.Equal(t, c.Graph, rebuildGraph(t, doc.Graph, doc.Version, wire))
-	full := countOf[Node](c.delta.Nodes) + countOf[Edge](c.delta.Edges)
+	assertRebuilds(t, c.Graph, prev, version, wire)
+	full := countOf[Node](c.Delta().Nodes) + countOf[Edge](c.Delta().Edges)
 	// The renamed node and the whole-workflow node holding it, and the edges
 	// into and out of the renamed node.
 	assert.LessOrEqual(t, full, 8, "nodes and edges sent in full")
@@ -112,33 +78,28 @@ func TestApplySendsOnlyChangedNodes(t *testing.T) {
 // Typing answers with a delta too, carrying the text change it moved ranges
 // through; while the text does not parse, with the whole (last good) graph.
 func TestUpdateSendsGraphDelta(t *testing.T) {
-	ws, _ := newTestWorkspace(t)
 	src := "// Prüfung ✓ — 😀\n" + string(workflowgen.Fraud(20))
-	path := writeFile(t, t.TempDir(), "big.kumeo", src)
-	doc, err := ws.Open(path)
-	require.NoError(t, err)
+	d := New("big.kumeo", 1, []byte(src))
+	prev, version := d.Graph(), d.Version()
 
 	typed := strings.Replace(src, `id: "prep_3"`, `id: "prep_3x"`, 1)
-	a, err := ws.Update(path, typed)
-	require.NoError(t, err)
+	a := d.Update([]byte(typed))
 	wire, err := json.Marshal(a)
 	require.NoError(t, err)
-	assert.Equal(t, a.Graph, rebuildGraph(t, doc.Graph, doc.Version, wire))
-	node(t, a.Graph, "GeneratedFraud/agent/prep_3x")
+	assertRebuilds(t, a.Graph, prev, version, wire)
+	assert.True(t, hasNode(a.Graph, "GeneratedFraud/agent/prep_3x"))
 
 	// Broken, then fixed: no delta across a text that did not parse.
-	broken, err := ws.Update(path, typed+"{")
-	require.NoError(t, err)
+	broken := d.Update([]byte(typed + "{"))
 	require.False(t, broken.ParseOK)
 	wire, err = json.Marshal(broken)
 	require.NoError(t, err)
 	assert.NotContains(t, string(wire), "graphDelta")
-	fixed, err := ws.Update(path, src)
-	require.NoError(t, err)
+	fixed := d.Update([]byte(src))
 	wire, err = json.Marshal(fixed)
 	require.NoError(t, err)
 	assert.NotContains(t, string(wire), "graphDelta")
-	assert.Equal(t, doc.Graph, fixed.Graph)
+	assert.Equal(t, prev, fixed.Graph)
 }
 
 // countOf counts the items of a delta list that are a T: a node or edge sent
@@ -151,4 +112,13 @@ func countOf[T any](items []any) int {
 		}
 	}
 	return n
+}
+
+func hasNode(g Graph, id string) bool {
+	for _, n := range g.Nodes {
+		if n.ID == id {
+			return true
+		}
+	}
+	return false
 }
