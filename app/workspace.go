@@ -37,14 +37,14 @@ const MaxFileSize = 8 << 20
 
 var (
 	// ErrNoPath is returned when a method is called without a path.
-	ErrNoPath = errors.New("no workflow file given")
+	ErrNoPath = document.NewError(document.CodeNoPath, "no workflow file given")
 	// ErrNotFile is returned when the path names a directory or another
 	// non-regular file.
-	ErrNotFile = errors.New("not a regular file")
+	ErrNotFile = document.NewError(document.CodeNotFile, "not a regular file")
 	// ErrTooLarge is returned for files larger than MaxFileSize.
-	ErrTooLarge = errors.New("file too large")
+	ErrTooLarge = document.NewError(document.CodeTooLarge, "file too large")
 	// ErrNotOpen is returned for a path that is not an open document.
-	ErrNotOpen = errors.New("document is not open")
+	ErrNotOpen = document.NewError(document.CodeNotOpen, "document is not open")
 	// ErrStale is returned by Edit and Apply when the edit was made on an
 	// older version of the text than the document holds.
 	ErrStale = document.ErrStale
@@ -53,16 +53,16 @@ var (
 	ErrSyntax = document.ErrSyntax
 	// ErrNoConflict is returned by ResolveConflict when the file has no
 	// unresolved change on disk.
-	ErrNoConflict = errors.New("no conflict to resolve")
+	ErrNoConflict = document.NewError(document.CodeNoConflict, "no conflict to resolve")
 	// ErrExists is returned when a new file would replace an existing one.
-	ErrExists = errors.New("file already exists")
+	ErrExists = document.NewError(document.CodeExists, "file already exists")
 	// ErrInvalidName is returned for a file name that cannot be used.
-	ErrInvalidName = errors.New("invalid name")
+	ErrInvalidName = document.NewError(document.CodeInvalidName, "invalid name")
 	// ErrChangedOnDisk is returned by Save when another program changed
 	// the file since the document last read or wrote it: nothing is
 	// written, and the change is taken as the watcher takes one (a
 	// conflict with unsaved edits, a reload without).
-	ErrChangedOnDisk = errors.New("the file changed on disk")
+	ErrChangedOnDisk = document.NewError(document.CodeChangedOnDisk, "the file changed on disk")
 )
 
 // WorkspaceOptions configure a Workspace.

@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kumeo/kumeo/dsl"
+	"github.com/kumeo/kumeo/dsl/document"
 )
 
 // flow is a small valid workflow with non-ASCII text before its agents, so
@@ -716,4 +718,20 @@ func TestWorkspaceClose(t *testing.T) {
 	assert.ErrorIs(t, ws.Close(path), ErrNotOpen)
 	_, err = ws.Update(path, flow)
 	assert.ErrorIs(t, err, ErrNotOpen)
+}
+
+// Every error the window tells apart carries its stable code.
+func TestWorkspaceErrorsHaveCodes(t *testing.T) {
+	for err, code := range map[error]document.Code{
+		ErrNoPath: document.CodeNoPath, ErrNotFile: document.CodeNotFile, ErrTooLarge: document.CodeTooLarge,
+		ErrNotOpen: document.CodeNotOpen, ErrStale: document.CodeStale, ErrSyntax: document.CodeSyntax,
+		ErrNoConflict: document.CodeNoConflict, ErrExists: document.CodeExists,
+		ErrInvalidName: document.CodeInvalidName, ErrChangedOnDisk: document.CodeChangedOnDisk,
+	} {
+		assert.Equal(t, code, document.CodeOf(fmt.Errorf("x: %w", err)), "%v", err)
+	}
+	ws, _ := newTestWorkspace(t)
+	_, err := ws.Update(filepath.Join(t.TempDir(), "nope.kumeo"), "")
+	msg, _ := json.Marshal(err.Error())
+	assert.JSONEq(t, `{"code":"not_open","message":`+string(msg)+`}`, FormatError(err).(string))
 }

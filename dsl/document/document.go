@@ -7,7 +7,6 @@ package document
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 
 	"github.com/kumeo/kumeo/dsl"
@@ -16,10 +15,10 @@ import (
 var (
 	// ErrStale is returned by an edit made on an older version of the text
 	// than the document holds.
-	ErrStale = errors.New("stale edit")
+	ErrStale = NewError(CodeStale, "stale edit")
 	// ErrSyntax is returned by canvas edits and Format while the text does
 	// not parse.
-	ErrSyntax = errors.New("the text has syntax errors")
+	ErrSyntax = NewError(CodeSyntax, "the text has syntax errors")
 )
 
 // Document is one workflow text and its language view. It is not safe for

@@ -20,12 +20,13 @@ import {
 } from '@codemirror/state';
 import { history, redo, redoDepth, undo, undoDepth } from '@codemirror/commands';
 import {
-  Events, errorMessage, wailsApi,
+  Events, errorCode, errorMessage, wailsApi,
   type Analysis, type Api, type Change, type Conflict, type Diagnostic, type DirEntry, type Doc, type EditOp,
   type Graph, type Layout, type ReloadedEvent, type TextEdit, type TypeSpec, type Unsubscribe,
 } from '../api';
 import { lineSeparatorOf, mapperOf, minimalChange } from '../util/text';
 import { applyGraphDelta } from '../graph/delta';
+import { agentNodeId } from '../api/protocol.gen';
 
 export { errorMessage };
 
@@ -58,7 +59,6 @@ function extend(since: ChangeSet | null, next: ChangeSet): ChangeSet | null {
   return since && since.newLength === next.length ? since.compose(next) : null;
 }
 
-const STALE = /version|stale|outdated|changed since/i;
 
 export class WorkspaceStore {
   /** Path and name of the open document, or null. */
@@ -277,9 +277,7 @@ export class WorkspaceStore {
   async listDir(dir: string): Promise<void> {
     try {
       const entries = (await this.api.workspace.listDir(dir)) ?? [];
-      this.files = (entries as unknown[]).map((e) =>
-        typeof e === 'string' ? { name: basename(e), path: e } : { ...(e as DirEntry), dir: (e as DirEntry).dir ?? (e as DirEntry).isDir ?? false },
-      );
+      this.files = entries;
     } catch (err) {
       this.error = errorMessage(err);
     }
@@ -337,7 +335,7 @@ export class WorkspaceStore {
 
   #setAnalysis(a: Analysis): void {
     this.version = a.version;
-    let graph = a.graph;
+    let graph: Graph | null | undefined = a.graph;
     if (!graph && a.graphDelta) {
       const edits = a.graphDelta.edits ?? (a as Partial<Change>).edits ?? [];
       graph = applyGraphDelta(this.graph, this.#graphVersion, a.graphDelta, edits);
@@ -412,7 +410,7 @@ export class WorkspaceStore {
       try {
         const a = edits
           ? await this.api.workspace.edit(path, version, edits).catch((err) => {
-              if (STALE.test(errorMessage(err))) return whole();
+              if (errorCode(err) === 'stale') return whole();
               throw err;
             })
           : await whole();
@@ -503,7 +501,7 @@ export class WorkspaceStore {
     } catch (err) {
       const msg = errorMessage(err);
       // Go's copy moved on (another window, a reload): send our text again and retry once.
-      if (!retried && STALE.test(msg)) retry = true;
+      if (!retried && errorCode(err) === 'stale') retry = true;
       else this.error = msg;
     } finally {
       this.pending--;
@@ -568,10 +566,10 @@ export class WorkspaceStore {
    */
   renameAgent(workflow: string, id: string, to: string, applied?: () => void): Promise<boolean> {
     return this.apply({ op: 'rename_agent', workflow, id, to }, () => {
-      const oldKey = `${workflow}/agent/${id}`;
+      const oldKey = agentNodeId(workflow, id);
       const at = this.layout[oldKey];
       if (at) {
-        const next = { ...this.layout, [`${workflow}/agent/${to}`]: at };
+        const next = { ...this.layout, [agentNodeId(workflow, to)]: at };
         delete next[oldKey];
         this.layout = next;
         if (this.path) this.api.workspace.setLayout(this.path, next).catch(() => {});
