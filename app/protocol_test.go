@@ -51,6 +51,7 @@ var tsFields = map[string]string{
 	"Diagnostic.severity": "Severity",
 	"GraphDelta.nodes":    "(number | GraphNode)[]",
 	"GraphDelta.edges":    "(number | GraphEdge)[]",
+	"Change.layout":       "Layout",
 	"Doc.layout":          "Layout",
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -275,23 +276,24 @@ func (w *Workspace) Apply(path string, opJSON string, baseVersion int) (Change, 
 	if err != nil {
 		return Change{}, err
 	}
-	if renamed {
-		d.carryLayout(from, to)
+	if renamed && d.carryLayout(from, to) {
+		ch.Layout = maps.Clone(d.layout)
 	}
 	return ch, nil
 }
 
 // carryLayout moves the position of node from to node to and writes the
-// sidecar. A failed write keeps the position in memory, where the next
-// SetLayout saves it.
-func (d *openFile) carryLayout(from, to string) {
+// sidecar; it reports whether there was a position to move. A failed write
+// keeps the position in memory, where the next SetLayout saves it.
+func (d *openFile) carryLayout(from, to string) bool {
 	p, ok := d.layout[from]
 	if !ok {
-		return
+		return false
 	}
 	delete(d.layout, from)
 	d.layout[to] = p
 	_ = writeLayout(d.Path(), d.layout)
+	return true
 }
 
 // Format rewrites the current text in canonical style. It refuses a text
@@ -729,9 +731,9 @@ func (w *Workspace) shutdown() {
 
 // dto is the document as the window opens it.
 func (d *openFile) dto() Doc {
-	layout := make(map[string]Pos, len(d.layout))
-	for id, p := range d.layout {
-		layout[id] = p
+	layout := maps.Clone(d.layout)
+	if layout == nil {
+		layout = map[string]Pos{}
 	}
 	return Doc{
 		Path: d.Path(), Name: filepath.Base(d.Path()), Text: string(d.Text()), Version: d.Version(),

@@ -417,8 +417,12 @@ func TestWorkspaceApplyRenameCarriesLayout(t *testing.T) {
 	c, err := ws.Apply(path, `{"op":"rename_agent","id":"enrich","to":"anreichern"}`, doc.Version)
 	require.NoError(t, err)
 	node(t, c.Graph, "Orders/agent/anreichern")
+	other, err := ws.Apply(path, `{"op":"rename_agent","id":"validate","to":"validate"}`, c.Version)
+	require.NoError(t, err)
+	assert.Nil(t, other.Layout, "no position moved, no layout in the reply")
 
 	want := map[string]Pos{"Orders/agent/anreichern": {X: 10, Y: 20}, "Orders/agent/validate": {X: 1, Y: 2}}
+	assert.Equal(t, want, c.Layout, "the reply carries the layout the window takes")
 	doc, err = ws.Open(path)
 	require.NoError(t, err)
 	assert.Equal(t, want, doc.Layout)

@@ -90,6 +90,10 @@ type Change struct {
 	Graph       Graph  `json:"graph"`
 	Diagnostics []Diag `json:"diagnostics"`
 	ParseOK     bool   `json:"parseOK"`
+	// Layout, when the edit moved a canvas position (a rename carries the
+	// agent's to its new node id), is the document's layout after it; the
+	// window takes it as it is.
+	Layout map[string]Pos `json:"layout,omitempty"`
 }
 
 // convertGraph converts g, whose ranges index the text x was built from.

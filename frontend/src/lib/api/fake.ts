@@ -156,7 +156,17 @@ export function createFakeApi(opts: FakeOptions = {}) {
         need(path);
         if (baseVersion !== version) throw new ApiError('stale', `stale edit: made on version ${baseVersion}, the document is at ${version}`);
         if (!opts.edit) throw new Error('no edit handler');
-        return change(path, opts.edit(texts.get(path)!, op));
+        const ch = change(path, opts.edit(texts.get(path)!, op));
+        // As Go does: a rename carries the agent's position along.
+        const layout = layouts.get(path);
+        const from = op.op === 'rename_agent' ? agentNodeId(op.workflow ?? 'w', op.id) : '';
+        if (op.op === 'rename_agent' && layout?.[from]) {
+          const next = { ...layout, [agentNodeId(op.workflow ?? 'w', op.to)]: layout[from] };
+          delete next[from];
+          layouts.set(path, next);
+          ch.layout = next;
+        }
+        return ch;
       },
       format: async (path) => {
         record('format', path);

@@ -90,6 +90,7 @@ export interface Change {
   graph?: Graph;
   diagnostics: Diagnostic[];
   parseOK: boolean;
+  layout?: Layout;
   /** In place of graph: the graph as changes to the one of version graphDelta.base. */
   graphDelta?: GraphDelta;
 }

@@ -26,7 +26,6 @@ import {
 } from '../api';
 import { lineSeparatorOf, mapperOf, minimalChange } from '../util/text';
 import { applyGraphDelta } from '../graph/delta';
-import { agentNodeId } from '../api/protocol.gen';
 
 export { errorMessage };
 
@@ -515,6 +514,7 @@ export class WorkspaceStore {
 
   /** Dispatches the text change Go answered with, mapped over anything typed meanwhile. */
   #applyChange(ch: Change, base: Text, what: string): void {
+    if (ch.layout) this.layout = ch.layout;
     // No edits: Go's text is the text the operation was made on.
     let changes = ChangeSet.empty(base.length);
     const edits = [...(ch.edits ?? [])].sort((a, b) => a.from - b.from || a.to - b.to);
@@ -561,21 +561,11 @@ export class WorkspaceStore {
   }
 
   /**
-   * Renames an agent; its stored position follows the new node id.
-   * applied runs as apply's does.
+   * Renames an agent; Go moves its stored position to the new node id and
+   * the reply carries the layout. applied runs as apply's does.
    */
   renameAgent(workflow: string, id: string, to: string, applied?: () => void): Promise<boolean> {
-    return this.apply({ op: 'rename_agent', workflow, id, to }, () => {
-      const oldKey = agentNodeId(workflow, id);
-      const at = this.layout[oldKey];
-      if (at) {
-        const next = { ...this.layout, [agentNodeId(workflow, to)]: at };
-        delete next[oldKey];
-        this.layout = next;
-        if (this.path) this.api.workspace.setLayout(this.path, next).catch(() => {});
-      }
-      applied?.();
-    });
+    return this.apply({ op: 'rename_agent', workflow, id, to }, applied);
   }
 
   // ---- files --------------------------------------------------------------
