@@ -2,42 +2,36 @@
 // modules initialise in depend on which one is loaded first. Type-only
 // imports count too; they tie the modules' designs together as much.
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const SOURCE = /\.(ts|js|svelte)$/;
+/** Every source module's text, by its path from the project root ("/src/..."). */
+const files = import.meta.glob(['/src/**/*.{ts,js,svelte}', '!/src/**/*.test.ts'], { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+
 const IMPORT = /(?:^|[\s;])(?:import|export)\s+(?:[^'";]*?\sfrom\s+)?['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) return sources(p);
-    return SOURCE.test(name) && !/\.test\.ts$/.test(name) ? [p] : [];
-  });
+/** The normalised path of spec imported from file from. */
+function join(from: string, spec: string): string {
+  const parts = from.split('/').slice(0, -1);
+  for (const p of spec.replace(/\?.*$/, '').split('/')) {
+    if (p === '..') parts.pop();
+    else if (p !== '.') parts.push(p);
+  }
+  return parts.join('/');
 }
 
-/** The file an import specifier names, or null when it is not a source module. */
-function resolveImport(from: string, spec: string): string | null {
-  const base = resolve(dirname(from), spec.replace(/\?.*$/, ''));
-  for (const p of [base, `${base}.ts`, `${base}.js`, join(base, 'index.ts')]) {
-    try {
-      if (statSync(p).isFile()) return SOURCE.test(p) ? p : null;
-    } catch {
-      // try the next form
-    }
-  }
+/** The module an import specifier names, or null when it is not a source module. */
+function resolveImport(from: string, spec: string, known: Record<string, string>): string | null {
+  const base = join(from, spec);
+  for (const p of [base, `${base}.ts`, `${base}.js`, `${base}/index.ts`]) if (p in known) return p;
   return null;
 }
 
-export function importGraph(files: string[]): Map<string, string[]> {
+function importGraph(sources: Record<string, string>): Map<string, string[]> {
   const graph = new Map<string, string[]>();
-  for (const f of files) {
+  for (const [f, text] of Object.entries(sources)) {
     const deps: string[] = [];
-    for (const m of readFileSync(f, 'utf8').matchAll(IMPORT)) {
-      const dep = resolveImport(f, m[1] ?? m[2]);
+    for (const m of text.matchAll(IMPORT)) {
+      const dep = resolveImport(f, m[1] ?? m[2], sources);
       if (dep) deps.push(dep);
     }
     graph.set(f, deps);
@@ -46,7 +40,7 @@ export function importGraph(files: string[]): Map<string, string[]> {
 }
 
 /** Every cycle found by a depth-first walk, each as the files along it. */
-export function cycles(graph: Map<string, string[]>): string[][] {
+function cycles(graph: Map<string, string[]>): string[][] {
   const out: string[][] = [];
   const state = new Map<string, 'open' | 'done'>();
   const path: string[] = [];
@@ -71,9 +65,9 @@ describe('imports', () => {
   });
 
   it('has no cycles among the frontend modules', () => {
-    const g = importGraph(sources(SRC));
+    const g = importGraph(files);
     expect(g.size).toBeGreaterThan(50);
-    const found = cycles(g).map((c) => c.map((f) => relative(SRC, f)).join(' -> '));
+    const found = cycles(g).map((c) => c.join(' -> '));
     expect(found).toEqual([]);
   });
 });
