@@ -141,15 +141,3 @@ func assertRebuilds(t *testing.T, want, prev Graph, base int, wire []byte, msgAn
 	require.NoError(t, err)
 	assert.JSONEq(t, string(w), string(g), msgAndArgs...)
 }
-
-// countOf counts the items of a delta list that are a T: a node or edge sent
-// in full, or (int) an index into the previous graph.
-func countOf[T any](items []any) int {
-	n := 0
-	for _, x := range items {
-		if _, ok := x.(T); ok {
-			n++
-		}
-	}
-	return n
-}

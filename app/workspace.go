@@ -164,6 +164,18 @@ func (w *Workspace) abs(path string) (string, error) {
 	return abs, nil
 }
 
+// locked runs f on the open document at path with w.mu held.
+func locked[T any](w *Workspace, path string, f func(d *openFile) (T, error)) (T, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	d, err := w.doc(path)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return f(d)
+}
+
 // doc returns the open document at path; w.mu must be held.
 func (w *Workspace) doc(path string) (*openFile, error) {
 	abs, err := w.abs(path)
@@ -211,13 +223,7 @@ func (w *Workspace) Open(path string) (Doc, error) {
 // version and returns the language view of it. While the text does not
 // parse, the graph is the last one of a text that did.
 func (w *Workspace) Update(path, text string) (Analysis, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	d, err := w.doc(path)
-	if err != nil {
-		return Analysis{}, err
-	}
-	return d.Update([]byte(text)), nil
+	return locked(w, path, func(d *openFile) (Analysis, error) { return d.Update([]byte(text)), nil })
 }
 
 // Edit is Update for the parts of the text that changed: edits (UTF-16
@@ -227,13 +233,7 @@ func (w *Workspace) Update(path, text string) (Analysis, error) {
 // edit made on another version fails with ErrStale; the window then sends
 // its whole text.
 func (w *Workspace) Edit(path string, version int, edits []TextChange) (Analysis, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	d, err := w.doc(path)
-	if err != nil {
-		return Analysis{}, err
-	}
-	return d.Edit(version, edits)
+	return locked(w, path, func(d *openFile) (Analysis, error) { return d.Edit(version, edits) })
 }
 
 // Analyze returns the language view of text as if it were the document at
@@ -300,13 +300,7 @@ func (d *openFile) carryLayout(from, to string) bool {
 // that does not parse; a text already formatted comes back unchanged, with
 // no edits and the same version.
 func (w *Workspace) Format(path string) (Change, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	d, err := w.doc(path)
-	if err != nil {
-		return Change{}, err
-	}
-	return d.Format()
+	return locked(w, path, func(d *openFile) (Change, error) { return d.Format() })
 }
 
 // Save writes the current text to the file atomically (a reader sees the

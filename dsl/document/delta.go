@@ -1,6 +1,7 @@
 package document
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -116,28 +117,44 @@ func sameNode(a, b Node) bool {
 // MarshalJSON sends the graph delta in place of the graph when there is one.
 func (c Change) MarshalJSON() ([]byte, error) {
 	type plain Change // without this method
-	if c.delta == nil {
-		return json.Marshal(plain(c))
-	}
-	// Graph here hides the embedded one; nil, it is left out.
-	return json.Marshal(struct {
-		plain
-		Graph *Graph      `json:"graph,omitempty"`
-		Delta *GraphDelta `json:"graphDelta"`
-	}{plain: plain(c), Delta: c.delta})
+	p := plain(c)
+	return marshalReply(&p, &p.Graph, c.delta)
 }
 
 // MarshalJSON sends the graph delta in place of the graph when there is one.
 func (a Analysis) MarshalJSON() ([]byte, error) {
 	type plain Analysis // without this method
-	if a.delta == nil {
-		return json.Marshal(plain(a))
+	p := plain(a)
+	return marshalReply(&p, &p.Graph, a.delta)
+}
+
+// emptyGraph is how a reply's zero Graph reads in its JSON. No string value
+// holds these bytes (its quotes would be escaped), so they are the key's.
+var emptyGraph = []byte(`"graph":{"nodes":null,"edges":null}`)
+
+// marshalReply is the JSON of reply (a pointer to a reply type without its
+// MarshalJSON; graph points at its Graph) with delta, when there is one, in
+// place of the graph.
+func marshalReply(reply any, graph *Graph, delta *GraphDelta) ([]byte, error) {
+	if delta == nil {
+		return json.Marshal(reply)
 	}
-	return json.Marshal(struct {
-		plain
-		Graph *Graph      `json:"graph,omitempty"`
-		Delta *GraphDelta `json:"graphDelta"`
-	}{plain: plain(a), Delta: a.delta})
+	*graph = Graph{}
+	b, err := json.Marshal(reply)
+	if err != nil {
+		return nil, err
+	}
+	d, err := json.Marshal(delta)
+	if err != nil {
+		return nil, err
+	}
+	i := bytes.Index(b, emptyGraph)
+	if i < 0 {
+		return nil, errors.New("marshal reply: no graph to put the graph delta in place of")
+	}
+	out := make([]byte, 0, len(b)+len(d))
+	out = append(append(out, b[:i]...), `"graphDelta":`...)
+	return append(append(out, d...), b[i+len(emptyGraph):]...), nil
 }
 
 // Delta is the graph delta the reply sends in place of the graph, or nil.
@@ -208,4 +225,20 @@ func rebuild[T any](prev []T, raws []json.RawMessage, rng func(*T) *Span, edits 
 		out = append(out, x)
 	}
 	return out, nil
+}
+
+// Full counts the nodes and edges the delta sends in full (the others are
+// indexes into the previous graph).
+func (d *GraphDelta) Full() (nodes, edges int) {
+	return countFull(d.Nodes), countFull(d.Edges)
+}
+
+func countFull(items []any) int {
+	n := 0
+	for _, x := range items {
+		if _, ok := x.(int); !ok {
+			n++
+		}
+	}
+	return n
 }

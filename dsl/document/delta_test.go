@@ -61,7 +61,8 @@ func TestApplySendsOnlyChangedNodes(t *testing.T) {
 	wire, err := json.Marshal(c)
 	require.NoError(t, err)
 	assertRebuilds(t, c.Graph, prev, version, wire)
-	full := countOf[Node](c.Delta().Nodes) + countOf[Edge](c.Delta().Edges)
+	nodes, edges := c.Delta().Full()
+	full := nodes + edges
 	// The renamed node and the whole-workflow node holding it, and the edges
 	// into and out of the renamed node.
 	assert.LessOrEqual(t, full, 8, "nodes and edges sent in full")
@@ -100,18 +101,6 @@ func TestUpdateSendsGraphDelta(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, string(wire), "graphDelta")
 	assert.Equal(t, prev, fixed.Graph)
-}
-
-// countOf counts the items of a delta list that are a T: a node or edge sent
-// in full, or (int) an index into the previous graph.
-func countOf[T any](items []any) int {
-	n := 0
-	for _, x := range items {
-		if _, ok := x.(T); ok {
-			n++
-		}
-	}
-	return n
 }
 
 func hasNode(g Graph, id string) bool {

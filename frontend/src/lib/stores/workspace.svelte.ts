@@ -85,10 +85,7 @@ export class WorkspaceStore extends DocumentSync {
     try {
       const doc = await this.api.workspace.open(path);
       if (call !== this.#openSeq) return false;
-      const old = this.path;
-      this.load(doc);
-      if (old && old !== doc.path) this.api.workspace.close(old).catch(() => {});
-      this.refreshRecent();
+      this.#switchTo(doc);
       return true;
     } catch (err) {
       if (call === this.#openSeq) this.error = errorMessage(err);
@@ -100,16 +97,20 @@ export class WorkspaceStore extends DocumentSync {
 
   async newFromTemplate(dir: string, name: string): Promise<boolean> {
     try {
-      const doc = await this.api.workspace.newFromTemplate(dir, name);
-      const old = this.path;
-      this.load(doc);
-      if (old && old !== doc.path) this.api.workspace.close(old).catch(() => {});
-      this.refreshRecent();
+      this.#switchTo(await this.api.workspace.newFromTemplate(dir, name));
       return true;
     } catch (err) {
       this.error = errorMessage(err);
       return false;
     }
+  }
+
+  /** Makes doc the open document; Go closes the one open before. */
+  #switchTo(doc: Doc): void {
+    const old = this.path;
+    this.load(doc);
+    if (old && old !== doc.path) this.api.workspace.close(old).catch(() => {});
+    this.refreshRecent();
   }
 
   protected override load(doc: Doc): void {
