@@ -39,7 +39,7 @@ NODE_STAMP := frontend/node_modules/.package-lock.json
 # Inputs of the desktop binary, so `make run` only rebuilds after a change.
 DESKTOP_SRCS := go.mod go.sum wails.json $(wildcard build/appicon.png) \
 	$(shell find . -name '*.go' -not -path './frontend/*' -not -name '*_test.go' 2>/dev/null) \
-	$(shell find frontend/src frontend/wailsjs -type f 2>/dev/null) \
+	$(shell find frontend/src -type f 2>/dev/null) \
 	frontend/index.html frontend/vite.config.ts frontend/svelte.config.js \
 	frontend/tsconfig.json frontend/package-lock.json
 

@@ -74,6 +74,7 @@ func main() {
 		MinHeight:        500,
 		BackgroundColour: &options.RGBA{R: 250, G: 250, B: 249, A: 255},
 		AssetServer:      &assetserver.Options{Assets: assets},
+		ErrorFormatter:   app.FormatError,
 		OnStartup: func(ctx context.Context) {
 			windowCtx.Store(&ctx)
 			if *runNow && path != "" {

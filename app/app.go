@@ -11,6 +11,8 @@ package app
 import (
 	"context"
 	"sync/atomic"
+
+	"github.com/kumeo/kumeo/dsl/document"
 )
 
 // Emitter sends a named event with its payload to the UI. Event names are
@@ -81,3 +83,8 @@ func (a *App) Shutdown(ctx context.Context) error {
 	a.Workspace.shutdown()
 	return err
 }
+
+// FormatError is how a bound method's error reaches the window (Wails'
+// ErrorFormatter): a coded error as JSON the window's api layer decodes
+// (see document.WireError), any other as its message.
+func FormatError(err error) any { return document.WireError(err) }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"sync"
@@ -8,8 +9,10 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kumeo/kumeo/dsl/document"
 	"github.com/kumeo/kumeo/engine/bus/bustest"
 )
 
@@ -122,4 +125,19 @@ func applyChanges(t *testing.T, old string, changes []TextChange) string {
 func sliceU16(s string, from, to int) string {
 	units := utf16.Encode([]rune(s))
 	return string(utf16.Decode(units[from:to]))
+}
+
+// assertRebuilds checks that the window, rebuilding the graph from the
+// reply wire to an edit made on version base whose graph was prev, gets the
+// graph want as the window sees it (its JSON: the byte ranges of the
+// language package stay in Go).
+func assertRebuilds(t *testing.T, want, prev Graph, base int, wire []byte, msgAndArgs ...any) {
+	t.Helper()
+	got, err := document.Rebuild(prev, base, wire)
+	require.NoError(t, err)
+	w, err := json.Marshal(want)
+	require.NoError(t, err)
+	g, err := json.Marshal(got)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(w), string(g), msgAndArgs...)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kumeo/kumeo/dsl"
+	"github.com/kumeo/kumeo/dsl/document"
 	"github.com/kumeo/kumeo/engine"
 	"github.com/kumeo/kumeo/engine/bus"
 	"github.com/kumeo/kumeo/engine/trace"
@@ -92,7 +93,7 @@ func (r *Runs) Check(path string) ([]Diag, error) {
 	if err != nil {
 		return nil, err
 	}
-	return convertDiags(r.s.Check(src), newTextIndex(src.File.Src)), nil
+	return convertDiags(r.s.Check(src), document.NewIndex(src.File.Src)), nil
 }
 
 // Start runs the document's current text, saved or not, on the embedded
@@ -119,7 +120,7 @@ func (r *Runs) info(j *engine.Job) RunInfo {
 	state, _ := j.State()
 	f, skipped := j.Skipped()
 	info := RunInfo{ID: j.ID(), Path: j.Path(), Workflow: p.Name, Agents: []string{}, Sources: []SourceInfo{}, HTTPURL: eng.HTTPURL(),
-		State: state, StartMS: float64(j.Took().Microseconds()) / 1000, Skipped: convertDiags(skipped, newTextIndex(f.Src))}
+		State: state, StartMS: float64(j.Took().Microseconds()) / 1000, Skipped: convertDiags(skipped, document.NewIndex(f.Src))}
 	for _, ap := range p.Agents {
 		info.Agents = append(info.Agents, ap.ID)
 	}
@@ -152,7 +153,7 @@ func cannotRun(err error, f *dsl.File) error {
 	if !errors.As(err, &diags) || !diags.HasErrors() {
 		return err
 	}
-	return &planError{err: err, diags: convertDiags(diags.Errors(), newTextIndex(f.Src))}
+	return &planError{err: err, diags: convertDiags(diags.Errors(), document.NewIndex(f.Src))}
 }
 
 func (e *planError) Error() string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,6 +15,7 @@ import (
 	"unicode"
 
 	"github.com/kumeo/kumeo/dsl"
+	"github.com/kumeo/kumeo/dsl/document"
 	"github.com/kumeo/kumeo/engine"
 )
 
@@ -36,32 +38,32 @@ const MaxFileSize = 8 << 20
 
 var (
 	// ErrNoPath is returned when a method is called without a path.
-	ErrNoPath = errors.New("no workflow file given")
+	ErrNoPath = document.NewError(document.CodeNoPath, "no workflow file given")
 	// ErrNotFile is returned when the path names a directory or another
 	// non-regular file.
-	ErrNotFile = errors.New("not a regular file")
+	ErrNotFile = document.NewError(document.CodeNotFile, "not a regular file")
 	// ErrTooLarge is returned for files larger than MaxFileSize.
-	ErrTooLarge = errors.New("file too large")
+	ErrTooLarge = document.NewError(document.CodeTooLarge, "file too large")
 	// ErrNotOpen is returned for a path that is not an open document.
-	ErrNotOpen = errors.New("document is not open")
-	// ErrStale is returned by Apply when the edit was made on an older
-	// version of the text than the document holds.
-	ErrStale = errors.New("stale edit")
+	ErrNotOpen = document.NewError(document.CodeNotOpen, "document is not open")
+	// ErrStale is returned by Edit and Apply when the edit was made on an
+	// older version of the text than the document holds.
+	ErrStale = document.ErrStale
 	// ErrSyntax is returned by canvas edits and Format while the text does
 	// not parse.
-	ErrSyntax = errors.New("the text has syntax errors")
+	ErrSyntax = document.ErrSyntax
 	// ErrNoConflict is returned by ResolveConflict when the file has no
 	// unresolved change on disk.
-	ErrNoConflict = errors.New("no conflict to resolve")
+	ErrNoConflict = document.NewError(document.CodeNoConflict, "no conflict to resolve")
 	// ErrExists is returned when a new file would replace an existing one.
-	ErrExists = errors.New("file already exists")
+	ErrExists = document.NewError(document.CodeExists, "file already exists")
 	// ErrInvalidName is returned for a file name that cannot be used.
-	ErrInvalidName = errors.New("invalid name")
+	ErrInvalidName = document.NewError(document.CodeInvalidName, "invalid name")
 	// ErrChangedOnDisk is returned by Save when another program changed
 	// the file since the document last read or wrote it: nothing is
 	// written, and the change is taken as the watcher takes one (a
 	// conflict with unsaved edits, a reload without).
-	ErrChangedOnDisk = errors.New("the file changed on disk")
+	ErrChangedOnDisk = document.NewError(document.CodeChangedOnDisk, "the file changed on disk")
 )
 
 // WorkspaceOptions configure a Workspace.
@@ -94,30 +96,17 @@ type Workspace struct {
 	pins   pinStore
 
 	mu         sync.Mutex
-	docs       map[string]*document
+	docs       map[string]*openFile
 	recentList []string
 	watch      *watcher
 	afterSave  func(path string) // hot reload of runs of a saved file
 	closed     bool
 }
 
-// document is one open file.
-type document struct {
-	path    string
-	version int
-	text    []byte
-	index   *textIndex
-	file    *dsl.File // the parse of text; complete only when parseOK
-	parseOK bool
-	diags   dsl.Diagnostics
-
-	// good is the graph of the last text that parsed and goodIndex that
-	// text's index; before any text parsed, the partial graph.
-	good      *dsl.Graph
-	goodIndex *textIndex
-	// goodDTO is good converted for the window (see goodGraph).
-	goodDTO   Graph
-	goodDTOOf *dsl.Graph
+// openFile is one open file: its text and language view, and what the
+// workspace knows of the file on disk and the canvas layout.
+type openFile struct {
+	*document.Document
 
 	// disk is the file's content as last read or written, or as settled
 	// in a conflict; diskStamp identifies that version of the file, which
@@ -139,7 +128,7 @@ func NewWorkspace(opts WorkspaceOptions) *Workspace {
 	if opts.Settle <= 0 {
 		opts.Settle = 50 * time.Millisecond
 	}
-	w := &Workspace{opts: opts, emit: opts.Emit, docs: map[string]*document{}}
+	w := &Workspace{opts: opts, emit: opts.Emit, docs: map[string]*openFile{}}
 	switch opts.ConfigDir {
 	case "-":
 	case "":
@@ -175,8 +164,20 @@ func (w *Workspace) abs(path string) (string, error) {
 	return abs, nil
 }
 
+// locked runs f on the open document at path with w.mu held.
+func locked[T any](w *Workspace, path string, f func(d *openFile) (T, error)) (T, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	d, err := w.doc(path)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return f(d)
+}
+
 // doc returns the open document at path; w.mu must be held.
-func (w *Workspace) doc(path string) (*document, error) {
+func (w *Workspace) doc(path string) (*openFile, error) {
 	abs, err := w.abs(path)
 	if err != nil {
 		return nil, err
@@ -204,8 +205,7 @@ func (w *Workspace) Open(path string) (Doc, error) {
 			w.mu.Unlock()
 			return Doc{}, fmt.Errorf("open workflow: %w", err)
 		}
-		d = &document{path: abs, version: 1, disk: src, diskStamp: stamp, layout: readLayout(abs)}
-		d.setText(src)
+		d = &openFile{Document: document.New(engine.Registry(), abs, 1, src), disk: src, diskStamp: stamp, layout: readLayout(abs)}
 		w.docs[abs] = d
 		// A file that cannot be watched (say, the system's inotify limit is
 		// reached) still opens: its own saves work, changes from outside
@@ -223,26 +223,7 @@ func (w *Workspace) Open(path string) (Doc, error) {
 // version and returns the language view of it. While the text does not
 // parse, the graph is the last one of a text that did.
 func (w *Workspace) Update(path, text string) (Analysis, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	d, err := w.doc(path)
-	if err != nil {
-		return Analysis{}, err
-	}
-	return d.update([]byte(text), nil), nil
-}
-
-// docAt returns the open document at path when it is at version; otherwise
-// ErrStale, saying what was made on which version and what to do instead.
-func (w *Workspace) docAt(path string, version int, what, instead string) (*document, error) {
-	d, err := w.doc(path)
-	if err != nil {
-		return nil, err
-	}
-	if version != d.version {
-		return nil, fmt.Errorf("%w: %s on version %d but the document is at version %d; %s", ErrStale, what, version, d.version, instead)
-	}
-	return d, nil
+	return locked(w, path, func(d *openFile) (Analysis, error) { return d.Update([]byte(text)), nil })
 }
 
 // Edit is Update for the parts of the text that changed: edits (UTF-16
@@ -252,41 +233,7 @@ func (w *Workspace) docAt(path string, version int, what, instead string) (*docu
 // edit made on another version fails with ErrStale; the window then sends
 // its whole text.
 func (w *Workspace) Edit(path string, version int, edits []TextChange) (Analysis, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	d, err := w.docAt(path, version, "the text changes were made", "send the whole text")
-	if err != nil {
-		return Analysis{}, err
-	}
-	text, err := applyTextChanges(d.text, d.index, edits)
-	if err != nil {
-		return Analysis{}, err
-	}
-	return d.update(text, edits), nil
-}
-
-// update makes src the document's text, as typed in the window, and
-// returns the new language view. Typing in a text that parses, and still
-// does: the reply tells the graph as changes to the previous one, through
-// edits (the text changes that made src, in UTF-16 offsets of the previous
-// text), or, when nil, through the one change that differs.
-func (d *document) update(src []byte, edits []TextChange) Analysis {
-	prevOK, base, old, oldIndex := d.parseOK, d.version, d.text, d.index
-	var prev Graph
-	if prevOK {
-		prev = d.goodGraph()
-	}
-	d.setText(src)
-	d.version++
-	a := d.analysis()
-	if prevOK && d.parseOK {
-		if edits == nil {
-			edits = convertEdits(appendEdit(nil, old, 0, len(old), d.text), oldIndex)
-		}
-		a.delta = graphDelta(base, prev, a.Graph, edits)
-		a.delta.Edits = edits
-	}
-	return a
+	return locked(w, path, func(d *openFile) (Analysis, error) { return d.Edit(version, edits) })
 }
 
 // Analyze returns the language view of text as if it were the document at
@@ -302,12 +249,10 @@ func (w *Workspace) Analyze(path, text string) (Analysis, error) {
 	w.mu.Lock()
 	version := 0
 	if d := w.docs[abs]; d != nil {
-		version = d.version
+		version = d.Version()
 	}
 	w.mu.Unlock()
-	d := &document{path: abs, version: version}
-	d.setText([]byte(text))
-	return d.analysis(), nil
+	return document.New(engine.Registry(), abs, version, []byte(text)).Analysis(), nil
 }
 
 // Apply performs a canvas action, given as an edit operation in the JSON of
@@ -318,90 +263,44 @@ func (w *Workspace) Analyze(path, text string) (Analysis, error) {
 func (w *Workspace) Apply(path string, opJSON string, baseVersion int) (Change, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	d, err := w.docAt(path, baseVersion, "the edit was made", "apply it again to the current text")
+	d, err := w.doc(path)
 	if err != nil {
 		return Change{}, err
-	}
-	if !d.parseOK {
-		return Change{}, fmt.Errorf("%w (%s): fix them in the editor before editing on the canvas", ErrSyntax, firstErrorText(d.diags, d.index))
 	}
 	op, err := dsl.ParseOp([]byte(opJSON))
 	if err != nil {
 		return Change{}, fmt.Errorf("apply: %w", err)
 	}
-	res, err := dsl.Edit(d.file, op)
+	from, to, renamed := d.RenamedNode(op)
+	ch, err := d.Document.Apply(op, baseVersion)
 	if err != nil {
-		return Change{}, fmt.Errorf("apply %s: %w", op.Op, err)
+		return Change{}, err
 	}
-	if bytes.Equal(res.Src, d.text) {
-		return d.change(nil), nil
+	if renamed && d.carryLayout(from, to) {
+		ch.Layout = maps.Clone(d.layout)
 	}
-	next := &document{path: d.path, good: d.good, goodIndex: d.goodIndex}
-	next.setText(res.Src)
-	if !next.parseOK {
-		return Change{}, fmt.Errorf("apply %s: %w: the result does not parse: %s", op.Op, dsl.ErrBadOp, firstErrorText(next.diags, next.index))
-	}
-	oldIndex := d.index
-	if op.Op == "rename_agent" {
-		w.carryLayout(d, op)
-	}
-	// The text parsed (checked above), so the window's graph is d.good's.
-	base, prev := d.version, d.goodGraph()
-	d.adopt(next)
-	d.version++
-	edits := convertEdits(res.Edits, oldIndex)
-	ch := d.change(edits)
-	ch.delta = graphDelta(base, prev, ch.Graph, edits)
 	return ch, nil
 }
 
-// carryLayout moves a renamed agent's position to its new node id and
-// writes the sidecar; w.mu must be held. A failed write keeps the position
-// in memory, where the next SetLayout saves it.
-func (w *Workspace) carryLayout(d *document, op dsl.Op) {
-	wf := d.file.Workflow(op.Workflow)
-	if wf == nil && op.Workflow == "" {
-		for _, x := range d.file.Workflows() {
-			if x.Kind == dsl.KindSubworkflow {
-				wf = x
-				break
-			}
-		}
-	}
-	if wf == nil {
-		return
-	}
-	from, to := dsl.AgentNodeID(wf.Name, op.ID), dsl.AgentNodeID(wf.Name, op.To)
+// carryLayout moves the position of node from to node to and writes the
+// sidecar; it reports whether there was a position to move. A failed write
+// keeps the position in memory, where the next SetLayout saves it.
+func (d *openFile) carryLayout(from, to string) bool {
 	p, ok := d.layout[from]
-	if !ok || from == to {
-		return
+	if !ok {
+		return false
 	}
 	delete(d.layout, from)
 	d.layout[to] = p
-	_ = writeLayout(d.path, d.layout)
+	_ = writeLayout(d.Path(), d.layout)
+	return true
 }
 
 // Format rewrites the current text in canonical style. It refuses a text
 // that does not parse; a text already formatted comes back unchanged, with
 // no edits and the same version.
 func (w *Workspace) Format(path string) (Change, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	d, err := w.doc(path)
-	if err != nil {
-		return Change{}, err
-	}
-	out, diags := dsl.Format(d.path, d.text)
-	if out == nil || diags.HasErrors() {
-		return Change{}, fmt.Errorf("format: %w: %s", ErrSyntax, firstErrorText(diags, d.index))
-	}
-	if bytes.Equal(out, d.text) {
-		return d.change(nil), nil
-	}
-	old, oldIndex := d.text, d.index
-	d.setText(out)
-	d.version++
-	return d.change(convertEdits(diffEdits(d.path, old, out), oldIndex)), nil
+	return locked(w, path, func(d *openFile) (Change, error) { return d.Format() })
 }
 
 // Save writes the current text to the file atomically (a reader sees the
@@ -426,12 +325,12 @@ func (w *Workspace) Save(path string) error {
 	// Checked once the text is on disk in the temporary file, right before
 	// it replaces the file: the last moment before the rename.
 	var ev diskEvent
-	err = d.save(d.path, func() (err error) {
+	err = d.save(d.Path(), func() (err error) {
 		ev, err = d.checkBeforeSave()
 		return err
 	})
 	hook := w.afterSave
-	p := d.path
+	p := d.Path()
 	w.mu.Unlock()
 	if ev.name != "" {
 		w.emit(ev.name, ev.payload)
@@ -448,13 +347,13 @@ func (w *Workspace) Save(path string) error {
 // checkBeforeSave compares the document's file with diskStamp. A change is
 // taken (see takeDiskChange) and reported as ErrChangedOnDisk with the
 // event to send; a missing file is no change.
-func (d *document) checkBeforeSave() (diskEvent, error) {
-	src, stamp, err := readDoc(d.path)
+func (d *openFile) checkBeforeSave() (diskEvent, error) {
+	src, stamp, err := readDoc(d.Path())
 	if errors.Is(err, fs.ErrNotExist) {
 		return diskEvent{}, nil
 	}
 	if err != nil {
-		return diskEvent{}, fmt.Errorf("save %s: nothing was written, the file on disk could not be compared with the document: %w", d.path, err)
+		return diskEvent{}, fmt.Errorf("save %s: nothing was written, the file on disk could not be compared with the document: %w", d.Path(), err)
 	}
 	if stamp.sameContent(d.diskStamp) {
 		d.diskStamp = stamp // touched, not changed
@@ -466,7 +365,7 @@ func (d *document) checkBeforeSave() (diskEvent, error) {
 	if ev.name == EventReloaded {
 		then = "there were no unsaved edits, so the document now holds the file's content"
 	}
-	return ev, fmt.Errorf("save %s: %w since it was last read or saved (%s); nothing was written: %s", d.path, ErrChangedOnDisk, what, then)
+	return ev, fmt.Errorf("save %s: %w since it was last read or saved (%s); nothing was written: %s", d.Path(), ErrChangedOnDisk, what, then)
 }
 
 // diskEvent is an event a change on disk sends to the window.
@@ -479,22 +378,21 @@ type diskEvent struct {
 // from what the document last read or wrote: a document without unsaved
 // edits takes it as its text (EventReloaded); with unsaved edits it is
 // kept as theirs until ResolveConflict (EventConflict).
-func (d *document) takeDiskChange(src []byte, stamp fileStamp) diskEvent {
-	if bytes.Equal(d.text, d.disk) {
+func (d *openFile) takeDiskChange(src []byte, stamp fileStamp) diskEvent {
+	if bytes.Equal(d.Text(), d.disk) {
 		d.disk, d.diskStamp, d.theirs = src, stamp, nil
-		d.setText(src)
-		d.version++
+		d.Reset(src)
 		return diskEvent{EventReloaded, ReloadedEvent{Doc: d.dto()}}
 	}
 	d.theirs, d.theirsStamp = src, stamp
-	return diskEvent{EventConflict, ConflictEvent{Path: d.path, Mine: string(d.text), Theirs: string(src), Base: string(d.disk)}}
+	return diskEvent{EventConflict, ConflictEvent{Path: d.Path(), Mine: string(d.Text()), Theirs: string(src), Base: string(d.disk)}}
 }
 
 // save writes the document's text to path, which the document then knows
 // as written. An error from check (see writeAtomicStamp) is returned as it
 // is.
-func (d *document) save(path string, check func() error) error {
-	text := bytes.Clone(d.text)
+func (d *openFile) save(path string, check func() error) error {
+	text := bytes.Clone(d.Text())
 	var refused error
 	stamp, err := writeAtomicStamp(path, text, func() error {
 		if check != nil {
@@ -527,7 +425,7 @@ func (w *Workspace) SaveAs(path, newPath string) error {
 		w.mu.Unlock()
 		return err
 	}
-	if dst == d.path {
+	if dst == d.Path() {
 		w.mu.Unlock()
 		return w.Save(path)
 	}
@@ -542,11 +440,10 @@ func (w *Workspace) SaveAs(path, newPath string) error {
 	if len(d.layout) > 0 {
 		_ = writeLayout(dst, d.layout)
 	}
-	old := d.path
+	old := d.Path()
 	delete(w.docs, old)
 	w.unwatchLocked(old)
-	d.path = dst
-	d.setText(d.text) // diagnostics and the engine name the new file
+	d.SetPath(dst) // diagnostics and the engine name the new file
 	w.docs[dst] = d
 	_ = w.watchLocked(dst)
 	w.addRecentLocked(dst)
@@ -567,14 +464,13 @@ func (w *Workspace) Revert(path string) (Doc, error) {
 	if err != nil {
 		return Doc{}, err
 	}
-	src, stamp, err := readDoc(d.path)
+	src, stamp, err := readDoc(d.Path())
 	if err != nil {
 		return Doc{}, fmt.Errorf("revert: %w", err)
 	}
 	d.disk, d.diskStamp, d.theirs = src, stamp, nil
-	d.layout = readLayout(d.path)
-	d.setText(src)
-	d.version++
+	d.layout = readLayout(d.Path())
+	d.Reset(src)
 	return d.dto(), nil
 }
 
@@ -595,7 +491,7 @@ func (w *Workspace) SetLayout(path string, positions map[string]Pos) error {
 	for id, p := range positions {
 		next[id] = p
 	}
-	if err := writeLayout(d.path, next); err != nil {
+	if err := writeLayout(d.Path(), next); err != nil {
 		return fmt.Errorf("set layout: %w", err)
 	}
 	d.layout = next
@@ -764,8 +660,8 @@ func (w *Workspace) Close(path string) error {
 	if err != nil {
 		return err
 	}
-	delete(w.docs, d.path)
-	w.unwatchLocked(d.path)
+	delete(w.docs, d.Path())
+	w.unwatchLocked(d.Path())
 	return nil
 }
 
@@ -782,18 +678,16 @@ func (w *Workspace) ResolveConflict(path, choice, mergedText string) (Doc, error
 		return Doc{}, err
 	}
 	if d.theirs == nil {
-		return Doc{}, fmt.Errorf("resolve %s: %w", d.path, ErrNoConflict)
+		return Doc{}, fmt.Errorf("resolve %s: %w", d.Path(), ErrNoConflict)
 	}
 	switch choice {
 	case "mine":
 	case "theirs":
-		d.setText(d.theirs)
-		d.version++
+		d.Reset(d.theirs)
 	case "merge":
-		d.setText([]byte(mergedText))
-		d.version++
+		d.Reset([]byte(mergedText))
 	default:
-		return Doc{}, fmt.Errorf("resolve %s: %w: choice %q, expected mine, theirs or merge", d.path, ErrInvalidName, choice)
+		return Doc{}, fmt.Errorf("resolve %s: %w: choice %q, expected mine, theirs or merge", d.Path(), ErrInvalidName, choice)
 	}
 	d.disk, d.diskStamp, d.theirs = d.theirs, d.theirsStamp, nil
 	return d.dto(), nil
@@ -808,7 +702,7 @@ func (w *Workspace) source(path string) (abs string, f *dsl.File, diags dsl.Diag
 	if err != nil {
 		return "", nil, nil, false, err
 	}
-	return d.path, d.file, d.diags, d.parseOK, nil
+	return d.Path(), d.File(), d.Diags(), d.ParseOK(), nil
 }
 
 // shutdown stops watching files.
@@ -822,75 +716,17 @@ func (w *Workspace) shutdown() {
 	}
 }
 
-// setText makes src the document's text and analyzes it: parse, checks when
-// it parses, and the graph (kept as the last good one when it parses).
-func (d *document) setText(src []byte) {
-	d.text = src
-	d.index = newTextIndex(src)
-	f, diags := dsl.Parse(d.path, src)
-	d.file = f
-	d.parseOK = !diags.HasErrors()
-	if d.parseOK {
-		diags = append(diags, engine.Registry().Check(f)...)
-	}
-	diags.Sort()
-	d.diags = diags
-	if d.parseOK || d.good == nil {
-		d.good, d.goodIndex = engine.Registry().Graph(f), d.index
-	}
-}
-
-func (d *document) dto() Doc {
-	layout := make(map[string]Pos, len(d.layout))
-	for id, p := range d.layout {
-		layout[id] = p
+// dto is the document as the window opens it.
+func (d *openFile) dto() Doc {
+	layout := maps.Clone(d.layout)
+	if layout == nil {
+		layout = map[string]Pos{}
 	}
 	return Doc{
-		Path: d.path, Name: filepath.Base(d.path), Text: string(d.text), Version: d.version,
-		Graph: d.goodGraph(), Diagnostics: convertDiags(d.diags, d.index),
-		Layout: layout, ParseOK: d.parseOK, Dirty: !bytes.Equal(d.text, d.disk),
+		Path: d.Path(), Name: filepath.Base(d.Path()), Text: string(d.Text()), Version: d.Version(),
+		Graph: d.Graph(), Diagnostics: convertDiags(d.Diags(), d.Index()),
+		Layout: layout, ParseOK: d.ParseOK(), Dirty: !bytes.Equal(d.Text(), d.disk),
 	}
-}
-
-func (d *document) analysis() Analysis {
-	return Analysis{Version: d.version, Graph: d.goodGraph(),
-		Diagnostics: convertDiags(d.diags, d.index), ParseOK: d.parseOK}
-}
-
-func (d *document) change(edits []TextChange) Change {
-	if edits == nil {
-		edits = []TextChange{}
-	}
-	a := d.analysis()
-	return Change{Version: d.version, Text: string(d.text), Length: d.index.utf16(len(d.text)), Edits: edits,
-		Graph: a.Graph, Diagnostics: a.Diagnostics, ParseOK: a.ParseOK}
-}
-
-// goodGraph is d.good as the window receives it, converted once per graph
-// (the reply to an edit needs the previous one too, for its delta).
-func (d *document) goodGraph() Graph {
-	if d.goodDTOOf != d.good || d.good == nil {
-		d.goodDTO, d.goodDTOOf = convertGraph(d.good, d.goodIndex), d.good
-	}
-	return d.goodDTO
-}
-
-// adopt takes the analyzed text of next.
-func (d *document) adopt(next *document) {
-	d.text, d.index, d.file, d.parseOK, d.diags = next.text, next.index, next.file, next.parseOK, next.diags
-	d.good, d.goodIndex = next.good, next.goodIndex
-}
-
-// firstErrorText describes the first error of ds, whose ranges index the
-// text of x, for a message.
-func firstErrorText(ds dsl.Diagnostics, x *textIndex) string {
-	for _, d := range ds {
-		if d.Severity == dsl.SevError {
-			line, col := x.lineCol(d.Range.Start.Offset)
-			return fmt.Sprintf("line %d, column %d: %s [%s]", line, col, d.Message(), d.Code)
-		}
-	}
-	return "the first error"
 }
 
 // onSaved has fn called with the path of every document saved.

@@ -3,17 +3,18 @@ package app
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/kumeo/kumeo/dsl"
+	"github.com/kumeo/kumeo/dsl/document"
 )
 
 // flow is a small valid workflow with non-ASCII text before its agents, so
@@ -236,15 +237,16 @@ func TestWorkspaceEdit(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, doc.Version+1, a.Version)
 	assert.True(t, a.ParseOK)
-	require.NotNil(t, a.delta, "the graph goes out as a delta")
+	require.NotNil(t, a.Delta(), "the graph goes out as a delta")
 	// The delta is told through the window's own changes: the window
 	// rebuilds exactly the graph, and nodes between the two changes (the
 	// targets after the agent) stay indexes of the previous graph.
-	assert.Equal(t, edits, a.delta.Edits)
+	assert.Equal(t, edits, a.Delta().Edits)
 	wire, err := json.Marshal(a)
 	require.NoError(t, err)
-	assert.Equal(t, a.Graph, rebuildGraph(t, doc.Graph, doc.Version, wire))
-	assert.Equal(t, len(a.Graph.Nodes)-1, countOf[int](a.delta.Nodes), "only the renamed agent goes in full")
+	assertRebuilds(t, a.Graph, doc.Graph, doc.Version, wire)
+	full, _ := a.Delta().Full()
+	assert.Equal(t, len(a.Graph.Nodes)-1, len(a.Delta().Nodes)-full, "only the renamed agent goes in full")
 
 	want := strings.Replace(onDisk, `"enrich"`, `"enrich2"`, 1) + "// ü end\n"
 	got, err := ws.Open(path)
@@ -283,36 +285,6 @@ func TestWorkspaceEdit(t *testing.T) {
 
 	_, err = ws.Edit(filepath.Join(t.TempDir(), "other.kumeo"), 1, nil)
 	assert.ErrorIs(t, err, ErrNotOpen)
-}
-
-func TestTextIndexByteOffset(t *testing.T) {
-	for _, text := range []string{"", "ascii only\n", "é\n😀x\n✓\r\nz", "a\xffb\xe2\x82c😀"} {
-		x := newTextIndex([]byte(text))
-		// Every character start (an invalid byte is a character) maps back
-		// to its byte offset.
-		for b := 0; b <= len(text); {
-			got, ok := x.byteOffset(x.utf16(b))
-			if assert.True(t, ok, "%q offset %d", text, b) {
-				assert.Equal(t, b, got, "%q offset %d", text, b)
-			}
-			if b == len(text) {
-				break
-			}
-			_, n := utf8.DecodeRuneInString(text[b:])
-			b += n
-		}
-		_, ok := x.byteOffset(x.utf16(len(text)) + 1)
-		assert.False(t, ok, "past the end")
-		_, ok = x.byteOffset(-1)
-		assert.False(t, ok)
-	}
-	// Between the two units of a surrogate pair.
-	x := newTextIndex([]byte("a😀b"))
-	_, ok := x.byteOffset(2)
-	assert.False(t, ok)
-	b, ok := x.byteOffset(3)
-	assert.True(t, ok)
-	assert.Equal(t, 5, b)
 }
 
 // A file that never parsed shows what parsed before the error.
@@ -383,7 +355,7 @@ func TestWorkspaceApply(t *testing.T) {
 			wire, err := json.Marshal(c)
 			require.NoError(t, err)
 			assert.NotContains(t, string(wire), `"text"`, "the reply carries edits, not the whole text")
-			assert.Equal(t, c.Graph, rebuildGraph(t, doc.Graph, doc.Version, wire), "the graph delta against the previous graph gives the new graph")
+			assertRebuilds(t, c.Graph, doc.Graph, doc.Version, wire, "the graph delta against the previous graph gives the new graph")
 			tc.check(t, c)
 
 			// The file on disk is untouched until Save.
@@ -446,8 +418,12 @@ func TestWorkspaceApplyRenameCarriesLayout(t *testing.T) {
 	c, err := ws.Apply(path, `{"op":"rename_agent","id":"enrich","to":"anreichern"}`, doc.Version)
 	require.NoError(t, err)
 	node(t, c.Graph, "Orders/agent/anreichern")
+	other, err := ws.Apply(path, `{"op":"rename_agent","id":"validate","to":"validate"}`, c.Version)
+	require.NoError(t, err)
+	assert.Nil(t, other.Layout, "no position moved, no layout in the reply")
 
 	want := map[string]Pos{"Orders/agent/anreichern": {X: 10, Y: 20}, "Orders/agent/validate": {X: 1, Y: 2}}
+	assert.Equal(t, want, c.Layout, "the reply carries the layout the window takes")
 	doc, err = ws.Open(path)
 	require.NoError(t, err)
 	assert.Equal(t, want, doc.Layout)
@@ -488,21 +464,6 @@ func TestWorkspaceFormat(t *testing.T) {
 	require.NoError(t, err)
 	_, err = ws.Format(path)
 	assert.ErrorIs(t, err, ErrSyntax)
-}
-
-func TestDiffEditsFallback(t *testing.T) {
-	a := []byte("é1 workflow")
-	b := []byte("é2 workflow")
-	edits := appendEdit(nil, a, 0, len(a), b)
-	require.Len(t, edits, 1)
-	assert.Equal(t, "2", edits[0].New)
-	assert.Equal(t, string(b), string(dsl.ApplyEdits(a, edits)))
-
-	// Differing in the last byte of a character: the edit covers it whole.
-	a, b = []byte("xé"), []byte("xè")
-	edits = appendEdit(nil, a, 0, len(a), b)
-	require.Len(t, edits, 1)
-	assert.Equal(t, dsl.TextEdit{Start: 1, End: 3, New: "è"}, edits[0])
 }
 
 func TestWorkspaceSave(t *testing.T) {
@@ -762,4 +723,20 @@ func TestWorkspaceClose(t *testing.T) {
 	assert.ErrorIs(t, ws.Close(path), ErrNotOpen)
 	_, err = ws.Update(path, flow)
 	assert.ErrorIs(t, err, ErrNotOpen)
+}
+
+// Every error the window tells apart carries its stable code.
+func TestWorkspaceErrorsHaveCodes(t *testing.T) {
+	for err, code := range map[error]document.Code{
+		ErrNoPath: document.CodeNoPath, ErrNotFile: document.CodeNotFile, ErrTooLarge: document.CodeTooLarge,
+		ErrNotOpen: document.CodeNotOpen, ErrStale: document.CodeStale, ErrSyntax: document.CodeSyntax,
+		ErrNoConflict: document.CodeNoConflict, ErrExists: document.CodeExists,
+		ErrInvalidName: document.CodeInvalidName, ErrChangedOnDisk: document.CodeChangedOnDisk,
+	} {
+		assert.Equal(t, code, document.CodeOf(fmt.Errorf("x: %w", err)), "%v", err)
+	}
+	ws, _ := newTestWorkspace(t)
+	_, err := ws.Update(filepath.Join(t.TempDir(), "nope.kumeo"), "")
+	msg, _ := json.Marshal(err.Error())
+	assert.JSONEq(t, `{"code":"not_open","message":`+string(msg)+`}`, FormatError(err).(string))
 }

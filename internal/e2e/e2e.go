@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/kumeo/kumeo/app"
+	"github.com/kumeo/kumeo/dsl/document"
 	"github.com/kumeo/kumeo/engine/bus"
 )
 
@@ -190,7 +191,7 @@ func (s *Server) serveBind(w http.ResponseWriter, r *http.Request) {
 	}
 	result, status, err := s.invoke(parts[0], parts[1], raw)
 	if err != nil {
-		writeJSON(w, status, map[string]string{"error": err.Error()})
+		writeJSON(w, status, map[string]string{"error": document.WireError(err)})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"result": result})

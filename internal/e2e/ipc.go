@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/kumeo/kumeo/dsl/document"
 )
 
 // The page's calls and events travel over one WebSocket, /ipc, as they
@@ -93,7 +95,7 @@ func (s *Server) serveIPC(w http.ResponseWriter, r *http.Request) {
 			a := ipcAnswer{ID: c.ID}
 			result, _, err := s.invoke(c.Service, c.Method, c.Args)
 			if err != nil {
-				e := err.Error()
+				e := document.WireError(err)
 				a.Error = &e
 			} else {
 				a.Result = result

@@ -16,7 +16,7 @@ export function demoApi() {
     specs: specs as unknown as TypeSpec[],
     analyze: (t) =>
       t.includes('!')
-        ? { graph: null, parseOK: false, diagnostics: [{ severity: 'error', code: 'K0001', summary: 'unexpected "!"', from: t.indexOf('!'), to: t.indexOf('!') + 1, line: 1, col: 1 }] }
+        ? { graph: null, parseOK: false, diagnostics: [{ severity: 'error', code: 'K0001', summary: 'unexpected "!"', detail: '', from: t.indexOf('!'), to: t.indexOf('!') + 1, line: 1, col: 1, suggestions: [] }] }
         : { graph: graph as unknown as Graph, parseOK: true, diagnostics: [] },
   });
   return fake.api;

@@ -2,13 +2,15 @@
 // UI in a plain browser without Go. It keeps one text per path and a
 // version counter, and answers operations through a handler the test gives.
 
+import { ApiError } from './errors';
 import type { Api, Unsubscribe } from './index';
 import type { Analysis, Change, Doc, EditOp, Graph, Layout, Pin, RunInfo, Sent, TextEdit, TraceRecord, TypeSpec } from './types';
+import { agentNodeId } from './protocol.gen';
 
 export interface FakeOptions {
   files?: Record<string, string>;
-  /** Graph and diagnostics for a text; default: one node per line starting with "agent ". */
-  analyze?: (text: string) => Omit<Analysis, 'version'>;
+  /** Graph and diagnostics for a text (graph null: none); default: one node per line starting with "agent ". */
+  analyze?: (text: string) => FakeAnalysis;
   /** Turns an operation into edits on the text; throw to reject it. */
   edit?: (text: string, op: EditOp) => TextEdit[];
   format?: (text: string) => TextEdit[];
@@ -16,6 +18,9 @@ export interface FakeOptions {
   initialPath?: string;
   records?: TraceRecord[];
 }
+
+/** What a fake analysis gives: Go's, with a null graph for none. */
+export type FakeAnalysis = Omit<Analysis, 'version' | 'graph'> & { graph: Graph | null };
 
 export interface Call {
   method: string;
@@ -32,13 +37,13 @@ export function applyEdits(text: string, edits: TextEdit[]): string {
 }
 
 /** A tiny "language": each line "agent NAME" is an agent, "!" anywhere is a syntax error. */
-export function lineGraph(text: string): Omit<Analysis, 'version'> {
+export function lineGraph(text: string): FakeAnalysis {
   if (text.includes('!')) {
     const at = text.indexOf('!');
     return {
       graph: null,
       parseOK: false,
-      diagnostics: [{ severity: 'error', code: 'K0001', summary: 'unexpected "!"', from: at, to: at + 1, line: 1, col: at + 1 }],
+      diagnostics: [{ severity: 'error', code: 'K0001', summary: 'unexpected "!"', detail: '', from: at, to: at + 1, line: 1, col: at + 1, suggestions: [] }],
     };
   }
   const nodes: Graph['nodes'] = [];
@@ -46,11 +51,11 @@ export function lineGraph(text: string): Omit<Analysis, 'version'> {
   for (const line of text.split('\n')) {
     const m = /^agent (\w+)/.exec(line);
     if (m) {
-      nodes.push({ id: `w/agent/${m[1]}`, kind: 'agent', type: 'LLM', label: m[1], workflow: 'w', agent_id: m[1], index: nodes.length, known: true, range: { from: offset, to: offset + line.length } });
+      nodes.push({ id: agentNodeId('w', m[1]), kind: 'agent', type: 'LLM', label: m[1], workflow: 'w', agent_id: m[1], index: nodes.length, known: true, range: { from: offset, to: offset + line.length } });
     }
     offset += line.length + 1;
   }
-  const edges = nodes.slice(1).map((n, i) => ({ id: `data:${nodes[i].id}->${n.id}`, from: nodes[i].id, to: n.id, kind: 'data' as const, channel: `${nodes[i].label}.output` }));
+  const edges = nodes.slice(1).map((n, i) => ({ id: `data:${nodes[i].id}->${n.id}`, from: nodes[i].id, to: n.id, kind: 'data' as const, channel: `${nodes[i].label}.output`, range: { from: 0, to: 0 } }));
   return { graph: { nodes, edges }, parseOK: true, diagnostics: [] };
 }
 
@@ -82,12 +87,12 @@ export function createFakeApi(opts: FakeOptions = {}) {
   const analysis = (path: string, text: string): Analysis => {
     const a = analyze(text);
     if (a.parseOK) lastGood.set(path, a.graph);
-    return { ...a, graph: a.parseOK ? a.graph : lastGood.get(path) ?? null, version: ++version };
+    return { ...a, graph: (a.parseOK ? a.graph : lastGood.get(path)) ?? undefined, version: ++version };
   };
   const doc = (path: string): Doc => {
     const text = texts.get(path)!;
     const a = analysis(path, text);
-    return { path, name: path.split('/').pop()!, text, layout: layouts.get(path) ?? {}, dirty: text !== (bases.get(path) ?? files.get(path)), ...a };
+    return { path, name: path.split('/').pop()!, text, layout: layouts.get(path) ?? {}, dirty: text !== (bases.get(path) ?? files.get(path)), ...a, graph: a.graph ?? { nodes: [], edges: [] } };
   };
   const change = (path: string, edits: TextEdit[]): Change => {
     const text = applyEdits(texts.get(path)!, edits);
@@ -95,7 +100,7 @@ export function createFakeApi(opts: FakeOptions = {}) {
     return { ...analysis(path, text), length: text.length, edits };
   };
   const need = (path: string) => {
-    if (!texts.has(path)) throw new Error(`${path} is not open`);
+    if (!texts.has(path)) throw new ApiError('not_open', `${path}: document is not open`);
   };
   const emit = (name: string, data: unknown) => listeners.get(name)?.forEach((l) => l(data));
 
@@ -125,7 +130,7 @@ export function createFakeApi(opts: FakeOptions = {}) {
         const call = calls[calls.length - 1];
         await wait();
         need(path);
-        if (baseVersion !== version) throw new Error(`stale edit: made on version ${baseVersion}, the document is at ${version}`);
+        if (baseVersion !== version) throw new ApiError('stale', `stale edit: made on version ${baseVersion}, the document is at ${version}`);
         let text = texts.get(path)!;
         let prev = 0;
         let out = '';
@@ -143,15 +148,25 @@ export function createFakeApi(opts: FakeOptions = {}) {
         record('analyze', path, text);
         await wait();
         const a = analyze(text);
-        return { ...a, graph: a.parseOK ? a.graph : null, version };
+        return { ...a, graph: (a.parseOK ? a.graph : null) ?? undefined, version };
       },
       apply: async (path, op, baseVersion) => {
         record('apply', path, op, baseVersion);
         await wait();
         need(path);
-        if (baseVersion !== version) throw new Error(`stale version ${baseVersion}, the document is at ${version}`);
+        if (baseVersion !== version) throw new ApiError('stale', `stale edit: made on version ${baseVersion}, the document is at ${version}`);
         if (!opts.edit) throw new Error('no edit handler');
-        return change(path, opts.edit(texts.get(path)!, op));
+        const ch = change(path, opts.edit(texts.get(path)!, op));
+        // As Go does: a rename carries the agent's position along.
+        const layout = layouts.get(path);
+        const from = op.op === 'rename_agent' ? agentNodeId(op.workflow ?? 'w', op.id) : '';
+        if (op.op === 'rename_agent' && layout?.[from]) {
+          const next = { ...layout, [agentNodeId(op.workflow ?? 'w', op.to)]: layout[from] };
+          delete next[from];
+          layouts.set(path, next);
+          ch.layout = next;
+        }
+        return ch;
       },
       format: async (path) => {
         record('format', path);
@@ -176,7 +191,7 @@ export function createFakeApi(opts: FakeOptions = {}) {
           } else {
             emit('workspace:conflict', { path, mine, theirs: disk, base });
           }
-          throw new Error(`save ${path}: the file changed on disk since it was last read or saved (content differs); nothing was written`);
+          throw new ApiError('changed_on_disk', `save ${path}: the file changed on disk since it was last read or saved (content differs); nothing was written`);
         }
         files.set(path, texts.get(path)!);
         bases.set(path, texts.get(path)!);
@@ -198,7 +213,7 @@ export function createFakeApi(opts: FakeOptions = {}) {
         layouts.set(path, layout);
       },
       specs: async () => opts.specs ?? [],
-      listDir: async (dir) => [...files.keys()].filter((p) => p.startsWith(dir + '/')).map((p) => ({ name: p.slice(dir.length + 1), path: p })),
+      listDir: async (dir) => [...files.keys()].filter((p) => p.startsWith(dir + '/')).map((p) => ({ name: p.slice(dir.length + 1), path: p, kind: p.endsWith('.kumeo') ? 'kumeo' : 'file', dir: false, size: 0, modTime: 0 })),
       recent: async () => [...texts.keys()],
       newFromTemplate: async (dir, name) => {
         const path = `${dir}/${name}`;

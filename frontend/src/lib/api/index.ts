@@ -7,7 +7,10 @@ import type {
   Pin, ReloadResult, RunInfo, RunStatus, Sent, SendResult, TextEdit, TraceRecord, TypeSpec,
 } from './types';
 
+import { toApiError } from './errors';
+
 export type * from './types';
+export { ApiError, errorCode, errorMessage } from './errors';
 
 export interface WorkspaceApi {
   initialPath(): Promise<string>;
@@ -73,9 +76,6 @@ export const Events = {
   runStarted: 'runs:started',
 } as const;
 
-export interface ReloadedEvent {
-  doc: Doc;
-}
 export type ConflictEvent = Conflict;
 export type { MetricsEvent, RunStatus };
 
@@ -96,7 +96,9 @@ function call<T>(service: string, method: string, ...args: unknown[]): Promise<T
   if (typeof fn !== 'function') {
     return Promise.reject(new Error(`${service}.${method} is not available`));
   }
-  return fn(...args) as Promise<T>;
+  return (fn(...args) as Promise<T>).catch((err: unknown) => {
+    throw toApiError(err);
+  });
 }
 
 function has(service: string, method: string): boolean {
@@ -148,10 +150,3 @@ export const wailsApi: Api = {
     },
   },
 };
-
-export function errorMessage(err: unknown): string {
-  if (typeof err === 'string') return err;
-  if (err instanceof Error) return err.message;
-  if (err && typeof err === 'object' && 'message' in err) return String((err as { message: unknown }).message);
-  return String(err);
-}

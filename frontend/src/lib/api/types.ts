@@ -2,106 +2,20 @@
 // Every text offset is a UTF-16 code unit offset, i.e. a CodeMirror
 // position.
 
-import type { GraphDelta } from '../graph/delta';
+import type { Diagnostic, Span } from './protocol.gen';
 
-export type NodeKind = 'source' | 'target' | 'context' | 'agent' | 'subworkflow' | 'deadletter';
-export type EdgeKind = 'data' | 'route' | 'sink' | 'fallback' | 'deadletter' | 'mapping';
+// The document protocol (text, graph, diagnostics, edits, errors) is
+// generated from Go.
+export type * from './protocol.gen';
 
-/** A source range. Go sends {from,to}; the raw dsl shape {start:{offset},end:{offset}} is accepted too. */
+/**
+ * A source range: Go sends a Span; the raw dsl shape
+ * {start:{offset},end:{offset}} of `kumeo graph` (the test fixtures) is read
+ * too.
+ */
 export type SourceRange =
-  | { from: number; to: number }
+  | Span
   | { start: { offset: number; line?: number; column?: number }; end: { offset: number; line?: number; column?: number } };
-
-export interface GraphNode {
-  id: string;
-  kind: NodeKind;
-  type?: string;
-  label: string;
-  workflow: string;
-  parent?: string;
-  agent_id?: string;
-  stage?: string;
-  index: number;
-  known: boolean;
-  props?: Record<string, string>;
-  range?: SourceRange;
-}
-
-export interface GraphEdge {
-  id: string;
-  from: string;
-  to: string;
-  kind: EdgeKind;
-  channel?: string;
-  label?: string;
-  range?: SourceRange;
-}
-
-export interface Graph {
-  nodes: GraphNode[];
-  edges: GraphEdge[];
-}
-
-export type Severity = 'error' | 'warning' | 'info';
-
-export interface Diagnostic {
-  severity: Severity;
-  code: string;
-  summary: string;
-  detail?: string;
-  from: number;
-  to: number;
-  line: number;
-  col: number;
-  suggestions?: string[];
-}
-
-export interface Point {
-  x: number;
-  y: number;
-}
-
-export type Layout = Record<string, Point>;
-
-export interface Doc {
-  path: string;
-  name: string;
-  text: string;
-  version: number;
-  graph: Graph | null;
-  diagnostics: Diagnostic[] | null;
-  layout: Layout | null;
-  parseOK: boolean;
-  dirty: boolean;
-}
-
-export interface Analysis {
-  version: number;
-  graph: Graph | null;
-  diagnostics: Diagnostic[] | null;
-  parseOK: boolean;
-  /**
-   * In place of graph: the graph as changes to the one of version
-   * graphDelta.base, its ranges moved through graphDelta.edits (or, in a
-   * Change, through its edits).
-   */
-  graphDelta?: GraphDelta;
-}
-
-export interface TextEdit {
-  from: number;
-  to: number;
-  insert: string;
-}
-
-export interface Change extends Analysis {
-  /**
-   * The new text's length in UTF-16 code units: the edits applied to the
-   * previous text must give a text this long (Go does not send the text).
-   */
-  length: number;
-  edits: TextEdit[] | null;
-}
 
 /** A round-trip edit operation (dsl.Op). */
 export type EditOp =
@@ -142,16 +56,6 @@ export interface TypeSpec {
   args: ArgSpec[];
   config_keys?: ArgSpec[];
   runnable: boolean;
-}
-
-export interface DirEntry {
-  name: string;
-  path: string;
-  kind?: string;
-  dir?: boolean;
-  isDir?: boolean;
-  size?: number;
-  modTime?: number;
 }
 
 export interface LatencySummary {
@@ -271,12 +175,4 @@ export interface DeadLetter {
   payload: string;
   traceID: string;
   ts: number;
-}
-
-export interface Conflict {
-  path: string;
-  mine: string;
-  theirs: string;
-  /** The file's content both started from (absent from older senders). */
-  base?: string;
 }

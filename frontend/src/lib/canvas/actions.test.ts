@@ -43,7 +43,7 @@ describe('new agents', () => {
 describe('endpoints', () => {
   it('get an address not in use', () => {
     expect(endpointSource(nats, 'source', g)).toEqual({ value: 'NATS("events.in")', address: 'events.in' });
-    const taken: Graph = { nodes: [{ id: 'x', kind: 'source', label: '', workflow: 'w', index: 0, known: true, props: { address: 'events.in' } }], edges: [] };
+    const taken: Graph = { nodes: [{ id: 'x', kind: 'source', label: '', workflow: 'w', index: 0, known: true, props: { address: 'events.in' }, range: { from: 0, to: 0 } }], edges: [] };
     expect(endpointSource(nats, 'source', taken).address).toBe('events_2.in');
   });
 });

@@ -8,6 +8,7 @@
 import type { EditOp, Graph, GraphNode } from '../api/types';
 import { rangeOf } from '../graph/geometry';
 import { callArgs, tokenize } from '../editor/scan';
+import { agentNodeId } from '../api/protocol.gen';
 
 export interface CopiedAgent {
   workflow: string;
@@ -110,7 +111,7 @@ export function pasteOps(copied: readonly CopiedAgent[], graph: Graph | null, op
     if (after !== undefined) op.after = after;
     else if (c.stage === 'preprocessors') op.stage = c.stage;
     ops.push(op);
-    nodes.push(`${workflow}/agent/${id}`);
+    nodes.push(agentNodeId(workflow, id));
     after = id;
   }
   return { ops, nodes };

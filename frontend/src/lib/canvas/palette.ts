@@ -6,6 +6,7 @@ import type { EditOp, Point } from '../api/types';
 import { workspace } from '../stores/workspace.svelte';
 import { ui } from '../stores/ui.svelte';
 import { agentSource, endpointSource, freshId, insertionPoint, mainWorkflow } from './actions';
+import { agentNodeId } from '../api/protocol.gen';
 
 export const PALETTE_MIME = 'application/x-kumeo-palette';
 
@@ -28,7 +29,7 @@ export async function addFromPalette(item: PaletteItem, at?: Point): Promise<boo
     }
     const id = freshId(spec.name, graph, ins.workflow);
     op = { op: 'add_agent', workflow: ins.workflow, ...(ins.after ? { after: ins.after } : {}), agent: agentSource(spec, id) };
-    nodeId = `${ins.workflow}/agent/${id}`;
+    nodeId = agentNodeId(ins.workflow, id);
   } else {
     const wf = mainWorkflow(graph, ui.selectedNodes);
     if (!wf) {

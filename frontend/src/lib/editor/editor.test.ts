@@ -92,7 +92,7 @@ describe('lint', () => {
     expect(d.actions!.map((a) => a.name)).toEqual(['Replace with LLM']);
   });
   it('clamps ranges past the end', () => {
-    expect(toLint([{ severity: 'error', code: 'K1', summary: 's', from: 50, to: 80, line: 1, col: 1 }], 10)[0]).toMatchObject({ from: 10, to: 10 });
+    expect(toLint([{ severity: 'error', code: 'K1', summary: 's', detail: '', from: 50, to: 80, line: 1, col: 1, suggestions: [] }], 10)[0]).toMatchObject({ from: 10, to: 10 });
   });
   it('keeps the quotes of a quoted name', () => {
     expect(fixText('"valdate"', 'validate')).toBe('"validate"');

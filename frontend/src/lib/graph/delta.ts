@@ -4,17 +4,10 @@
 // text changes, or a full node or edge. Go decides what is unchanged by the
 // same rule as mapPos here, so the result is exactly Go's graph.
 
-import type { Graph, GraphEdge, GraphNode, SourceRange, TextEdit } from '../api/types';
+import type { Graph, GraphDelta, GraphEdge, GraphNode, SourceRange, TextEdit } from '../api/types';
 import { rangeOf } from './geometry';
 
-export interface GraphDelta {
-  /** The document version whose graph the delta refers to. */
-  base: number;
-  nodes: (number | GraphNode)[];
-  edges: (number | GraphEdge)[];
-  /** The text changes ranges move through, when the reply has no edits of its own. */
-  edits?: TextEdit[];
-}
+export type { GraphDelta };
 
 /**
  * Moves offset p of the previous text through edits (sorted, not

@@ -4,7 +4,7 @@
 // is none it is hidden, and the edge shows it only while hovered or
 // selected. Nodes are avoided too when the edge leaves room.
 
-import type { FlowEdge, FlowNode } from './project';
+import type { FlowEdge, FlowNode } from './flow';
 
 /** Label size estimate: 10.5 px monospace, 4 px padding each side. */
 const CHAR_W = 6.4;

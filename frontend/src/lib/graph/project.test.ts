@@ -9,7 +9,7 @@ const fraudGraph = fraud as unknown as Graph;
 const riskGraph = risk as unknown as Graph;
 
 function diag(from: number, to: number, severity: Diagnostic['severity'] = 'error', code = 'K0001'): Diagnostic {
-  return { severity, code, summary: `problem at ${from}`, from, to, line: 1, col: 1 };
+  return { severity, code, summary: `problem at ${from}`, detail: '', from, to, line: 1, col: 1, suggestions: [] };
 }
 
 function metrics(rate: number): NodeMetrics {
@@ -85,7 +85,7 @@ describe('project', () => {
 
   it('puts diagnostics on the innermost node whose range holds them', () => {
     const risky = riskGraph.nodes.find((n) => n.id === 'RiskScore/agent/risk')!;
-    const r = risky.range as { start: { offset: number }; end: { offset: number } };
+    const r = risky.range as unknown as { start: { offset: number }; end: { offset: number } };
     const { nodes } = project({
       graph: riskGraph,
       diagnostics: [diag(r.start.offset + 2, r.start.offset + 5), diag(r.start.offset, r.start.offset + 1, 'warning'), diag(99999, 99999)],

@@ -8,6 +8,7 @@ import {
   type Sent, type SendResult, type Snapshot, type TraceRecord, type Unsubscribe,
 } from '../api';
 import type { NodeMetrics } from '../graph/project';
+import { agentNodeId } from '../api/protocol.gen';
 
 /** Samples kept per node for the sparkline. */
 export const SERIES_LENGTH = 40;
@@ -16,7 +17,7 @@ export type RunState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' 
 
 /** The canvas node id of an agent's snapshot. */
 export function nodeIdOf(s: Pick<Snapshot, 'workflow' | 'agent'>): string {
-  return `${s.workflow}/agent/${s.agent}`;
+  return agentNodeId(s.workflow, s.agent);
 }
 
 /** Folds a metrics event into the per-node metrics, keeping the rate history. */
@@ -357,7 +358,7 @@ export class RunStore {
   /** Agents the current trace passed through, as canvas node ids. */
   get traceNodes(): Set<string> {
     const wf = this.info?.workflow ?? '';
-    return new Set(this.trace.map((r) => `${wf}/agent/${r.agent}`));
+    return new Set(this.trace.map((r) => agentNodeId(wf, r.agent)));
   }
 }
 

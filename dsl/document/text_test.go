@@ -1,8 +1,9 @@
-package app
+package document
 
 import (
 	"strings"
 	"testing"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
@@ -26,7 +27,7 @@ func TestTextIndexUTF16(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			x := newTextIndex([]byte(tc.text))
+			x := NewIndex([]byte(tc.text))
 			for b := 0; b <= len(tc.text); b++ {
 				start := b
 				for start > 0 && start < len(tc.text) && !utf8.RuneStart(tc.text[start]) {
@@ -50,7 +51,7 @@ func TestTextIndexUTF16(t *testing.T) {
 
 func TestTextIndexLineCol(t *testing.T) {
 	text := "é\n😀x\n✓\r\nz"
-	x := newTextIndex([]byte(text))
+	x := NewIndex([]byte(text))
 	cases := []struct {
 		offset    int
 		line, col int
@@ -74,9 +75,9 @@ func TestTextIndexLineCol(t *testing.T) {
 func TestConvertOnNonASCIIText(t *testing.T) {
 	src := "// Zahlungsprüfung ✓ 😀\nworkflow Zahlung {\n  source: NATS(\"zahlungen.eingang\")\n  agents: [\n    Nope(id: \"prüfer\")\n  ]\n}\n"
 	res := dsl.Analyze("x.kumeo", []byte(src))
-	x := newTextIndex([]byte(src))
+	x := NewIndex([]byte(src))
 
-	diags := convertDiags(res.Diagnostics, x)
+	diags := Diagnostics(res.Diagnostics, x)
 	require.NotEmpty(t, diags)
 	for i, d := range diags {
 		r := res.Diagnostics[i].Range
@@ -107,7 +108,62 @@ func TestConvertOnNonASCIIText(t *testing.T) {
 }
 
 func TestConvertGraphNil(t *testing.T) {
-	g := convertGraph(nil, newTextIndex(nil))
+	g := convertGraph(nil, NewIndex(nil))
 	assert.NotNil(t, g.Nodes)
 	assert.NotNil(t, g.Edges)
+}
+
+func TestTextIndexByteOffset(t *testing.T) {
+	for _, text := range []string{"", "ascii only\n", "é\n😀x\n✓\r\nz", "a\xffb\xe2\x82c😀"} {
+		x := NewIndex([]byte(text))
+		// Every character start (an invalid byte is a character) maps back
+		// to its byte offset.
+		for b := 0; b <= len(text); {
+			got, ok := x.byteOffset(x.utf16(b))
+			if assert.True(t, ok, "%q offset %d", text, b) {
+				assert.Equal(t, b, got, "%q offset %d", text, b)
+			}
+			if b == len(text) {
+				break
+			}
+			_, n := utf8.DecodeRuneInString(text[b:])
+			b += n
+		}
+		_, ok := x.byteOffset(x.utf16(len(text)) + 1)
+		assert.False(t, ok, "past the end")
+		_, ok = x.byteOffset(-1)
+		assert.False(t, ok)
+	}
+	// Between the two units of a surrogate pair.
+	x := NewIndex([]byte("a😀b"))
+	_, ok := x.byteOffset(2)
+	assert.False(t, ok)
+	b, ok := x.byteOffset(3)
+	assert.True(t, ok)
+	assert.Equal(t, 5, b)
+}
+
+func TestDiffEditsFallback(t *testing.T) {
+	a := []byte("é1 workflow")
+	b := []byte("é2 workflow")
+	edits := appendEdit(nil, a, 0, len(a), b)
+	require.Len(t, edits, 1)
+	assert.Equal(t, "2", edits[0].New)
+	assert.Equal(t, string(b), string(dsl.ApplyEdits(a, edits)))
+
+	// Differing in the last byte of a character: the edit covers it whole.
+	a, b = []byte("xé"), []byte("xè")
+	edits = appendEdit(nil, a, 0, len(a), b)
+	require.Len(t, edits, 1)
+	assert.Equal(t, dsl.TextEdit{Start: 1, End: 3, New: "è"}, edits[0])
+}
+
+// u16 returns the UTF-16 length of a string, as JavaScript counts it.
+func u16(s string) int { return len(utf16.Encode([]rune(s))) }
+
+// sliceU16 returns s[from:to] counted in UTF-16 units, as JavaScript's
+// slice does.
+func sliceU16(s string, from, to int) string {
+	units := utf16.Encode([]rune(s))
+	return string(utf16.Decode(units[from:to]))
 }

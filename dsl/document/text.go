@@ -1,4 +1,4 @@
-package app
+package document
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-// textIndex converts the byte offsets the language package reports into the
+// Index converts the byte offsets the language package reports into the
 // positions the UI works with. It is the only place that conversion happens.
 //
 // Offsets sent to the UI are UTF-16 code units, because that is what
@@ -18,7 +18,7 @@ import (
 // The UI's text is the JavaScript string the JSON text decodes to, so a
 // "\r\n" counts two units here. CodeMirror counts every line break as one
 // position; a frontend that keeps "\r\n" in its document maps the two itself.
-type textIndex struct {
+type Index struct {
 	size  int
 	lines []int  // byte offset of the first byte of every line
 	wide  []wide // every character that is not one byte and one unit, in order
@@ -32,8 +32,8 @@ type wide struct {
 	units int
 }
 
-func newTextIndex(src []byte) *textIndex {
-	x := &textIndex{size: len(src), lines: []int{0}}
+func NewIndex(src []byte) *Index {
+	x := &Index{size: len(src), lines: []int{0}}
 	shift := 0 // bytes minus units so far
 	for i := 0; i < len(src); {
 		c := src[i]
@@ -61,7 +61,7 @@ func newTextIndex(src []byte) *textIndex {
 // utf16 returns the UTF-16 offset of byte offset b. Offsets outside the text
 // are clamped to it; an offset inside a multi-byte character gives the
 // character's start.
-func (x *textIndex) utf16(b int) int {
+func (x *Index) utf16(b int) int {
 	b = min(max(b, 0), x.size)
 	i := sort.Search(len(x.wide), func(i int) bool { return x.wide[i].start > b }) - 1
 	if i < 0 {
@@ -75,21 +75,21 @@ func (x *textIndex) utf16(b int) int {
 }
 
 // lineCol returns the 1-based line and UTF-16 column of byte offset b.
-func (x *textIndex) lineCol(b int) (line, col int) {
+func (x *Index) lineCol(b int) (line, col int) {
 	b = min(max(b, 0), x.size)
 	l := sort.Search(len(x.lines), func(i int) bool { return x.lines[i] > b }) - 1
 	return l + 1, x.utf16(b) - x.utf16(x.lines[l]) + 1
 }
 
 // span converts a byte range to a UTF-16 span.
-func (x *textIndex) span(start, end int) Span {
+func (x *Index) span(start, end int) Span {
 	return Span{From: x.utf16(start), To: x.utf16(end)}
 }
 
 // byteOffset returns the byte offset of UTF-16 offset u, the inverse of
 // utf16; ok is false when u is outside the text or splits a character
 // (between the two units of a surrogate pair).
-func (x *textIndex) byteOffset(u int) (b int, ok bool) {
+func (x *Index) byteOffset(u int) (b int, ok bool) {
 	if u < 0 {
 		return 0, false
 	}
@@ -116,7 +116,7 @@ func (x *textIndex) byteOffset(u int) (b int, ok bool) {
 // applyTextChanges returns src with the changes made (UTF-16 offsets into
 // src as x indexes it, sorted and not overlapping). A change that does not
 // fit src is refused with what was wrong, and src is left alone.
-func applyTextChanges(src []byte, x *textIndex, changes []TextChange) ([]byte, error) {
+func applyTextChanges(src []byte, x *Index, changes []TextChange) ([]byte, error) {
 	var out []byte
 	prev := 0 // byte offset in src copied up to
 	prevTo := 0
