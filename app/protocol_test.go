@@ -16,7 +16,7 @@ import (
 	"github.com/kumeo/kumeo/dsl/document"
 )
 
-var update = flag.Bool("update", false, "rewrite the generated TypeScript of the document protocol")
+var update = flag.Bool("update", false, "rewrite the files generated from Go: the document protocol's TypeScript and the specs fixture")
 
 // protocolTS is the window's copy of the document protocol's types,
 // generated from the Go types below.

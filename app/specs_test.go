@@ -2,7 +2,6 @@ package app
 
 import (
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,8 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-var updateSpecs = flag.Bool("update", false, "rewrite the frontend's specs fixture from Go")
 
 // specsFixture is the frontend's copy of what Workspace.Specs returns,
 // used by its unit tests and the demo backend.
@@ -24,7 +21,7 @@ func TestSpecsFixture(t *testing.T) {
 	b, err := json.MarshalIndent((&Workspace{}).Specs(), "", " ")
 	require.NoError(t, err)
 	b = append(b, '\n')
-	if *updateSpecs {
+	if *update {
 		require.NoError(t, os.WriteFile(specsFixture, b, 0o644))
 	}
 	want, err := os.ReadFile(filepath.FromSlash(specsFixture))
