@@ -41,90 +41,110 @@ func compileFast(n ast.Node) fastFn {
 	case *ast.ChainNode:
 		return compileFast(x.Node)
 	case *ast.MemberNode:
-		prop, ok := x.Property.(*ast.StringNode)
-		base := compileFast(x.Node)
-		if !ok || x.Method || base == nil {
-			return nil
-		}
-		key, optional := prop.Value, x.Optional
-		return func(env map[string]any) (any, bool) {
-			b, ok := base(env)
-			if !ok {
-				return nil, false
-			}
-			switch m := b.(type) {
-			case map[string]any:
-				return m[key], true
-			case nil:
-				return nil, optional
-			}
-			return nil, false
-		}
+		return compileMember(x)
 	case *ast.ArrayNode:
-		elems := make([]fastFn, len(x.Nodes))
-		for i, e := range x.Nodes {
-			if elems[i] = compileFast(e); elems[i] == nil {
-				return nil
-			}
-		}
-		return func(env map[string]any) (any, bool) {
-			out := make([]any, len(elems))
-			for i, f := range elems {
-				v, ok := f(env)
-				if !ok {
-					return nil, false
-				}
-				out[i] = v
-			}
-			return out, true
-		}
+		return compileArray(x)
 	case *ast.UnaryNode:
-		inner := compileFast(x.Node)
-		if inner == nil {
-			return nil
-		}
-		switch x.Operator {
-		case "!", "not":
-			return func(env map[string]any) (any, bool) {
-				v, ok := inner(env)
-				b, isBool := v.(bool)
-				return !b, ok && isBool
-			}
-		case "-":
-			return func(env map[string]any) (any, bool) {
-				v, ok := inner(env)
-				switch n := v.(type) {
-				case int:
-					return -n, ok
-				case float64:
-					return -n, ok
-				}
-				return nil, false
-			}
-		}
-		return nil
+		return compileUnary(x)
 	case *ast.BinaryNode:
 		return compileBinary(x)
 	case *ast.CallNode:
 		return compileArith(x)
 	case *ast.ConditionalNode:
-		cond, then, els := compileFast(x.Cond), compileFast(x.Exp1), compileFast(x.Exp2)
-		if cond == nil || then == nil || els == nil {
+		return compileConditional(x)
+	}
+	return nil
+}
+
+// compileMember builds the closure of a.b and a?.b on maps.
+func compileMember(x *ast.MemberNode) fastFn {
+	prop, ok := x.Property.(*ast.StringNode)
+	base := compileFast(x.Node)
+	if !ok || x.Method || base == nil {
+		return nil
+	}
+	key, optional := prop.Value, x.Optional
+	return func(env map[string]any) (any, bool) {
+		b, ok := base(env)
+		if !ok {
+			return nil, false
+		}
+		switch m := b.(type) {
+		case map[string]any:
+			return m[key], true
+		case nil:
+			return nil, optional
+		}
+		return nil, false
+	}
+}
+
+// compileArray builds the closure of an array literal.
+func compileArray(x *ast.ArrayNode) fastFn {
+	elems := make([]fastFn, len(x.Nodes))
+	for i, e := range x.Nodes {
+		if elems[i] = compileFast(e); elems[i] == nil {
 			return nil
 		}
-		return func(env map[string]any) (any, bool) {
-			c, ok := cond(env)
-			b, isBool := c.(bool)
-			if !ok || !isBool {
+	}
+	return func(env map[string]any) (any, bool) {
+		out := make([]any, len(elems))
+		for i, f := range elems {
+			v, ok := f(env)
+			if !ok {
 				return nil, false
 			}
-			if b {
-				return then(env)
+			out[i] = v
+		}
+		return out, true
+	}
+}
+
+// compileUnary builds the closure of !, not and unary minus.
+func compileUnary(x *ast.UnaryNode) fastFn {
+	inner := compileFast(x.Node)
+	if inner == nil {
+		return nil
+	}
+	switch x.Operator {
+	case "!", "not":
+		return func(env map[string]any) (any, bool) {
+			v, ok := inner(env)
+			b, isBool := v.(bool)
+			return !b, ok && isBool
+		}
+	case "-":
+		return func(env map[string]any) (any, bool) {
+			v, ok := inner(env)
+			switch n := v.(type) {
+			case int:
+				return -n, ok
+			case float64:
+				return -n, ok
 			}
-			return els(env)
+			return nil, false
 		}
 	}
 	return nil
+}
+
+// compileConditional builds the closure of c ? a : b.
+func compileConditional(x *ast.ConditionalNode) fastFn {
+	cond, then, els := compileFast(x.Cond), compileFast(x.Exp1), compileFast(x.Exp2)
+	if cond == nil || then == nil || els == nil {
+		return nil
+	}
+	return func(env map[string]any) (any, bool) {
+		c, ok := cond(env)
+		b, isBool := c.(bool)
+		if !ok || !isBool {
+			return nil, false
+		}
+		if b {
+			return then(env)
+		}
+		return els(env)
+	}
 }
 
 // compileArith builds the closure of a % or / compiled to modulo or
@@ -211,21 +231,12 @@ func member(a any, list []any) (any, bool) {
 	return false, true
 }
 
+// compileBinary builds the closure of a binary operator.
 func compileBinary(x *ast.BinaryNode) fastFn {
 	if x.Operator == "in" {
 		// A literal list is built once, not on every evaluation.
 		if list, ok := constantList(x.Right); ok {
-			l := compileFast(x.Left)
-			if l == nil {
-				return nil
-			}
-			return func(env map[string]any) (any, bool) {
-				a, ok := l(env)
-				if !ok {
-					return nil, false
-				}
-				return member(a, list)
-			}
+			return compileInList(x.Left, list)
 		}
 	}
 	l, r := compileFast(x.Left), compileFast(x.Right)
@@ -234,20 +245,7 @@ func compileBinary(x *ast.BinaryNode) fastFn {
 	}
 	switch x.Operator {
 	case "&&", "and", "||", "or":
-		or := x.Operator == "||" || x.Operator == "or"
-		return func(env map[string]any) (any, bool) {
-			a, ok := l(env)
-			ab, isBool := a.(bool)
-			if !ok || !isBool {
-				return nil, false
-			}
-			if ab == or {
-				return ab, true
-			}
-			b, ok := r(env)
-			bb, isBool := b.(bool)
-			return bb, ok && isBool
-		}
+		return compileLogical(x.Operator == "||" || x.Operator == "or", l, r)
 	case "??":
 		return func(env map[string]any) (any, bool) {
 			a, ok := l(env)
@@ -271,23 +269,7 @@ func compileBinary(x *ast.BinaryNode) fastFn {
 			return eq != neg, ok
 		}
 	case "<", "<=", ">", ">=":
-		op := x.Operator
-		return func(env map[string]any) (any, bool) {
-			a, ok1 := l(env)
-			b, ok2 := r(env)
-			if !ok1 || !ok2 {
-				return nil, false
-			}
-			if af, bf, ok := bothNumbers(a, b); ok {
-				return compare(op, cmpFloat(af, bf)), true
-			}
-			if as, ok := a.(string); ok {
-				if bs, ok := b.(string); ok {
-					return compare(op, cmpString(as, bs)), true
-				}
-			}
-			return nil, false
-		}
+		return compileOrder(x.Operator, l, r)
 	case "+", "-", "*", "/", "%":
 		op := x.Operator
 		return func(env map[string]any) (any, bool) {
@@ -299,30 +281,90 @@ func compileBinary(x *ast.BinaryNode) fastFn {
 			return arith(op, a, b)
 		}
 	case "in":
-		return func(env map[string]any) (any, bool) {
-			a, ok1 := l(env)
-			b, ok2 := r(env)
-			if !ok1 || !ok2 {
-				return nil, false
-			}
-			switch list := b.(type) {
-			case []any:
-				return member(a, list)
-			case map[string]any:
-				if k, ok := a.(string); ok {
-					_, found := list[k]
-					return found, true
-				}
-			case map[string]struct{}: // expr's optimizer turns ['a', 'b'] into a set
-				if k, ok := a.(string); ok {
-					_, found := list[k]
-					return found, true
-				}
-			}
-			return nil, false
-		}
+		return compileIn(l, r)
 	}
 	return nil
+}
+
+// compileInList builds the closure of `a in [literals]`.
+func compileInList(left ast.Node, list []any) fastFn {
+	l := compileFast(left)
+	if l == nil {
+		return nil
+	}
+	return func(env map[string]any) (any, bool) {
+		a, ok := l(env)
+		if !ok {
+			return nil, false
+		}
+		return member(a, list)
+	}
+}
+
+// compileLogical builds the closure of && (or false) and || (or true),
+// which evaluates its right side only when the left does not decide.
+func compileLogical(or bool, l, r fastFn) fastFn {
+	return func(env map[string]any) (any, bool) {
+		a, ok := l(env)
+		ab, isBool := a.(bool)
+		if !ok || !isBool {
+			return nil, false
+		}
+		if ab == or {
+			return ab, true
+		}
+		b, ok := r(env)
+		bb, isBool := b.(bool)
+		return bb, ok && isBool
+	}
+}
+
+// compileOrder builds the closure of <, <=, > and >= on numbers and on
+// strings.
+func compileOrder(op string, l, r fastFn) fastFn {
+	return func(env map[string]any) (any, bool) {
+		a, ok1 := l(env)
+		b, ok2 := r(env)
+		if !ok1 || !ok2 {
+			return nil, false
+		}
+		if af, bf, ok := bothNumbers(a, b); ok {
+			return compare(op, cmpFloat(af, bf)), true
+		}
+		if as, ok := a.(string); ok {
+			if bs, ok := b.(string); ok {
+				return compare(op, cmpString(as, bs)), true
+			}
+		}
+		return nil, false
+	}
+}
+
+// compileIn builds the closure of `a in b` for a list, a map or the set
+// expr's optimizer makes of a literal list of strings.
+func compileIn(l, r fastFn) fastFn {
+	return func(env map[string]any) (any, bool) {
+		a, ok1 := l(env)
+		b, ok2 := r(env)
+		if !ok1 || !ok2 {
+			return nil, false
+		}
+		switch list := b.(type) {
+		case []any:
+			return member(a, list)
+		case map[string]any:
+			if k, ok := a.(string); ok {
+				_, found := list[k]
+				return found, true
+			}
+		case map[string]struct{}: // expr's optimizer turns ['a', 'b'] into a set
+			if k, ok := a.(string); ok {
+				_, found := list[k]
+				return found, true
+			}
+		}
+		return nil, false
+	}
 }
 
 // fastEqual decides == for numbers, strings, booleans and nil.
