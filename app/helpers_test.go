@@ -64,11 +64,8 @@ func (r *recorder) wait(t *testing.T, name string, ok func(any) bool) any {
 	return found
 }
 
-// eventually polls cond (never a fixed sleep).
-func eventually(t *testing.T, cond func() bool, msg string, args ...any) {
-	t.Helper()
-	bustest.Eventually(t, 10*time.Second, cond, msg, args...)
-}
+// eventually polls cond until it holds (never sleeping a fixed time).
+var eventually = bustest.Soon
 
 // newTestWorkspace returns a Workspace recording its events, with its
 // recent list in a temporary directory and a short settle time.
