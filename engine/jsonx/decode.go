@@ -216,18 +216,14 @@ func (d *decoder) object() (map[string]any, error) {
 		}
 		d.keys = append(d.keys, k)
 		d.vals = append(d.vals, v)
-		d.skipSpace()
-		if d.pos < len(d.data) {
-			if c := d.data[d.pos]; c == ',' {
-				d.pos++
-				continue
-			} else if c == '}' {
-				d.pos++
-				break
-			}
+		more, ok := d.separator('}')
+		if !ok {
+			d.popTo(kbase, vbase)
+			return nil, d.expected("',' or '}'")
 		}
-		d.popTo(kbase, vbase)
-		return nil, d.expected("',' or '}'")
+		if !more {
+			break
+		}
 	}
 	keys, vals := d.keys[kbase:], d.vals[vbase:]
 	m := make(map[string]any, len(keys))
@@ -259,24 +255,38 @@ func (d *decoder) array() (any, error) {
 			return nil, err
 		}
 		d.vals = append(d.vals, v)
-		d.skipSpace()
-		if d.pos < len(d.data) {
-			if c := d.data[d.pos]; c == ',' {
-				d.pos++
-				continue
-			} else if c == ']' {
-				d.pos++
-				break
-			}
+		more, ok := d.separator(']')
+		if !ok {
+			d.popTo(kbase, vbase)
+			return nil, d.expected("',' or ']'")
 		}
-		d.popTo(kbase, vbase)
-		return nil, d.expected("',' or ']'")
+		if !more {
+			break
+		}
 	}
 	a := make([]any, len(d.vals)-vbase)
 	copy(a, d.vals[vbase:])
 	d.popTo(kbase, vbase)
 	d.depth--
 	return a, nil
+}
+
+// separator reads what follows an element of an object or array, after
+// optional whitespace: more is true after a ',', false after the closing
+// byte; ok is false (d.pos left on it) when it is neither.
+func (d *decoder) separator(close byte) (more, ok bool) {
+	d.skipSpace()
+	if d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+			return true, true
+		case close:
+			d.pos++
+			return false, true
+		}
+	}
+	return false, false
 }
 
 func (d *decoder) push() error {
