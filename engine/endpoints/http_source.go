@@ -232,15 +232,9 @@ func (r *resolver) http() error {
 		return r.errorf("%v", err)
 	}
 	r.checkOptions("method", "max_body")
-	method, err := r.optString("method", http.MethodPost)
+	method, err := r.bodyMethod("an event is a request body")
 	if err != nil {
 		return err
-	}
-	method = strings.ToUpper(method)
-	switch method {
-	case http.MethodPost, http.MethodPut, http.MethodPatch:
-	default:
-		return r.errorf("option method %q: an event is a request body: expected POST, PUT or PATCH", method)
 	}
 	maxBody, err := r.optNumber("max_body", DefaultMaxBody)
 	if err != nil {
@@ -485,4 +479,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// bodyMethod reads the option method of an HTTP endpoint, POST by default,
+// which must be one with a request body; why says what the body carries.
+func (r *resolver) bodyMethod(why string) (string, error) {
+	method, err := r.optString("method", http.MethodPost)
+	if err != nil {
+		return "", err
+	}
+	method = strings.ToUpper(method)
+	switch method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch:
+		return method, nil
+	}
+	return "", r.errorf("option method %q: %s: expected POST, PUT or PATCH", method, why)
 }
