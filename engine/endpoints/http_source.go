@@ -336,13 +336,8 @@ func (h *HTTPSource) Stop(ctx context.Context) error {
 	if h.ownServer {
 		err = h.server.Shutdown(ctx)
 	}
-	done := make(chan struct{})
-	go func() {
-		h.inflight.Wait()
-		close(done)
-	}()
 	select {
-	case <-done:
+	case <-waitDone(&h.inflight):
 	case <-ctx.Done():
 		return fmt.Errorf("endpoints: stop %s: requests in flight: %w", h.name, ctx.Err())
 	}
@@ -494,4 +489,14 @@ func (r *resolver) bodyMethod(why string) (string, error) {
 		return method, nil
 	}
 	return "", r.errorf("option method %q: %s: expected POST, PUT or PATCH", method, why)
+}
+
+// waitDone returns a channel closed once wg's counter is zero.
+func waitDone(wg *sync.WaitGroup) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	return done
 }

@@ -97,11 +97,7 @@ func (h *HTTPTarget) Stop(ctx context.Context) error {
 	h.startMu.Lock()
 	defer h.startMu.Unlock()
 	err := h.stop(ctx)
-	done := make(chan struct{})
-	go func() {
-		h.wg.Wait()
-		close(done)
-	}()
+	done := waitDone(&h.wg)
 	select {
 	case <-done:
 	case <-ctx.Done():
