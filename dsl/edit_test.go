@@ -32,74 +32,8 @@ workflow W {
 }
 `
 
-// TestEditOps applies one operation to a source and compares the result with
-// testdata/edit/<name>.golden (go test ./dsl -run TestEditOps -update rewrites
-// them); the result must also come from the returned edits and parse cleanly.
-func TestEditOps(t *testing.T) {
-	idx := func(i int) *int { return &i }
-	tests := []struct {
-		name string
-		src  string
-		op   Op
-	}{
-		{
-			name: "add agent after",
-			src:  base,
-			op:   Op{Op: "add_agent", After: Ref{Set: true, Value: "a"}, Agent: `Router(id:"r",rules:{"x > 1":"target.out","default":"target.out"})`},
-		},
-		{
-			name: "add agent at end after last without comma",
-			src:  base,
-			op:   Op{Op: "add_agent", After: Ref{Set: true, Value: "c"}, Agent: `DataProcessor(id: "d")`},
-		},
-		{
-			name: "add agent first with null after keeps leading comment with its agent",
-			src:  base,
-			op:   Op{Op: "add_agent", After: Ref{Set: true, Null: true}, Agent: `DataProcessor(id: "z")`},
-		},
-		{
-			name: "add agent without id gets a fresh one; absent after appends",
-			src:  "workflow W {\n  agents: [A(id: \"a\"), B(id: \"b\")]\n}\n",
-			op:   Op{Op: "add_agent", Agent: `LLM(prompt: "p")`},
-		},
-		{
-			name: "add agent to a workflow without agents",
-			src:  "workflow W {\n  source: NATS(\"in\") // c\n}\n",
-			op:   Op{Op: "add_agent", Agent: `DataProcessor(id: "a")`},
-		},
-		{
-			name: "add agent to empty list",
-			src:  "workflow W {\n  agents: []\n}\n",
-			op:   Op{Op: "add_agent", Agent: `DataProcessor(id: "a")`},
-		},
-		{
-			name: "add agent to list holding only a comment",
-			src:  "workflow W {\n  agents: [\n    // Other agents\n  ]\n}\n",
-			op:   Op{Op: "add_agent", Agent: `DataProcessor(id: "a")`},
-		},
-		{
-			name: "remove agent with its comments",
-			src:  base,
-			op:   Op{Op: "remove_agent", ID: "a"},
-		},
-		{
-			name: "remove last agent leaves the previous comma",
-			src:  base,
-			op:   Op{Op: "remove_agent", ID: "c"},
-		},
-		{
-			name: "remove agent inline",
-			src:  "workflow W { agents: [A(id: \"a\"), B(id: \"b\"), C(id: \"c\")] }",
-			op:   Op{Op: "remove_agent", ID: "b"},
-		},
-		{
-			name: "remove last agent inline",
-			src:  "workflow W { agents: [A(id: \"a\"), B(id: \"b\")] }",
-			op:   Op{Op: "remove_agent", ID: "b"},
-		},
-		{
-			name: "rename updates references and keeps quote style",
-			src: `workflow W {
+// renameSrc refers to agent a in every way a workflow can.
+const renameSrc = `workflow W {
   agents: [
     DataProcessor(id: 'a'),  // first
     MLModel(id: "b", input: a.output, model: "m"),
@@ -107,139 +41,55 @@ func TestEditOps(t *testing.T) {
     LLM(id: "d", input: "a.output ?? b.output", prompt: "q"),
   ]
 }
-`,
-			op: Op{Op: "rename_agent", ID: "a", To: "clean"},
-		},
-		{
-			name: "rename agent without id adds one",
-			src:  "workflow W {\n  agents: [\n    Router(rules: { \"default\": \"target.x\" })\n  ]\n}\n",
-			op:   Op{Op: "rename_agent", ID: "Router", To: "route"},
-		},
-		{
-			name: "rename leaves explicit output channels alone",
-			src:  "workflow W { agents: [A(id: \"a\", output: \"tx.valid\"), B(id: \"b\", input: \"tx.valid\")] }",
-			op:   Op{Op: "rename_agent", ID: "a", To: "z"},
-		},
-		{
-			name: "set replaces a value in place",
-			src:  base,
-			op:   Op{Op: "set", ID: "b", Key: "model", Value: `"n.onnx"`},
-		},
-		{
-			name: "set adds an argument to a single-line call",
-			src:  base,
-			op:   Op{Op: "set", ID: "b", Key: "timeout", Value: `"30s"`},
-		},
-		{
-			name: "set adds an argument to a multi-line call with trailing comma",
-			src:  base,
-			op:   Op{Op: "set", ID: "c", Key: "timeout", Value: `"20s"`},
-		},
-		{
-			name: "set a nested config key",
-			src:  base,
-			op:   Op{Op: "set", ID: "a", Key: "config.steps", Value: `["trim"]`},
-		},
-		{
-			name: "set a nested key that does not exist yet",
-			src:  base,
-			op:   Op{Op: "set", ID: "b", Key: "config.threshold", Value: `0.5`},
-		},
-		{
-			name: "set a workflow property",
-			src:  base,
-			op:   Op{Op: "set", ID: "workflow", Key: "nats", Value: `"nats://x:4222"`},
-		},
-		{
-			name: "set the source",
-			src:  base,
-			op:   Op{Op: "set", ID: "source", Value: `NATS("other")`},
-		},
-		{
-			name: "set a source option",
-			src:  base,
-			op:   Op{Op: "set", ID: "source", Key: "queue", Value: `"q"`},
-		},
-		{
-			name: "unset removes an argument with its comma",
-			src:  base,
-			op:   Op{Op: "unset", ID: "b", Key: "model"},
-		},
-		{
-			name: "unset a line argument with its comment",
-			src:  base,
-			op:   Op{Op: "unset", ID: "c", Key: "prompt"},
-		},
-		{
-			name: "connect sets input",
-			src:  base,
-			op:   Op{Op: "connect", From: "a", To: "c"},
-		},
-		{
-			name: "connect replaces an existing input",
-			src:  "workflow W { agents: [A(id: \"a\", output: \"x.y\"), B(id: \"b\"), C(id: \"c\", input: b.output)] }",
-			op:   Op{Op: "connect", From: "a", To: "c"},
-		},
-		{
-			name: "connect adds to an object input",
-			src:  "workflow W { agents: [A(id: \"a\"), B(id: \"b\"), C(id: \"c\", input: { x: b.output })] }",
-			op:   Op{Op: "connect", From: "a", To: "c"},
-		},
-		{
-			name: "connect what is already connected changes nothing",
-			src:  base,
-			op:   Op{Op: "connect", From: "a", To: "b"},
-		},
-		{
-			name: "disconnect a default input",
-			src:  base,
-			op:   Op{Op: "disconnect", From: "a", To: "b"},
-		},
-		{
-			name: "disconnect one key of an object input",
-			src:  "workflow W { agents: [A(id: \"a\"), B(id: \"b\"), C(id: \"c\", input: { x: b.output, y: a.output })] }",
-			op:   Op{Op: "disconnect", From: "a", To: "c"},
-		},
-		{
-			name: "move agent to the front carries its comment",
-			src:  base,
-			op:   Op{Op: "move_agent", ID: "b", Index: idx(0)},
-		},
-		{
-			name: "move agent inline to the end",
-			src:  "workflow W { agents: [A(id: \"a\"), B(id: \"b\"), C(id: \"c\")] }",
-			op:   Op{Op: "move_agent", ID: "a", Index: idx(2)},
-		},
-		{
-			name: "add a target to a single target",
-			src:  "workflow W {\n  target: NATS(\"a\") // t\n}\n",
-			op:   Op{Op: "add_target", Value: `NATS("b")`},
-		},
-		{
-			name: "add a source to a list",
-			src:  base,
-			op:   Op{Op: "add_source", Value: `HTTP("/x")`},
-		},
-		{
-			name: "remove a target by address",
-			src:  "workflow W {\n  target: [\n    NATS(\"a\"), // first\n    NATS(\"b\")\n  ]\n}\n",
-			op:   Op{Op: "remove_target", Address: "a"},
-		},
-		{
-			name: "remove the only source property",
-			src:  "workflow W {\n  // the input\n  source: NATS(\"a\")\n  agents: []\n}\n",
-			op:   Op{Op: "remove_source", Address: "a"},
-		},
-		{
-			name: "select a workflow by name",
-			src:  "workflow A { agents: [X(id: \"x\")] }\n\nworkflow B { agents: [X(id: \"x\")] }\n",
-			op:   Op{Op: "rename_agent", Workflow: "B", ID: "x", To: "y"},
-		},
-		{
-			name: "CRLF line endings are kept",
-			src:  "workflow W {\r\n  agents: [\r\n    A(id: \"a\")\r\n  ]\r\n}\r\n",
-			op:   Op{Op: "add_agent", Agent: `B(id: "b")`},
-		},
+`
+
+// TestEditOps applies one operation to a source and compares the result with
+// testdata/edit/<name>.golden (go test ./dsl -run TestEditOps -update rewrites
+// them); the result must also come from the returned edits and parse cleanly.
+func TestEditOps(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		op   Op
+	}{
+		{"add agent after", base, Op{Op: "add_agent", After: Ref{Set: true, Value: "a"}, Agent: `Router(id:"r",rules:{"x > 1":"target.out","default":"target.out"})`}},
+		{"add agent at end after last without comma", base, Op{Op: "add_agent", After: Ref{Set: true, Value: "c"}, Agent: `DataProcessor(id: "d")`}},
+		{"add agent first with null after keeps leading comment with its agent", base, Op{Op: "add_agent", After: Ref{Set: true, Null: true}, Agent: `DataProcessor(id: "z")`}},
+		{"add agent without id gets a fresh one; absent after appends", "workflow W {\n  agents: [A(id: \"a\"), B(id: \"b\")]\n}\n", Op{Op: "add_agent", Agent: `LLM(prompt: "p")`}},
+		{"add agent to a workflow without agents", "workflow W {\n  source: NATS(\"in\") // c\n}\n", Op{Op: "add_agent", Agent: `DataProcessor(id: "a")`}},
+		{"add agent to empty list", "workflow W {\n  agents: []\n}\n", Op{Op: "add_agent", Agent: `DataProcessor(id: "a")`}},
+		{"add agent to list holding only a comment", "workflow W {\n  agents: [\n    // Other agents\n  ]\n}\n", Op{Op: "add_agent", Agent: `DataProcessor(id: "a")`}},
+		{"remove agent with its comments", base, Op{Op: "remove_agent", ID: "a"}},
+		{"remove last agent leaves the previous comma", base, Op{Op: "remove_agent", ID: "c"}},
+		{"remove agent inline", "workflow W { agents: [A(id: \"a\"), B(id: \"b\"), C(id: \"c\")] }", Op{Op: "remove_agent", ID: "b"}},
+		{"remove last agent inline", "workflow W { agents: [A(id: \"a\"), B(id: \"b\")] }", Op{Op: "remove_agent", ID: "b"}},
+		{"rename updates references and keeps quote style", renameSrc, Op{Op: "rename_agent", ID: "a", To: "clean"}},
+		{"rename agent without id adds one", "workflow W {\n  agents: [\n    Router(rules: { \"default\": \"target.x\" })\n  ]\n}\n", Op{Op: "rename_agent", ID: "Router", To: "route"}},
+		{"rename leaves explicit output channels alone", "workflow W { agents: [A(id: \"a\", output: \"tx.valid\"), B(id: \"b\", input: \"tx.valid\")] }", Op{Op: "rename_agent", ID: "a", To: "z"}},
+		{"set replaces a value in place", base, Op{Op: "set", ID: "b", Key: "model", Value: `"n.onnx"`}},
+		{"set adds an argument to a single-line call", base, Op{Op: "set", ID: "b", Key: "timeout", Value: `"30s"`}},
+		{"set adds an argument to a multi-line call with trailing comma", base, Op{Op: "set", ID: "c", Key: "timeout", Value: `"20s"`}},
+		{"set a nested config key", base, Op{Op: "set", ID: "a", Key: "config.steps", Value: `["trim"]`}},
+		{"set a nested key that does not exist yet", base, Op{Op: "set", ID: "b", Key: "config.threshold", Value: `0.5`}},
+		{"set a workflow property", base, Op{Op: "set", ID: "workflow", Key: "nats", Value: `"nats://x:4222"`}},
+		{"set the source", base, Op{Op: "set", ID: "source", Value: `NATS("other")`}},
+		{"set a source option", base, Op{Op: "set", ID: "source", Key: "queue", Value: `"q"`}},
+		{"unset removes an argument with its comma", base, Op{Op: "unset", ID: "b", Key: "model"}},
+		{"unset a line argument with its comment", base, Op{Op: "unset", ID: "c", Key: "prompt"}},
+		{"connect sets input", base, Op{Op: "connect", From: "a", To: "c"}},
+		{"connect replaces an existing input", "workflow W { agents: [A(id: \"a\", output: \"x.y\"), B(id: \"b\"), C(id: \"c\", input: b.output)] }", Op{Op: "connect", From: "a", To: "c"}},
+		{"connect adds to an object input", "workflow W { agents: [A(id: \"a\"), B(id: \"b\"), C(id: \"c\", input: { x: b.output })] }", Op{Op: "connect", From: "a", To: "c"}},
+		{"connect what is already connected changes nothing", base, Op{Op: "connect", From: "a", To: "b"}},
+		{"disconnect a default input", base, Op{Op: "disconnect", From: "a", To: "b"}},
+		{"disconnect one key of an object input", "workflow W { agents: [A(id: \"a\"), B(id: \"b\"), C(id: \"c\", input: { x: b.output, y: a.output })] }", Op{Op: "disconnect", From: "a", To: "c"}},
+		{"move agent to the front carries its comment", base, Op{Op: "move_agent", ID: "b", Index: new(0)}},
+		{"move agent inline to the end", "workflow W { agents: [A(id: \"a\"), B(id: \"b\"), C(id: \"c\")] }", Op{Op: "move_agent", ID: "a", Index: new(2)}},
+		{"add a target to a single target", "workflow W {\n  target: NATS(\"a\") // t\n}\n", Op{Op: "add_target", Value: `NATS("b")`}},
+		{"add a source to a list", base, Op{Op: "add_source", Value: `HTTP("/x")`}},
+		{"remove a target by address", "workflow W {\n  target: [\n    NATS(\"a\"), // first\n    NATS(\"b\")\n  ]\n}\n", Op{Op: "remove_target", Address: "a"}},
+		{"remove the only source property", "workflow W {\n  // the input\n  source: NATS(\"a\")\n  agents: []\n}\n", Op{Op: "remove_source", Address: "a"}},
+		{"select a workflow by name", "workflow A { agents: [X(id: \"x\")] }\n\nworkflow B { agents: [X(id: \"x\")] }\n", Op{Op: "rename_agent", Workflow: "B", ID: "x", To: "y"}},
+		{"CRLF line endings are kept", "workflow W {\r\n  agents: [\r\n    A(id: \"a\")\r\n  ]\r\n}\r\n", Op{Op: "add_agent", Agent: `B(id: "b")`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
