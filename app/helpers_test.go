@@ -52,7 +52,7 @@ func (r *recorder) named(name string) []any {
 func (r *recorder) wait(t *testing.T, name string, ok func(any) bool) any {
 	t.Helper()
 	var found any
-	bustest.Eventually(t, 10*time.Second, func() bool {
+	bustest.Soon(t, func() bool {
 		for _, p := range r.named(name) {
 			if ok == nil || ok(p) {
 				found = p
