@@ -55,7 +55,7 @@ func (r *recorder) named(name string) []any {
 func (r *recorder) wait(t *testing.T, name string, ok func(any) bool) any {
 	t.Helper()
 	var found any
-	bustest.Eventually(t, 10*time.Second, func() bool {
+	bustest.Soon(t, func() bool {
 		for _, p := range r.named(name) {
 			if ok == nil || ok(p) {
 				found = p
@@ -67,11 +67,8 @@ func (r *recorder) wait(t *testing.T, name string, ok func(any) bool) any {
 	return found
 }
 
-// eventually polls cond (never a fixed sleep).
-func eventually(t *testing.T, cond func() bool, msg string, args ...any) {
-	t.Helper()
-	bustest.Eventually(t, 10*time.Second, cond, msg, args...)
-}
+// eventually polls cond until it holds (never sleeping a fixed time).
+var eventually = bustest.Soon
 
 // newTestWorkspace returns a Workspace recording its events, with its
 // recent list in a temporary directory and a short settle time.

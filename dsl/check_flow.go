@@ -51,7 +51,7 @@ func (cw *checkWF) resolve(ch string) ([]string, bool) {
 	if strings.ContainsAny(ch, "*>") {
 		var out []string
 		for p := range cw.produced {
-			if checkSubjectMatch(ch, p) {
+			if SubjectMatches(ch, p) {
 				out = append(out, p)
 			}
 		}
@@ -68,22 +68,6 @@ func (cw *checkWF) resolve(ch string) ([]string, bool) {
 			return []string{name}, true
 		}
 	}
-}
-
-// checkSubjectMatch reports whether a NATS pattern (with * and >) matches
-// subject.
-func checkSubjectMatch(pattern, subject string) bool {
-	pt := strings.Split(pattern, ".")
-	st := strings.Split(subject, ".")
-	for i, p := range pt {
-		if p == ">" {
-			return len(st) > i
-		}
-		if i >= len(st) || p != "*" && p != st[i] {
-			return false
-		}
-	}
-	return len(pt) == len(st)
 }
 
 // channelNames lists the produced channels, for suggestions.

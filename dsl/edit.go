@@ -673,22 +673,47 @@ func (e *editor) set() ([]TextEdit, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, block, err := e.container()
+	c, block, parts, err := e.keyContainer()
 	if err != nil {
 		return nil, err
 	}
-	parts := strings.Split(e.op.Key, ".")
-	if (e.op.ID == "source" || e.op.ID == "target") && parts[0] != "options" {
-		// A key of an endpoint lives in its options object.
+	if e.endpointKey(parts) {
 		call := c.(*Call)
-		for _, a := range call.Args {
-			if o, ok := a.Value.(*Object); ok && (a.Name == "" || a.Name == "options") {
-				return e.setIn(o, false, parts, text)
-			}
+		if _, o := optionsArg(call); o != nil {
+			return e.setIn(o, false, parts, text)
 		}
 		return e.insertItem(callSeq(call), len(call.Args), "{ "+keyText(parts[0])+": "+nestValue(parts[1:], text)+" }", ""), nil
 	}
 	return e.setIn(c, block, parts, text)
+}
+
+// keyContainer returns the call or object the operation's dotted key is
+// set in or removed from, whether that is a block body, and the key's parts.
+func (e *editor) keyContainer() (Node, bool, []string, error) {
+	c, block, err := e.container()
+	if err != nil {
+		return nil, false, nil, err
+	}
+	return c, block, strings.Split(e.op.Key, "."), nil
+}
+
+// endpointKey reports whether a key of set or unset lives in the options
+// object of a source or target rather than in its call: every key but
+// options itself does.
+func (e *editor) endpointKey(parts []string) bool {
+	return (e.op.ID == "source" || e.op.ID == "target") && parts[0] != "options"
+}
+
+// optionsArg returns the index and value of an endpoint call's options
+// object (its unnamed object argument or the one named options), or -1 and
+// nil when it has none.
+func optionsArg(call *Call) (int, *Object) {
+	for i, a := range call.Args {
+		if o, ok := a.Value.(*Object); ok && (a.Name == "" || a.Name == "options") {
+			return i, o
+		}
+	}
+	return -1, nil
 }
 
 // setIn sets the dotted key path below a call or object to text.
@@ -735,29 +760,21 @@ func (e *editor) unset() ([]TextEdit, error) {
 	if e.op.Key == "" {
 		return nil, fmt.Errorf("%w: unset needs a key", ErrBadOp)
 	}
-	c, block, err := e.container()
+	c, block, parts, err := e.keyContainer()
 	if err != nil {
 		return nil, err
 	}
-	parts := strings.Split(e.op.Key, ".")
-	if (e.op.ID == "source" || e.op.ID == "target") && parts[0] != "options" {
-		// As for set: a key of an endpoint lives in its options object. An
-		// options object left empty goes too.
+	if e.endpointKey(parts) {
+		// An options object left empty goes too.
 		call := c.(*Call)
-		for i, a := range call.Args {
-			o, ok := a.Value.(*Object)
-			if !ok || (a.Name != "" && a.Name != "options") {
-				continue
-			}
-			if len(parts) == 1 && len(o.Props) == 1 && o.Props[0].Key == parts[0] {
-				return e.removeItem(callSeq(call), i), nil
-			}
-			c, block = o, false
-			break
-		}
-		if c == Node(call) {
+		i, o := optionsArg(call)
+		if o == nil {
 			return nil, nil
 		}
+		if len(parts) == 1 && len(o.Props) == 1 && o.Props[0].Key == parts[0] {
+			return e.removeItem(callSeq(call), i), nil
+		}
+		c, block = o, false
 	}
 	for len(parts) > 1 {
 		var next Node

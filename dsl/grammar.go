@@ -51,32 +51,17 @@ type block struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
 
-	Workflow    *workflow    `parser:"  @@"`
-	Subworkflow *subworkflow `parser:"| @@"`
-	Integration *integration `parser:"| @@"`
+	Workflow    *string  `parser:"(  'workflow' @Ident"`
+	Subworkflow *string  `parser:" | 'subworkflow' @Ident"`
+	Integration []string `parser:" | @'integration' @Ident? )"`
+	Body        *body    `parser:"@@"`
 }
 
-type workflow struct {
+// body is the braced list of properties of a block.
+type body struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
 
-	Name  string      `parser:"'workflow' @Ident"`
-	Props []*property `parser:"'{' ( @@ ( ',' | ';' )? )* '}'"`
-}
-
-type subworkflow struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
-
-	Name  string      `parser:"'subworkflow' @Ident"`
-	Props []*property `parser:"'{' ( @@ ( ',' | ';' )? )* '}'"`
-}
-
-type integration struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
-
-	Name  string      `parser:"'integration' @Ident?"`
 	Props []*property `parser:"'{' ( @@ ( ',' | ';' )? )* '}'"`
 }
 
@@ -150,15 +135,18 @@ type path struct {
 	Parts []string `parser:"@Ident ( '.' @Ident )*"`
 }
 
-// kind returns the block keyword and name.
+// kind returns the block keyword, name and properties; an integration
+// may have no name.
 func (b *block) kind() (BlockKind, string, []*property) {
 	switch {
 	case b.Workflow != nil:
-		return KindWorkflow, b.Workflow.Name, b.Workflow.Props
+		return KindWorkflow, *b.Workflow, b.Body.Props
 	case b.Subworkflow != nil:
-		return KindSubworkflow, b.Subworkflow.Name, b.Subworkflow.Props
+		return KindSubworkflow, *b.Subworkflow, b.Body.Props
+	case len(b.Integration) == 2:
+		return KindIntegration, b.Integration[1], b.Body.Props
 	default:
-		return KindIntegration, b.Integration.Name, b.Integration.Props
+		return KindIntegration, "", b.Body.Props
 	}
 }
 

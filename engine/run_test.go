@@ -185,10 +185,7 @@ func (h *harness) publish(subject string, events ...map[string]any) {
 }
 
 // eventually polls cond until it holds (never sleeping a fixed time).
-func eventually(t *testing.T, cond func() bool, msg string, args ...any) {
-	t.Helper()
-	require.Eventually(t, cond, 10*time.Second, 2*time.Millisecond, fmt.Sprintf(msg, args...))
-}
+var eventually = bustest.Soon
 
 // assertSettled checks the ledger of the run and of every agent balances
 // with nothing in flight.

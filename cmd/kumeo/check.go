@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,16 +10,14 @@ import (
 )
 
 func cmdCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("kumeo check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("check", stderr)
 	asJSON := fs.Bool("json", false, "print diagnostics as JSON")
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return exitError(2)
 	}
 	if len(files) == 0 {
-		fmt.Fprintln(stderr, "usage: kumeo check [--json] FILE...")
-		return exitError(2)
+		return usageError(stderr, "kumeo check [--json] FILE...")
 	}
 	failed := false
 	all := dsl.Diagnostics{}
@@ -45,9 +41,7 @@ func cmdCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(all); err != nil {
+		if err := printJSON(stdout, all); err != nil {
 			return err
 		}
 	}

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"flag"
-	"fmt"
 	"io"
 	"os"
 
@@ -12,8 +9,7 @@ import (
 )
 
 func cmdEdit(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("kumeo edit", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("edit", stderr)
 	opJSON := fs.String("op", "", `operation as JSON, e.g. {"op":"rename_agent","id":"a","to":"b"}`)
 	write := fs.Bool("w", false, "write the result to the file instead of stdout")
 	edits := fs.Bool("edits", false, "print the text edits as JSON instead of the new text")
@@ -22,8 +18,7 @@ func cmdEdit(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return exitError(2)
 	}
 	if len(files) != 1 || *opJSON == "" {
-		fmt.Fprintln(stderr, "usage: kumeo edit FILE --op JSON [-w] [--edits]")
-		return exitError(2)
+		return usageError(stderr, "kumeo edit FILE --op JSON [-w] [--edits]")
 	}
 	op, err := dsl.ParseOp([]byte(*opJSON))
 	if err != nil {
@@ -39,9 +34,7 @@ func cmdEdit(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	switch {
 	case *edits:
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res.Edits)
+		return printJSON(stdout, res.Edits)
 	case *write:
 		return atomicfile.Write(files[0], res.Src)
 	}

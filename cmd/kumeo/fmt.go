@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,8 +12,7 @@ import (
 )
 
 func cmdFmt(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("kumeo fmt", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("fmt", stderr)
 	write := fs.Bool("w", false, "write the result to the file instead of stdout")
 	diff := fs.Bool("d", false, "print a diff instead of the formatted text")
 	list := fs.Bool("l", false, "list files whose formatting differs")

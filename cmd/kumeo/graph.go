@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,16 +10,14 @@ import (
 )
 
 func cmdGraph(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("kumeo graph", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("graph", stderr)
 	asJSON := fs.Bool("json", false, "print the graph as JSON (nodes and edges)")
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return exitError(2)
 	}
 	if len(files) != 1 {
-		fmt.Fprintln(stderr, "usage: kumeo graph --json FILE")
-		return exitError(2)
+		return usageError(stderr, "kumeo graph --json FILE")
 	}
 	src, err := os.ReadFile(files[0])
 	if err != nil {
@@ -36,9 +32,7 @@ func cmdGraph(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	g := engine.Registry().Graph(f)
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(g)
+		return printJSON(stdout, g)
 	}
 	for _, n := range g.Nodes {
 		fmt.Fprintf(stdout, "node %-12s %s\n", n.Kind, n.ID)

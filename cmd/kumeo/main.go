@@ -5,6 +5,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -87,6 +88,28 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kumeo %s: %v\n", name, err)
 		return 1
 	}
+}
+
+// newFlags returns the flag set of the command "kumeo name", which reports
+// its errors and usage on stderr.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("kumeo "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// usageError prints a command's usage line on stderr and returns exit
+// status 2.
+func usageError(stderr io.Writer, usage string) error {
+	fmt.Fprintln(stderr, "usage: "+usage)
+	return exitError(2)
+}
+
+// printJSON writes v to w as JSON indented by two spaces.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // parseArgs parses flags that may appear before, between or after the

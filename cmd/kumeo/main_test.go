@@ -21,6 +21,15 @@ func kumeo(t *testing.T, stdin string, args ...string) (code int, stdout, stderr
 	return code, out.String(), errb.String()
 }
 
+// writeTemp writes text to a file named name in a new temporary directory
+// and returns its path.
+func writeTemp(t *testing.T, name, text string) string {
+	t.Helper()
+	fn := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(fn, []byte(text), 0o644))
+	return fn
+}
+
 func examples(t *testing.T) []string {
 	files, err := filepath.Glob("../../examples/*.kumeo")
 	require.NoError(t, err)
@@ -36,9 +45,7 @@ func TestCheckExamples(t *testing.T) {
 }
 
 func TestCheckReportsErrors(t *testing.T) {
-	dir := t.TempDir()
-	fn := filepath.Join(dir, "bad.kumeo")
-	require.NoError(t, os.WriteFile(fn, []byte("workflow W {\n  agents: [\n    LLM(id: \"a\" prompt: \"x\")\n  ]\n}\n"), 0o644))
+	fn := writeTemp(t, "bad.kumeo", "workflow W {\n  agents: [\n    LLM(id: \"a\" prompt: \"x\")\n  ]\n}\n")
 	code, out, _ := kumeo(t, "", "check", fn)
 	assert.Equal(t, 1, code)
 	assert.Regexp(t, `bad\.kumeo:3:17: error: .*\[K0001\]`, out)
@@ -59,10 +66,8 @@ func TestCheckMissingFile(t *testing.T) {
 }
 
 func TestFmt(t *testing.T) {
-	dir := t.TempDir()
-	fn := filepath.Join(dir, "w.kumeo")
 	messy := "workflow   W {\n    source:NATS(\"in\")   // keep me\n}\n"
-	require.NoError(t, os.WriteFile(fn, []byte(messy), 0o644))
+	fn := writeTemp(t, "w.kumeo", messy)
 
 	code, out, _ := kumeo(t, "", "fmt", "-l", fn)
 	assert.Equal(t, 0, code)
@@ -94,10 +99,8 @@ func TestFmt(t *testing.T) {
 }
 
 func TestFmtRefusesBrokenFile(t *testing.T) {
-	dir := t.TempDir()
-	fn := filepath.Join(dir, "w.kumeo")
 	broken := "workflow W {\n  source: NATS(\"in\"\n}\n"
-	require.NoError(t, os.WriteFile(fn, []byte(broken), 0o644))
+	fn := writeTemp(t, "w.kumeo", broken)
 	code, _, errOut := kumeo(t, "", "fmt", "-w", fn)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "error")

@@ -232,15 +232,9 @@ func (r *resolver) http() error {
 		return r.errorf("%v", err)
 	}
 	r.checkOptions("method", "max_body")
-	method, err := r.optString("method", http.MethodPost)
+	method, err := r.bodyMethod("an event is a request body")
 	if err != nil {
 		return err
-	}
-	method = strings.ToUpper(method)
-	switch method {
-	case http.MethodPost, http.MethodPut, http.MethodPatch:
-	default:
-		return r.errorf("option method %q: an event is a request body: expected POST, PUT or PATCH", method)
 	}
 	maxBody, err := r.optNumber("max_body", DefaultMaxBody)
 	if err != nil {
@@ -342,13 +336,8 @@ func (h *HTTPSource) Stop(ctx context.Context) error {
 	if h.ownServer {
 		err = h.server.Shutdown(ctx)
 	}
-	done := make(chan struct{})
-	go func() {
-		h.inflight.Wait()
-		close(done)
-	}()
 	select {
-	case <-done:
+	case <-waitDone(&h.inflight):
 	case <-ctx.Done():
 		return fmt.Errorf("endpoints: stop %s: requests in flight: %w", h.name, ctx.Err())
 	}
@@ -485,4 +474,29 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// bodyMethod reads the option method of an HTTP endpoint, POST by default,
+// which must be one with a request body; why says what the body carries.
+func (r *resolver) bodyMethod(why string) (string, error) {
+	method, err := r.optString("method", http.MethodPost)
+	if err != nil {
+		return "", err
+	}
+	method = strings.ToUpper(method)
+	switch method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch:
+		return method, nil
+	}
+	return "", r.errorf("option method %q: %s: expected POST, PUT or PATCH", method, why)
+}
+
+// waitDone returns a channel closed once wg's counter is zero.
+func waitDone(wg *sync.WaitGroup) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	return done
 }

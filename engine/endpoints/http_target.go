@@ -52,15 +52,9 @@ func (r *resolver) httpTarget() error {
 		return r.errorf("%q: expected an absolute http:// or https:// URL such as \"https://example.com/hook\"", raw)
 	}
 	r.checkOptions("method", "headers", "timeout", "concurrency")
-	method, err := r.optString("method", http.MethodPost)
+	method, err := r.bodyMethod("an event is sent as a request body")
 	if err != nil {
 		return err
-	}
-	method = strings.ToUpper(method)
-	switch method {
-	case http.MethodPost, http.MethodPut, http.MethodPatch:
-	default:
-		return r.errorf("option method %q: an event is sent as a request body: expected POST, PUT or PATCH", method)
 	}
 	headers, err := r.optStringMap("headers")
 	if err != nil {
@@ -103,11 +97,7 @@ func (h *HTTPTarget) Stop(ctx context.Context) error {
 	h.startMu.Lock()
 	defer h.startMu.Unlock()
 	err := h.stop(ctx)
-	done := make(chan struct{})
-	go func() {
-		h.wg.Wait()
-		close(done)
-	}()
+	done := waitDone(&h.wg)
 	select {
 	case <-done:
 	case <-ctx.Done():

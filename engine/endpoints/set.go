@@ -69,7 +69,7 @@ func Resolve(w *dsl.Workflow, opts Options) (*Set, error) {
 		}
 		for _, src := range s.Sources {
 			for _, subj := range src.Subjects {
-				if subjectMatches(subj, e.Subject) {
+				if dsl.SubjectMatches(subj, e.Subject) {
 					errs = append(errs, fmt.Errorf("%w: target %s publishes on %s, which source %s consumes (%s): the workflow would read its own output; expected a subject outside the sources'", ErrConflict, e.Name, e.Subject, src.Name, subj))
 				}
 			}

@@ -48,22 +48,6 @@ func ValidateSubject(s string, wildcards bool) error {
 	return nil
 }
 
-// subjectMatches reports whether the (possibly wildcard) subject pattern
-// matches the literal subject s.
-func subjectMatches(pattern, s string) bool {
-	pt := strings.Split(pattern, ".")
-	st := strings.Split(s, ".")
-	for i, p := range pt {
-		if p == ">" {
-			return len(st) > i
-		}
-		if i >= len(st) || p != "*" && p != st[i] {
-			return false
-		}
-	}
-	return len(pt) == len(st)
-}
-
 // sanitizeToken turns s into one subject token: characters other than
 // ASCII letters, digits, '_' and '-' become '_'.
 func sanitizeToken(s string) string {

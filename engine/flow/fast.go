@@ -56,7 +56,7 @@ func compileFast(n ast.Node) fastFn {
 	return nil
 }
 
-// compileMember builds a.b and a?.b on objects.
+// compileMember builds the closure of a.b and a?.b on maps.
 func compileMember(x *ast.MemberNode) fastFn {
 	prop, ok := x.Property.(*ast.StringNode)
 	base := compileFast(x.Node)
@@ -79,7 +79,7 @@ func compileMember(x *ast.MemberNode) fastFn {
 	}
 }
 
-// compileArray builds a list literal.
+// compileArray builds the closure of an array literal.
 func compileArray(x *ast.ArrayNode) fastFn {
 	elems := make([]fastFn, len(x.Nodes))
 	for i, e := range x.Nodes {
@@ -100,7 +100,7 @@ func compileArray(x *ast.ArrayNode) fastFn {
 	}
 }
 
-// compileUnary builds ! (not) and unary minus.
+// compileUnary builds the closure of !, not and unary minus.
 func compileUnary(x *ast.UnaryNode) fastFn {
 	inner := compileFast(x.Node)
 	if inner == nil {
@@ -128,7 +128,7 @@ func compileUnary(x *ast.UnaryNode) fastFn {
 	return nil
 }
 
-// compileConditional builds c ? a : b.
+// compileConditional builds the closure of c ? a : b.
 func compileConditional(x *ast.ConditionalNode) fastFn {
 	cond, then, els := compileFast(x.Cond), compileFast(x.Exp1), compileFast(x.Exp2)
 	if cond == nil || then == nil || els == nil {
@@ -231,21 +231,12 @@ func member(a any, list []any) (any, bool) {
 	return false, true
 }
 
+// compileBinary builds the closure of a binary operator.
 func compileBinary(x *ast.BinaryNode) fastFn {
 	if x.Operator == "in" {
 		// A literal list is built once, not on every evaluation.
 		if list, ok := constantList(x.Right); ok {
-			l := compileFast(x.Left)
-			if l == nil {
-				return nil
-			}
-			return func(env map[string]any) (any, bool) {
-				a, ok := l(env)
-				if !ok {
-					return nil, false
-				}
-				return member(a, list)
-			}
+			return compileInList(x.Left, list)
 		}
 	}
 	l, r := compileFast(x.Left), compileFast(x.Right)
@@ -254,11 +245,29 @@ func compileBinary(x *ast.BinaryNode) fastFn {
 	}
 	switch x.Operator {
 	case "&&", "and", "||", "or":
-		return compileLogic(x.Operator == "||" || x.Operator == "or", l, r)
+		return compileLogical(x.Operator == "||" || x.Operator == "or", l, r)
 	case "??":
-		return compileDefault(l, r)
+		return func(env map[string]any) (any, bool) {
+			a, ok := l(env)
+			if !ok {
+				return nil, false
+			}
+			if a != nil {
+				return a, true
+			}
+			return r(env)
+		}
 	case "==", "!=":
-		return compileEqual(x.Operator == "!=", l, r)
+		neg := x.Operator == "!="
+		return func(env map[string]any) (any, bool) {
+			a, ok1 := l(env)
+			b, ok2 := r(env)
+			if !ok1 || !ok2 {
+				return nil, false
+			}
+			eq, ok := fastEqual(a, b)
+			return eq != neg, ok
+		}
 	case "<", "<=", ">", ">=":
 		return compileOrder(x.Operator, l, r)
 	case "+", "-", "*", "/", "%":
@@ -277,9 +286,24 @@ func compileBinary(x *ast.BinaryNode) fastFn {
 	return nil
 }
 
-// compileLogic builds && (and) and, when or is set, || (or); the right
-// side runs only when the left does not decide.
-func compileLogic(or bool, l, r fastFn) fastFn {
+// compileInList builds the closure of `a in [literals]`.
+func compileInList(left ast.Node, list []any) fastFn {
+	l := compileFast(left)
+	if l == nil {
+		return nil
+	}
+	return func(env map[string]any) (any, bool) {
+		a, ok := l(env)
+		if !ok {
+			return nil, false
+		}
+		return member(a, list)
+	}
+}
+
+// compileLogical builds the closure of && (or false) and || (or true),
+// which evaluates its right side only when the left does not decide.
+func compileLogical(or bool, l, r fastFn) fastFn {
 	return func(env map[string]any) (any, bool) {
 		a, ok := l(env)
 		ab, isBool := a.(bool)
@@ -295,34 +319,8 @@ func compileLogic(or bool, l, r fastFn) fastFn {
 	}
 }
 
-// compileDefault builds a ?? b.
-func compileDefault(l, r fastFn) fastFn {
-	return func(env map[string]any) (any, bool) {
-		a, ok := l(env)
-		if !ok {
-			return nil, false
-		}
-		if a != nil {
-			return a, true
-		}
-		return r(env)
-	}
-}
-
-// compileEqual builds == and, when neg is set, !=.
-func compileEqual(neg bool, l, r fastFn) fastFn {
-	return func(env map[string]any) (any, bool) {
-		a, ok1 := l(env)
-		b, ok2 := r(env)
-		if !ok1 || !ok2 {
-			return nil, false
-		}
-		eq, ok := fastEqual(a, b)
-		return eq != neg, ok
-	}
-}
-
-// compileOrder builds <, <=, > and >= on numbers and on strings.
+// compileOrder builds the closure of <, <=, > and >= on numbers and on
+// strings.
 func compileOrder(op string, l, r fastFn) fastFn {
 	return func(env map[string]any) (any, bool) {
 		a, ok1 := l(env)
@@ -342,8 +340,8 @@ func compileOrder(op string, l, r fastFn) fastFn {
 	}
 }
 
-// compileIn builds a in b for a list or the keys of an object computed at
-// run time.
+// compileIn builds the closure of `a in b` for a list, a map or the set
+// expr's optimizer makes of a literal list of strings.
 func compileIn(l, r fastFn) fastFn {
 	return func(env map[string]any) (any, bool) {
 		a, ok1 := l(env)

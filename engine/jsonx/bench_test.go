@@ -10,13 +10,16 @@ import (
 // On a shared, busy machine the wall-clock ns/op mostly measures how often
 // the benchmark was descheduled. Each benchmark therefore also reports
 // cpu-ns/op: the CPU time the whole process used per operation, garbage
-// collection included, which waiting for a core does not inflate.
-func loop(b *testing.B, op func()) {
+// collection included, which waiting for a core does not inflate. An error
+// from op fails the benchmark.
+func loop(b *testing.B, op func() error) {
 	b.SetBytes(int64(len(benchEvent)))
 	m := cpumeter.Start(b)
 	n := 0
 	for b.Loop() {
-		op()
+		if err := op(); err != nil {
+			b.Fatal(err)
+		}
 		n++
 	}
 	m.Stop(b, n)
@@ -28,18 +31,15 @@ var benchEvent = []byte(paymentEvents[0])
 
 func BenchmarkDecode(b *testing.B) {
 	b.Run("jsonx", func(b *testing.B) {
-		loop(b, func() {
-			if _, err := DecodeObject(benchEvent); err != nil {
-				b.Fatal(err)
-			}
+		loop(b, func() error {
+			_, err := DecodeObject(benchEvent)
+			return err
 		})
 	})
 	b.Run("encoding_json", func(b *testing.B) {
-		loop(b, func() {
+		loop(b, func() error {
 			var m map[string]any
-			if err := json.Unmarshal(benchEvent, &m); err != nil {
-				b.Fatal(err)
-			}
+			return json.Unmarshal(benchEvent, &m)
 		})
 	})
 }
@@ -51,24 +51,21 @@ func BenchmarkEncode(b *testing.B) {
 	}
 	b.Run("jsonx_append", func(b *testing.B) {
 		buf := make([]byte, 0, 512)
-		loop(b, func() {
-			if buf, err = AppendObject(buf[:0], m); err != nil {
-				b.Fatal(err)
-			}
+		loop(b, func() (err error) {
+			buf, err = AppendObject(buf[:0], m)
+			return err
 		})
 	})
 	b.Run("jsonx_marshal", func(b *testing.B) {
-		loop(b, func() {
-			if _, err := Marshal(m); err != nil {
-				b.Fatal(err)
-			}
+		loop(b, func() error {
+			_, err := Marshal(m)
+			return err
 		})
 	})
 	b.Run("encoding_json", func(b *testing.B) {
-		loop(b, func() {
-			if _, err := json.Marshal(m); err != nil {
-				b.Fatal(err)
-			}
+		loop(b, func() error {
+			_, err := json.Marshal(m)
+			return err
 		})
 	})
 }
@@ -78,27 +75,25 @@ func BenchmarkEncode(b *testing.B) {
 func BenchmarkHop(b *testing.B) {
 	b.Run("jsonx", func(b *testing.B) {
 		buf := make([]byte, 0, 512)
-		loop(b, func() {
+		loop(b, func() error {
 			m, err := DecodeObject(benchEvent)
 			if err != nil {
-				b.Fatal(err)
+				return err
 			}
 			m["hour"] = 4.0
-			if buf, err = AppendObject(buf[:0], m); err != nil {
-				b.Fatal(err)
-			}
+			buf, err = AppendObject(buf[:0], m)
+			return err
 		})
 	})
 	b.Run("encoding_json", func(b *testing.B) {
-		loop(b, func() {
+		loop(b, func() error {
 			var m map[string]any
 			if err := json.Unmarshal(benchEvent, &m); err != nil {
-				b.Fatal(err)
+				return err
 			}
 			m["hour"] = 4.0
-			if _, err := json.Marshal(m); err != nil {
-				b.Fatal(err)
-			}
+			_, err := json.Marshal(m)
+			return err
 		})
 	})
 }

@@ -216,18 +216,14 @@ func (d *decoder) object() (map[string]any, error) {
 		}
 		d.keys = append(d.keys, k)
 		d.vals = append(d.vals, v)
-		d.skipSpace()
-		if d.pos < len(d.data) {
-			if c := d.data[d.pos]; c == ',' {
-				d.pos++
-				continue
-			} else if c == '}' {
-				d.pos++
-				break
-			}
+		more, ok := d.separator('}')
+		if !ok {
+			d.popTo(kbase, vbase)
+			return nil, d.expected("',' or '}'")
 		}
-		d.popTo(kbase, vbase)
-		return nil, d.expected("',' or '}'")
+		if !more {
+			break
+		}
 	}
 	keys, vals := d.keys[kbase:], d.vals[vbase:]
 	m := make(map[string]any, len(keys))
@@ -259,24 +255,38 @@ func (d *decoder) array() (any, error) {
 			return nil, err
 		}
 		d.vals = append(d.vals, v)
-		d.skipSpace()
-		if d.pos < len(d.data) {
-			if c := d.data[d.pos]; c == ',' {
-				d.pos++
-				continue
-			} else if c == ']' {
-				d.pos++
-				break
-			}
+		more, ok := d.separator(']')
+		if !ok {
+			d.popTo(kbase, vbase)
+			return nil, d.expected("',' or ']'")
 		}
-		d.popTo(kbase, vbase)
-		return nil, d.expected("',' or ']'")
+		if !more {
+			break
+		}
 	}
 	a := make([]any, len(d.vals)-vbase)
 	copy(a, d.vals[vbase:])
 	d.popTo(kbase, vbase)
 	d.depth--
 	return a, nil
+}
+
+// separator reads what follows an element of an object or array, after
+// optional whitespace: more is true after a ',', false after the closing
+// byte; ok is false (d.pos left on it) when it is neither.
+func (d *decoder) separator(close byte) (more, ok bool) {
+	d.skipSpace()
+	if d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+			return true, true
+		case close:
+			d.pos++
+			return false, true
+		}
+	}
+	return false, false
 }
 
 func (d *decoder) push() error {
@@ -517,28 +527,22 @@ func (d *decoder) number() (float64, error) {
 		}
 	}
 	// Integer part: 0 or [1-9][0-9]*.
-	if i >= len(data) {
-		d.pos = i
-		return 0, d.expected("digit")
-	}
-	switch c := data[i]; {
-	case c == '0':
+	switch {
+	case i < len(data) && data[i] == '0':
 		i++
-	case c >= '1' && c <= '9':
+	case i < len(data) && data[i] >= '1' && data[i] <= '9':
 		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
 			addDigit(data[i])
 			i++
 		}
 	default:
-		d.pos = i
-		return 0, d.expected("digit")
+		return 0, d.expectedAt(i, "digit")
 	}
 	frac := 0
 	if i < len(data) && data[i] == '.' {
 		i++
 		if i >= len(data) || data[i] < '0' || data[i] > '9' {
-			d.pos = i
-			return 0, d.expected("digit after decimal point")
+			return 0, d.expectedAt(i, "digit after decimal point")
 		}
 		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
 			addDigit(data[i])
@@ -548,27 +552,11 @@ func (d *decoder) number() (float64, error) {
 	}
 	exp := 0
 	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
-		i++
-		expNeg := false
-		if i < len(data) && (data[i] == '+' || data[i] == '-') {
-			expNeg = data[i] == '-'
-			i++
+		var err error
+		if exp, i, err = d.exponent(i + 1); err != nil {
+			return 0, err
 		}
-		if i >= len(data) || data[i] < '0' || data[i] > '9' {
-			d.pos = i
-			return 0, d.expected("digit in exponent")
-		}
-		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
-			if exp < 10000 {
-				exp = exp*10 + int(data[i]-'0')
-			} else {
-				exact = false
-			}
-			i++
-		}
-		if expNeg {
-			exp = -exp
-		}
+		exact = exact && exp > -10000 && exp < 10000
 	}
 	d.pos = i
 	// Fast path: mantissa and power of ten both exact in float64, so one
@@ -587,20 +575,58 @@ func (d *decoder) number() (float64, error) {
 		case e < 0 && -e < len(pow10):
 			f = float64(mant) / pow10[-e]
 		default:
-			goto slow
+			return d.parseFloat(start, i)
 		}
 		if neg {
 			f = -f
 		}
 		return f, nil
 	}
-slow:
-	f, err := strconv.ParseFloat(string(data[start:i]), 64)
+	return d.parseFloat(start, i)
+}
+
+// exponent reads the exponent of a number after its 'e' or 'E', from i:
+// an optional sign and digits. It returns the exponent, which stops growing
+// once it reaches 10000 (the fast path gives up far below), and the index
+// after it.
+func (d *decoder) exponent(i int) (exp, next int, err error) {
+	data := d.data
+	neg := false
+	if i < len(data) && (data[i] == '+' || data[i] == '-') {
+		neg = data[i] == '-'
+		i++
+	}
+	if i >= len(data) || data[i] < '0' || data[i] > '9' {
+		return 0, i, d.expectedAt(i, "digit in exponent")
+	}
+	for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+		if exp < 10000 {
+			exp = exp*10 + int(data[i]-'0')
+		}
+		i++
+	}
+	if neg {
+		exp = -exp
+	}
+	return exp, i, nil
+}
+
+// parseFloat converts data[start:end], a number already checked against
+// JSON's grammar, with strconv.ParseFloat.
+func (d *decoder) parseFloat(start, end int) (float64, error) {
+	text := d.data[start:end]
+	f, err := strconv.ParseFloat(string(text), 64)
 	if err != nil {
-		return 0, &SyntaxError{Offset: int64(start), msg: "jsonx: number " + string(data[start:i]) +
+		return 0, &SyntaxError{Offset: int64(start), msg: "jsonx: number " + string(text) +
 			" out of range for float64 at offset " + strconv.Itoa(start)}
 	}
 	return f, nil
+}
+
+// expectedAt moves d.pos to i and reports what was expected there.
+func (d *decoder) expectedAt(i int, what string) error {
+	d.pos = i
+	return d.expected(what)
 }
 
 // expected reports what was expected at d.pos and what was found there.

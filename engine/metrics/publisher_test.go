@@ -171,7 +171,7 @@ func TestPublisherOverNATS(t *testing.T) {
 	for range 9 {
 		check.Emitted()
 	}
-	bustest.Eventually(t, 10*time.Second, func() bool {
+	bustest.Soon(t, func() bool {
 		s, _ := col.latest("check")
 		return s.EventsIn == 10 && s.EventsOut == 9
 	}, "snapshot with the recorded counts published")
@@ -182,7 +182,7 @@ func TestPublisherOverNATS(t *testing.T) {
 
 	// Snapshots keep coming at the interval, for idle agents too.
 	_, before := col.latest("source")
-	bustest.Eventually(t, 10*time.Second, func() bool {
+	bustest.Soon(t, func() bool {
 		_, n := col.latest("source")
 		return n >= before+3
 	}, "periodic snapshots")
@@ -193,7 +193,7 @@ func TestPublisherOverNATS(t *testing.T) {
 	require.NoError(t, pub.Stop())
 	require.ErrorIs(t, pub.Stop(), metrics.ErrPublisherState)
 	require.NoError(t, sub.Flush())
-	bustest.Eventually(t, 10*time.Second, func() bool {
+	bustest.Soon(t, func() bool {
 		s, _ := col.latest("check")
 		return s.InFlight == 0 && s.EventsOut == 10
 	}, "final snapshot after Stop")

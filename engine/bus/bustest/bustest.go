@@ -110,6 +110,14 @@ func Eventually(t testing.TB, timeout time.Duration, cond func() bool, msg strin
 	}
 }
 
+// Soon is Eventually with the timeout engine and app tests share: ten
+// seconds, far more than any condition takes even on a loaded machine, so
+// only a condition that never holds fails.
+func Soon(t testing.TB, cond func() bool, msg string, args ...any) {
+	t.Helper()
+	Eventually(t, 10*time.Second, cond, msg, args...)
+}
+
 // testLogger sends server warnings and errors to t.Log until the test ends.
 func testLogger(t testing.TB) *slog.Logger {
 	h := &tbHandler{t: t}
