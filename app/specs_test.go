@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -26,5 +27,19 @@ func TestSpecsFixture(t *testing.T) {
 	}
 	want, err := os.ReadFile(filepath.FromSlash(specsFixture))
 	require.NoError(t, err)
-	assert.Equal(t, string(b), string(want), "%s is out of date: run go test ./app -run TestSpecsFixture -update", specsFixture)
+	if got := string(b); got != string(want) {
+		gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+		i := 0
+		for i < len(gl) && i < len(wl) && gl[i] == wl[i] {
+			i++
+		}
+		line := func(l []string) string {
+			if i < len(l) {
+				return l[i]
+			}
+			return "(end of file)"
+		}
+		assert.Fail(t, "the specs fixture is out of date", "%s line %d is %q, Go gives %q: run go test ./app -run TestSpecsFixture -update",
+			specsFixture, i+1, line(wl), line(gl))
+	}
 }

@@ -10,7 +10,7 @@ import (
 // the local engine, which runs fewer constructs than the language has. It
 // refuses a workflow that uses
 //   - an agent, source or target type it has no implementation for (the
-//     spec's Runnable flag, which the engine sets),
+//     spec's Runnable flag in the Registry the engine binds),
 //   - an agent joining several inputs, or reading an expression or a call,
 //     a wildcard channel, one source of several by its address, or the
 //     output of an agent that publishes to a target,

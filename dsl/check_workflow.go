@@ -280,16 +280,16 @@ func (c *checkCtx) checkEndpoint(cw *checkWF, e *Endpoint, cat Category) {
 		return
 	}
 	c.checkCallArgs(cw, call, spec, string(cat))
-	if call.Name == TypeHTTP {
-		c.checkHTTPAddress(e, cat)
+	if spec.Caps.ServedPath {
+		c.checkServedPath(e, cat)
 	}
 	c.checkLocalType(cw, call, spec, cat, e.Label())
 }
 
-// checkHTTPAddress reports an HTTP source given a URL (a source is a path
-// served by the workflow) and an HTTP target given a path (a target is
-// where events are sent).
-func (c *checkCtx) checkHTTPAddress(e *Endpoint, cat Category) {
+// checkServedPath reports a served-path source (HTTP) given a URL (a
+// source is a path served by the workflow) and such a target given a path
+// (a target is where events are sent).
+func (c *checkCtx) checkServedPath(e *Endpoint, cat Category) {
 	s, ok := e.Call.Positional(0).(*String)
 	if !ok {
 		if a := e.Call.Named("path"); a != nil {

@@ -84,6 +84,10 @@ type Capabilities struct {
 	// Steps are the known values of the config key steps; others are
 	// reported only when they look like a misspelt one.
 	Steps []string `json:"steps,omitempty"`
+	// ServedPath: as a source the endpoint's address is a path the
+	// workflow's HTTP listener serves, as a target a URL events are sent
+	// to.
+	ServedPath bool `json:"served_path,omitempty"`
 	// Needs is a setting the type cannot do without that the spec cannot
 	// mark required: one of Any, as an argument or a key of the config
 	// object.

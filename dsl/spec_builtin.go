@@ -203,7 +203,8 @@ func modelAgentSpecs() []TypeSpec {
 func endpointSpecs() []TypeSpec {
 	return []TypeSpec{
 		endpointSpec(TypeNATS, "radio", "A NATS subject (wildcards allowed for sources).", sourceTarget, required(named("subject", ArgString, "Subject."))),
-		endpointSpec(TypeHTTP, "globe", "An HTTP endpoint: events are POSTed to the path (source) or sent to the URL (target).", sourceTarget, required(named("path", ArgString, "Path or URL."))),
+		withCaps(endpointSpec(TypeHTTP, "globe", "An HTTP endpoint: events are POSTed to the path (source) or sent to the URL (target).", sourceTarget, required(named("path", ArgString, "Path or URL."))),
+			Capabilities{ServedPath: true}),
 		endpointSpec(TypeTimer, "clock", `Emits an event at a fixed interval, e.g. Timer("5s").`, []Category{CatSource}, required(ArgSpec{Name: "interval", Kind: ArgDuration, Doc: "Interval."})),
 		endpointSpec(TypeFile, "file", "A JSON Lines file: one event per line.", sourceTarget, required(named("path", ArgString, "File path."))),
 		endpointSpec(TypeMQTT, "wifi", "An MQTT topic (+ and # wildcards allowed for sources).", sourceTarget, required(named("topic", ArgString, "Topic."))),

@@ -162,21 +162,23 @@ func (c *planner) bindEndpoints(p *Plan, opts PlanOptions) {
 	if opts.Endpoints.Dir == "" {
 		opts.Endpoints.Dir = opts.Dir
 	}
-	for _, e := range w.Sources {
-		ep, err := endpoints.Source(w.Name, e, opts.Endpoints)
-		if err != nil {
-			c.add(CodePlanEndpoint, e.Node, "Source cannot be used", err.Error())
-			continue
+	for _, side := range []struct {
+		decls   []*dsl.Endpoint
+		bind    func(string, *dsl.Endpoint, endpoints.Options) (*endpoints.Endpoint, error)
+		bound   *[]*endpoints.Endpoint
+		summary string
+	}{
+		{w.Sources, endpoints.Source, &p.Sources, "Source cannot be used"},
+		{w.Targets, endpoints.Target, &p.Targets, "Target cannot be used"},
+	} {
+		for _, e := range side.decls {
+			ep, err := side.bind(w.Name, e, opts.Endpoints)
+			if err != nil {
+				c.add(CodePlanEndpoint, e.Node, side.summary, err.Error())
+				continue
+			}
+			*side.bound = append(*side.bound, ep)
 		}
-		p.Sources = append(p.Sources, ep)
-	}
-	for _, e := range w.Targets {
-		ep, err := endpoints.Target(w.Name, e, opts.Endpoints)
-		if err != nil {
-			c.add(CodePlanEndpoint, e.Node, "Target cannot be used", err.Error())
-			continue
-		}
-		p.Targets = append(p.Targets, ep)
 	}
 	if len(w.Sources) == 0 {
 		c.add(CodePlanEndpoint, w.Block.Body, "Workflow has no source", "Add a source such as source: NATS(\"subject\") so events can enter the workflow.")

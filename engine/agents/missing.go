@@ -163,21 +163,23 @@ func (a *MissingValueHandler) State() any {
 func (a *MissingValueHandler) Restore(state any) {
 	saved := savedFields[ImputerState](state, func(s ImputerState) map[string]FieldStats { return s.Fields })
 	for i := range a.fields {
-		f := &a.fields[i]
-		fs, ok := saved[f.name]
-		if !ok {
-			continue
+		if fs, ok := saved[a.fields[i].name]; ok {
+			a.fields[i].restore(a.strategy, fs)
 		}
-		f.mu.Lock()
-		switch {
-		case a.strategy == StrategyMean && fs.Count > 0 && fs.Median == nil && fs.Mode == nil:
-			f.mean = fs.welford()
-		case a.strategy == StrategyMedian && fs.Median != nil && fs.Median.N >= 0:
-			f.median = fs.Median.p2()
-		case a.strategy == StrategyMode && fs.Mode != nil:
-			f.mode = restoreMode(fs.Mode)
-		}
-		f.mu.Unlock()
+	}
+}
+
+// restore takes the statistic of strategy from fs, when fs holds it.
+func (f *imputeField) restore(strategy string, fs FieldStats) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case strategy == StrategyMean && fs.Count > 0 && fs.Median == nil && fs.Mode == nil:
+		f.mean = fs.welford()
+	case strategy == StrategyMedian && fs.Median != nil && fs.Median.N >= 0:
+		f.median = fs.Median.p2()
+	case strategy == StrategyMode && fs.Mode != nil:
+		f.mode = restoreMode(fs.Mode)
 	}
 }
 

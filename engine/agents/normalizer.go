@@ -105,13 +105,11 @@ func (a *DataNormalizer) Restore(state any) {
 	saved := savedFields[NormalizerState](state, func(s NormalizerState) map[string]FieldStats { return s.Fields })
 	for i := range a.fields {
 		f := &a.fields[i]
-		fs, ok := saved[f.name]
-		if f.minMax || !ok || fs.Count < 0 {
-			continue
+		if fs, ok := saved[f.name]; ok && !f.minMax && fs.Count >= 0 {
+			f.mu.Lock()
+			f.stats = fs.welford()
+			f.mu.Unlock()
 		}
-		f.mu.Lock()
-		f.stats = fs.welford()
-		f.mu.Unlock()
 	}
 }
 

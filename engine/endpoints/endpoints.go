@@ -217,8 +217,8 @@ func resolve(workflow string, role dsl.EndpointRole, ep *dsl.Endpoint, opts Opti
 	var err error
 	if bind, ok := kinds[ep.Type]; ok {
 		err = bind(r)
-	} else if ep.Type == dsl.TypeKafka {
-		err = fmt.Errorf("%w: %s: Kafka %ss are not supported by the local engine; use NATS or MQTT", ErrUnsupported, e.Name, role)
+	} else if spec, known := dsl.Builtin().Lookup(ep.Type); known && spec.Is(roleCategory(role)) {
+		err = fmt.Errorf("%w: %s: %s %ss are not supported by the local engine; use NATS or MQTT", ErrUnsupported, e.Name, ep.Type, role)
 	} else {
 		err = unknownType(role, ep.Type)
 	}
@@ -272,11 +272,16 @@ func (r *resolver) nats() error {
 	return nil
 }
 
-func unknownType(role dsl.EndpointRole, typ string) error {
-	cat := dsl.CatSource
+// roleCategory is the spec category of an endpoint role.
+func roleCategory(role dsl.EndpointRole) dsl.Category {
 	if role == dsl.RoleTarget {
-		cat = dsl.CatTarget
+		return dsl.CatTarget
 	}
+	return dsl.CatSource
+}
+
+func unknownType(role dsl.EndpointRole, typ string) error {
+	cat := roleCategory(role)
 	names := dsl.Builtin().TypeNames(cat)
 	expected := strings.Join(names, ", ")
 	if t, ok := dsl.Builtin().Lookup(typ); ok {

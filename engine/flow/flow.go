@@ -1,7 +1,8 @@
-// Package flow defines what agents, sources and targets implement and how
-// they are registered. The runtime in package engine compiles a workflow
-// into a plan and drives these interfaces; agent types live in
-// engine/agents and endpoints in engine/endpoints.
+// Package flow defines what agents, sources and targets implement, how an
+// agent type is bound to its spec (AgentType) and the spec-bound Config its
+// factory reads. The runtime in package engine compiles a workflow into a
+// plan and drives these interfaces; agent types live in engine/agents and
+// endpoints in engine/endpoints.
 package flow
 
 import (
