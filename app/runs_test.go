@@ -226,22 +226,6 @@ func TestRunsDeadLettersAndResend(t *testing.T) {
 	assert.ErrorIs(t, h.runs.Resend(info.ID, 1), ErrNotRunning)
 }
 
-func TestRunsDeadLettersBounded(t *testing.T) {
-	h := newRunsHarness(t)
-	info := h.start(h.open("card_screening.kumeo"))
-	for i := range MaxDeadLetters + 10 {
-		_, err := h.runs.Send(info.ID, "", fmt.Sprintf(`{"n": %d}`, i))
-		require.NoError(t, err)
-	}
-	eventually(t, func() bool {
-		l, _ := h.runs.DeadLetters(info.ID)
-		return len(l) == MaxDeadLetters && l[len(l)-1].Seq == MaxDeadLetters+10
-	}, "dead letters not bounded")
-	l, err := h.runs.DeadLetters(info.ID)
-	require.NoError(t, err)
-	assert.Equal(t, 11, l[0].Seq, "the oldest are dropped")
-}
-
 func TestRunsPlanErrors(t *testing.T) {
 	cases := []struct {
 		name string

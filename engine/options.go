@@ -15,14 +15,16 @@ import (
 
 // Options configure a run. The zero value runs the workflow on a private
 // embedded NATS server with in-memory JetStream, all agents chained in
-// process.
+// process. A run goes on one of Bus, NATSURL and Conn (or the private
+// server, whose listeners Listen and MQTTListen open); Start refuses
+// options that set more than one with ErrOptions.
 type Options struct {
 	// Bus is the embedded server to run on. Nil starts a private one that
 	// is shut down with the run (see Listen, MQTTListen, DataDir).
 	Bus *bus.Bus
 	// NATSURL runs against an external NATS server instead (kumeo agent).
 	NATSURL string
-	// Conn runs on an existing connection (tests, the desktop app).
+	// Conn runs on an existing connection (tests).
 	Conn *nats.Conn
 	// DataDir enables durable mode: sources are captured by a JetStream
 	// file-store stream and consumed with explicit acks after each event

@@ -39,6 +39,49 @@ func (r *Run) Reload(ctx context.Context, f *dsl.File, workflow string) (*Reload
 	if plan.Name != prev.plan.Name {
 		return nil, fmt.Errorf("%w: the run executes workflow %q; %q is another workflow", ErrPlan, prev.plan.Name, plan.Name)
 	}
+	res, retired := r.reconcile(plan, prev)
+	g, err := r.build(plan, prev)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.startAdapters(ctx, g, prev, dsl.RoleTarget); err != nil {
+		return nil, err
+	}
+	if err := r.syncOutputs(ctx, plan); err != nil {
+		return res, err
+	}
+	r.g.Store(g)
+	r.skipped.Store(&diags)
+	if err := r.inputs.sync(ctx, g); err != nil {
+		return res, err
+	}
+	if err := r.startAdapters(ctx, g, prev, dsl.RoleSource); err != nil {
+		return res, err
+	}
+	if err := r.serveHTTP(g); err != nil {
+		return res, err
+	}
+	if err := r.stopAdapters(ctx, prev, g, true); err != nil {
+		r.log.Warn("stopping removed sources", "err", err)
+	}
+	if err := r.stopAdapters(ctx, prev, g, false); err != nil {
+		r.log.Warn("stopping removed targets", "err", err)
+	}
+	r.retireLater(retired)
+	return res, nil
+}
+
+func closeAgent(a flow.Agent) {
+	if c, ok := a.(flow.Closer); ok {
+		c.Close()
+	}
+}
+
+// reconcile carries the running instances of unchanged agents over to
+// plan and the state of stateful ones to their rebuilt instances, and
+// unregisters removed agents. It returns what changed and the instances
+// plan no longer uses.
+func (r *Run) reconcile(plan *Plan, prev *graph) (*ReloadResult, []flow.Agent) {
 	res := &ReloadResult{}
 	seen := map[string]bool{}
 	for _, ap := range plan.Agents {
@@ -75,52 +118,23 @@ func (r *Run) Reload(ctx context.Context, f *dsl.File, workflow string) (*Reload
 			}
 		}
 	}
-	g, err := r.build(plan, prev)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.startAdapters(ctx, g, prev, dsl.RoleTarget); err != nil {
-		return nil, err
-	}
-	if err := r.syncOutputs(ctx, plan); err != nil {
-		return res, err
-	}
-	r.g.Store(g)
-	r.skipped.Store(&diags)
-	if err := r.inputs.sync(ctx, g); err != nil {
-		return res, err
-	}
-	if err := r.startAdapters(ctx, g, prev, dsl.RoleSource); err != nil {
-		return res, err
-	}
-	if err := r.serveHTTP(g); err != nil {
-		return res, err
-	}
-	if err := r.stopAdapters(ctx, prev, g, true); err != nil {
-		r.log.Warn("stopping removed sources", "err", err)
-	}
-	if err := r.stopAdapters(ctx, prev, g, false); err != nil {
-		r.log.Warn("stopping removed targets", "err", err)
-	}
-	if len(retired) > 0 {
-		// Events still running on the previous graph may use these
-		// instances: close them once the run has been idle or after a grace
-		// period.
-		go func() {
-			deadline := time.Now().Add(10 * time.Second)
-			for !r.Idle() && time.Now().Before(deadline) {
-				time.Sleep(50 * time.Millisecond)
-			}
-			for _, a := range retired {
-				closeAgent(a)
-			}
-		}()
-	}
-	return res, nil
+	return res, retired
 }
 
-func closeAgent(a flow.Agent) {
-	if c, ok := a.(flow.Closer); ok {
-		c.Close()
+// retireLater closes agent instances a reload replaced. Events still
+// running on the previous graph may use them: they are closed once the run
+// has been idle or after a grace period.
+func (r *Run) retireLater(retired []flow.Agent) {
+	if len(retired) == 0 {
+		return
 	}
+	go func() {
+		deadline := time.Now().Add(10 * time.Second)
+		for !r.Idle() && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		for _, a := range retired {
+			closeAgent(a)
+		}
+	}()
 }

@@ -215,14 +215,8 @@ func (r *Run) connect() error {
 		r.nc, r.ownConn = nc, true
 		return nil
 	case o.Bus == nil:
-		b, err := bus.New(bus.Options{DataDir: o.DataDir, Listen: o.Listen, MQTTListen: o.MQTTListen})
+		b, err := startBus(bus.Options{DataDir: o.DataDir, Listen: o.Listen, MQTTListen: o.MQTTListen})
 		if err != nil {
-			return err
-		}
-		if err := b.Start(); err != nil {
-			return err
-		}
-		if err := b.Ready(10 * time.Second); err != nil {
 			return err
 		}
 		r.bus, r.ownBus = b, true
