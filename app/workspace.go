@@ -267,6 +267,9 @@ func (w *Workspace) Apply(path string, opJSON string, baseVersion int) (Change, 
 	if err != nil {
 		return Change{}, err
 	}
+	if err := d.CanApply(baseVersion); err != nil {
+		return Change{}, err
+	}
 	op, err := dsl.ParseOp([]byte(opJSON))
 	if err != nil {
 		return Change{}, fmt.Errorf("apply: %w", err)

@@ -164,11 +164,8 @@ func (d *Document) update(src []byte, edits []TextChange) Analysis {
 // the version the window showed when the user acted: an edit made on an
 // older text is refused, as is an edit while the text does not parse.
 func (d *Document) Apply(op dsl.Op, baseVersion int) (Change, error) {
-	if err := d.checkVersion(baseVersion, "the edit was made", "apply it again to the current text"); err != nil {
+	if err := d.CanApply(baseVersion); err != nil {
 		return Change{}, err
-	}
-	if !d.parseOK {
-		return Change{}, fmt.Errorf("%w (%s): fix them in the editor before editing on the canvas", ErrSyntax, FirstError(d.diags, d.index))
 	}
 	res, err := dsl.Edit(d.file, op)
 	if err != nil {
@@ -191,6 +188,18 @@ func (d *Document) Apply(op dsl.Op, baseVersion int) (Change, error) {
 	ch := d.Change(edits)
 	ch.delta = graphDelta(base, prev, ch.Graph, edits)
 	return ch, nil
+}
+
+// CanApply says why a canvas edit made on baseVersion cannot be applied:
+// ErrStale when the text moved on, ErrSyntax while it does not parse.
+func (d *Document) CanApply(baseVersion int) error {
+	if err := d.checkVersion(baseVersion, "the edit was made", "apply it again to the current text"); err != nil {
+		return err
+	}
+	if !d.parseOK {
+		return fmt.Errorf("%w (%s): fix them in the editor before editing on the canvas", ErrSyntax, FirstError(d.diags, d.index))
+	}
+	return nil
 }
 
 // RenamedNode returns the node ids of the agent op renames, before and
