@@ -231,7 +231,10 @@ func member(a any, list []any) (any, bool) {
 	return false, true
 }
 
-// compileBinary builds the closure of a binary operator.
+// compileBinary builds the closure of a binary operator. The helpers it
+// calls to build closures are kept out of line: a closure built inside an
+// inlined call is compiled without inlining its own callees, which would
+// slow every evaluation.
 func compileBinary(x *ast.BinaryNode) fastFn {
 	if x.Operator == "in" {
 		// A literal list is built once, not on every evaluation.
@@ -303,6 +306,8 @@ func compileInList(left ast.Node, list []any) fastFn {
 
 // compileLogical builds the closure of && (or false) and || (or true),
 // which evaluates its right side only when the left does not decide.
+//
+//go:noinline
 func compileLogical(or bool, l, r fastFn) fastFn {
 	return func(env map[string]any) (any, bool) {
 		a, ok := l(env)
@@ -321,6 +326,8 @@ func compileLogical(or bool, l, r fastFn) fastFn {
 
 // compileOrder builds the closure of <, <=, > and >= on numbers and on
 // strings.
+//
+//go:noinline
 func compileOrder(op string, l, r fastFn) fastFn {
 	return func(env map[string]any) (any, bool) {
 		a, ok1 := l(env)
@@ -342,6 +349,8 @@ func compileOrder(op string, l, r fastFn) fastFn {
 
 // compileIn builds the closure of `a in b` for a list, a map or the set
 // expr's optimizer makes of a literal list of strings.
+//
+//go:noinline
 func compileIn(l, r fastFn) fastFn {
 	return func(env map[string]any) (any, bool) {
 		a, ok1 := l(env)

@@ -216,14 +216,18 @@ func (d *decoder) object() (map[string]any, error) {
 		}
 		d.keys = append(d.keys, k)
 		d.vals = append(d.vals, v)
-		more, ok := d.separator('}')
-		if !ok {
-			d.popTo(kbase, vbase)
-			return nil, d.expected("',' or '}'")
+		d.skipSpace()
+		if d.pos < len(d.data) {
+			if c := d.data[d.pos]; c == ',' {
+				d.pos++
+				continue
+			} else if c == '}' {
+				d.pos++
+				break
+			}
 		}
-		if !more {
-			break
-		}
+		d.popTo(kbase, vbase)
+		return nil, d.expected("',' or '}'")
 	}
 	keys, vals := d.keys[kbase:], d.vals[vbase:]
 	m := make(map[string]any, len(keys))
@@ -255,38 +259,24 @@ func (d *decoder) array() (any, error) {
 			return nil, err
 		}
 		d.vals = append(d.vals, v)
-		more, ok := d.separator(']')
-		if !ok {
-			d.popTo(kbase, vbase)
-			return nil, d.expected("',' or ']'")
+		d.skipSpace()
+		if d.pos < len(d.data) {
+			if c := d.data[d.pos]; c == ',' {
+				d.pos++
+				continue
+			} else if c == ']' {
+				d.pos++
+				break
+			}
 		}
-		if !more {
-			break
-		}
+		d.popTo(kbase, vbase)
+		return nil, d.expected("',' or ']'")
 	}
 	a := make([]any, len(d.vals)-vbase)
 	copy(a, d.vals[vbase:])
 	d.popTo(kbase, vbase)
 	d.depth--
 	return a, nil
-}
-
-// separator reads what follows an element of an object or array, after
-// optional whitespace: more is true after a ',', false after the closing
-// byte; ok is false (d.pos left on it) when it is neither.
-func (d *decoder) separator(close byte) (more, ok bool) {
-	d.skipSpace()
-	if d.pos < len(d.data) {
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-			return true, true
-		case close:
-			d.pos++
-			return false, true
-		}
-	}
-	return false, false
 }
 
 func (d *decoder) push() error {
@@ -508,14 +498,11 @@ func (d *decoder) number() (float64, error) {
 	data := d.data
 	start := d.pos
 	i := start
-	neg := false
-	if data[i] == '-' {
-		neg = true
+	neg := data[i] == '-'
+	if neg {
 		i++
 	}
-	var mant uint64
-	digits := 0 // significant digits accumulated into mant, up to 19
-	exact := true
+	mant, digits, exact := uint64(0), 0, true // up to 19 significant digits; exact until one is dropped
 	addDigit := func(c byte) {
 		if digits < 19 {
 			mant = mant*10 + uint64(c-'0')
@@ -527,10 +514,13 @@ func (d *decoder) number() (float64, error) {
 		}
 	}
 	// Integer part: 0 or [1-9][0-9]*.
-	switch {
-	case i < len(data) && data[i] == '0':
+	if i >= len(data) {
+		return 0, d.expectedAt(i, "digit")
+	}
+	switch c := data[i]; {
+	case c == '0':
 		i++
-	case i < len(data) && data[i] >= '1' && data[i] <= '9':
+	case c >= '1' && c <= '9':
 		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
 			addDigit(data[i])
 			i++
@@ -552,63 +542,54 @@ func (d *decoder) number() (float64, error) {
 	}
 	exp := 0
 	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
-		var err error
-		if exp, i, err = d.exponent(i + 1); err != nil {
-			return 0, err
+		i++
+		expNeg := false
+		if i < len(data) && (data[i] == '+' || data[i] == '-') {
+			expNeg = data[i] == '-'
+			i++
 		}
-		exact = exact && exp > -10000 && exp < 10000
+		if i >= len(data) || data[i] < '0' || data[i] > '9' {
+			return 0, d.expectedAt(i, "digit in exponent")
+		}
+		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+			if exp < 10000 {
+				exp = exp*10 + int(data[i]-'0')
+			} else {
+				exact = false
+			}
+			i++
+		}
+		if expNeg {
+			exp = -exp
+		}
 	}
 	d.pos = i
-	// Fast path: mantissa and power of ten both exact in float64, so one
-	// correctly rounded multiplication or division gives the same result as
-	// strconv.ParseFloat.
 	if exact && mant < 1<<53 {
-		e := exp - frac
-		var f float64
-		switch {
-		case mant == 0:
-			f = 0
-		case e == 0:
-			f = float64(mant)
-		case e > 0 && e < len(pow10):
-			f = float64(mant) * pow10[e]
-		case e < 0 && -e < len(pow10):
-			f = float64(mant) / pow10[-e]
-		default:
-			return d.parseFloat(start, i)
+		if f, ok := exactFloat(mant, exp-frac); ok {
+			if neg {
+				f = -f
+			}
+			return f, nil
 		}
-		if neg {
-			f = -f
-		}
-		return f, nil
 	}
 	return d.parseFloat(start, i)
 }
 
-// exponent reads the exponent of a number after its 'e' or 'E', from i:
-// an optional sign and digits. It returns the exponent, which stops growing
-// once it reaches 10000 (the fast path gives up far below), and the index
-// after it.
-func (d *decoder) exponent(i int) (exp, next int, err error) {
-	data := d.data
-	neg := false
-	if i < len(data) && (data[i] == '+' || data[i] == '-') {
-		neg = data[i] == '-'
-		i++
+// exactFloat returns mant×10^e when the mantissa (below 2^53) and the power
+// of ten are both exact in float64, so that one correctly rounded
+// multiplication or division gives the same result as strconv.ParseFloat.
+func exactFloat(mant uint64, e int) (float64, bool) {
+	switch {
+	case mant == 0:
+		return 0, true
+	case e == 0:
+		return float64(mant), true
+	case e > 0 && e < len(pow10):
+		return float64(mant) * pow10[e], true
+	case e < 0 && -e < len(pow10):
+		return float64(mant) / pow10[-e], true
 	}
-	if i >= len(data) || data[i] < '0' || data[i] > '9' {
-		return 0, i, d.expectedAt(i, "digit in exponent")
-	}
-	for i < len(data) && data[i] >= '0' && data[i] <= '9' {
-		if exp < 10000 {
-			exp = exp*10 + int(data[i]-'0')
-		}
-		i++
-	}
-	if neg {
-		exp = -exp
-	}
-	return exp, i, nil
+	return 0, false
 }
 
 // parseFloat converts data[start:end], a number already checked against
