@@ -54,7 +54,7 @@ func NewRuns(ws *Workspace, opts RunsOptions) *Runs {
 	if so.Bus == nil {
 		so.Server = bus.Options{MQTTListen: "127.0.0.1:0"}
 	}
-	s, err := engine.NewSession(so)
+	s, err := engine.New(so)
 	if err != nil {
 		panic(err) // not reached: the options above are consistent
 	}

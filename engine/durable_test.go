@@ -233,12 +233,12 @@ func TestDurableKeepsAConsumerWithPerMessageAcks(t *testing.T) {
 	assert.Equal(t, jetstream.AckExplicitPolicy, consumerState(t, b).Config.AckPolicy)
 }
 
-// longAgent takes longer than the tests' ack wait for every event.
+// longAgent takes twice the tests' ack wait (1 s) for every event.
 type longAgent struct{}
 
 func (longAgent) Process(ctx context.Context, ev *flow.Event) (flow.Outcome, error) {
 	select {
-	case <-time.After(400 * time.Millisecond):
+	case <-time.After(2 * time.Second):
 	case <-ctx.Done():
 	}
 	return flow.Outcome{}, nil
@@ -255,14 +255,15 @@ func TestDurableSlowEventsAreNotDeliveredTwice(t *testing.T) {
 	b := bustest.Run(t, bustest.DataDir(dir))
 	got.watch(t, b, "orders.out")
 	acks := countAcks(t, b)
-	// Each event takes 400 ms, longer than the ack wait of 200 ms; with two
-	// workers the last ones wait over a second for theirs.
+	// Each event takes 2 s, twice the ack wait of 1 s; with two workers the
+	// last ones wait 4 s for theirs. The ack wait leaves a loaded machine
+	// half a second of slack for each progress signal.
 	slow := `workflow D {
   source: NATS("orders.in")
   target: NATS("orders.out")
   agents: [ TLong(id: "work") ]
 }`
-	run, err := Start(context.Background(), parse(t, slow), "", Options{Bus: b, DataDir: dir, AckWait: 200 * time.Millisecond, Concurrency: 2})
+	run, err := Start(context.Background(), parse(t, slow), "", Options{Bus: b, DataDir: dir, AckWait: time.Second, Concurrency: 2})
 	require.NoError(t, err)
 	t.Cleanup(func() { run.Stop(context.Background()) })
 	publishDurably(t, b, "orders.in", n)

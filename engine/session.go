@@ -113,8 +113,9 @@ type Source struct {
 	Diagnostics dsl.Diagnostics
 }
 
-// NewSession returns a session. It starts nothing until the first run.
-func NewSession(opts SessionOptions) (*Session, error) {
+// New returns a session after checking opts (an error wrapping ErrOptions
+// names the fields that conflict). It starts nothing until the first run.
+func New(opts SessionOptions) (*Session, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}

@@ -52,7 +52,7 @@ func newSession(t *testing.T, ev *sessionEvents) *Session {
 	if ev != nil {
 		opts.Events = ev.hooks()
 	}
-	s, err := NewSession(opts)
+	s, err := New(opts)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -88,7 +88,7 @@ func TestSessionOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := NewSession(tt.opts)
+			_, err := New(tt.opts)
 			if tt.says == "" {
 				assert.NoError(t, err)
 				return
@@ -263,7 +263,7 @@ func TestSessionFeed(t *testing.T) {
 // Without a bus given, the session starts one on the first Start and
 // Close shuts it down.
 func TestSessionOwnBus(t *testing.T) {
-	s, err := NewSession(SessionOptions{Server: bus.Options{MQTTListen: "127.0.0.1:0"}})
+	s, err := New(SessionOptions{Server: bus.Options{MQTTListen: "127.0.0.1:0"}})
 	require.NoError(t, err)
 	assert.True(t, s.MQTTEnabled())
 	j, err := s.Start(context.Background(), source(t, t.TempDir(), "s.kumeo", sessionFlow))

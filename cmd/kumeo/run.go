@@ -113,7 +113,7 @@ func startRun(ctx context.Context, o runFlags, res *dsl.Result, stderr io.Writer
 	if bopts.MQTTListen == "" && usesMQTT(res.File, o.workflow) {
 		bopts.MQTTListen = "127.0.0.1:0"
 	}
-	s, err := engine.NewSession(engine.SessionOptions{Server: bopts, StopTimeout: 15 * time.Second,
+	s, err := engine.New(engine.SessionOptions{Server: bopts, StopTimeout: 15 * time.Second,
 		Run: engine.Options{DataDir: o.durable, HTTPListen: o.httpListen, NoChain: o.noChain}})
 	if err != nil {
 		return nil, nil, err
