@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/kumeo/kumeo/dsl/subject"
 )
 
 // Channels. A workflow's channels are produced by
@@ -51,7 +53,7 @@ func (cw *checkWF) resolve(ch string) ([]string, bool) {
 	if strings.ContainsAny(ch, "*>") {
 		var out []string
 		for p := range cw.produced {
-			if SubjectMatches(ch, p) {
+			if subject.Matches(ch, p) {
 				out = append(out, p)
 			}
 		}

@@ -3,6 +3,8 @@ package dsl
 import (
 	"strconv"
 	"strings"
+
+	"github.com/kumeo/kumeo/dsl/subject"
 )
 
 // Graph is the canvas projection of a file: deterministic (same text, same
@@ -341,7 +343,7 @@ func (g *wfGraph) failureEdges() {
 		if dlq == nil {
 			w := g.w
 			dlq = g.b.addNode(&GraphNode{ID: w.Name + "/deadletter", Kind: NodeDeadLetter, Label: "dead letters", Workflow: w.Name, Parent: g.parent, Known: true,
-				Props: map[string]string{"subject": "kumeo." + w.Name + ".dlq"}})
+				Props: map[string]string{"subject": subject.DLQ(w.Name)}})
 		}
 		label := "on_failure"
 		if action != "" {

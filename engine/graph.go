@@ -3,7 +3,7 @@ package engine
 import (
 	"fmt"
 
-	"github.com/kumeo/kumeo/engine/internal/subject"
+	"github.com/kumeo/kumeo/dsl/subject"
 	"github.com/kumeo/kumeo/engine/metrics"
 )
 

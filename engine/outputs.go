@@ -14,7 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/kumeo/kumeo/engine/internal/subject"
+	"github.com/kumeo/kumeo/dsl/subject"
 )
 
 // ErrOutputsNotStored is returned (wrapped) when the outputs stream of a

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/kumeo/kumeo/dsl"
+	"github.com/kumeo/kumeo/dsl/subject"
 	"github.com/kumeo/kumeo/engine/endpoints"
 	"github.com/kumeo/kumeo/engine/flow"
-	"github.com/kumeo/kumeo/engine/internal/subject"
 )
 
 // Diagnostic codes produced when compiling a workflow into a plan.

@@ -42,7 +42,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/kumeo/kumeo/dsl"
-	"github.com/kumeo/kumeo/engine/internal/subject"
+	"github.com/kumeo/kumeo/dsl/subject"
 )
 
 // Errors returned while resolving or running endpoints, always wrapped with

@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/kumeo/kumeo/dsl"
+	"github.com/kumeo/kumeo/dsl/subject"
 )
 
 // Set is every source and target of one workflow, resolved for a run. Its
@@ -69,7 +70,7 @@ func Resolve(w *dsl.Workflow, opts Options) (*Set, error) {
 		}
 		for _, src := range s.Sources {
 			for _, subj := range src.Subjects {
-				if dsl.SubjectMatches(subj, e.Subject) {
+				if subject.Matches(subj, e.Subject) {
 					errs = append(errs, fmt.Errorf("%w: target %s publishes on %s, which source %s consumes (%s): the workflow would read its own output; expected a subject outside the sources'", ErrConflict, e.Name, e.Subject, src.Name, subj))
 				}
 			}

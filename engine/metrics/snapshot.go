@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/kumeo/kumeo/engine/internal/subject"
+	"github.com/kumeo/kumeo/dsl/subject"
 )
 
 // SubjectPrefix starts every metrics subject; SubjectAll matches them all.

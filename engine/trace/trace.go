@@ -14,7 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/kumeo/kumeo/engine/internal/subject"
+	"github.com/kumeo/kumeo/dsl/subject"
 )
 
 // Header names carried on every event.

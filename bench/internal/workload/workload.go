@@ -15,14 +15,18 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+
+	"github.com/kumeo/kumeo/dsl/subject"
 )
 
 // Subjects of the workflow (see examples/fraud_bench.kumeo).
 const (
 	Workflow      = "FraudBench"
 	SourceSubject = "payments.card.tx"
-	DLQSubject    = "kumeo." + Workflow + ".dlq"
 )
+
+// DLQSubject is where the workflow's dead letters go.
+var DLQSubject = subject.DLQ(Workflow)
 
 // Route is where an event ends: one of the three targets or dead-lettered.
 type Route uint8

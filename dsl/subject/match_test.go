@@ -1,4 +1,4 @@
-package dsl
+package subject
 
 import (
 	"testing"
@@ -6,7 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-func TestSubjectMatches(t *testing.T) {
+func TestMatches(t *testing.T) {
 	tests := []struct {
 		pattern, subject string
 		want             bool
@@ -24,6 +24,6 @@ func TestSubjectMatches(t *testing.T) {
 		{"orders", "orders.created", false},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, SubjectMatches(tt.pattern, tt.subject), "%q ~ %q", tt.pattern, tt.subject)
+		assert.Equal(t, tt.want, Matches(tt.pattern, tt.subject), "%q ~ %q", tt.pattern, tt.subject)
 	}
 }

@@ -1,5 +1,6 @@
-// Package subject builds the NATS subjects of Kumeo (see scheme.go) and
-// checks the tokens they are made of.
+// Package subject builds the NATS subjects of Kumeo (see scheme.go), matches
+// subject patterns and checks the tokens subjects are made of. The checker,
+// the canvas graph, the engine and the benchmarks all take subjects from here.
 package subject
 
 // ValidToken reports whether s can be one token of a NATS subject: not

@@ -1,11 +1,11 @@
-package dsl
+package subject
 
 import "strings"
 
-// SubjectMatches reports whether a NATS subject pattern, whose tokens may
+// Matches reports whether a NATS subject pattern, whose tokens may
 // be '*' (any one token) or a final '>' (one or more tokens), matches the
 // literal subject s.
-func SubjectMatches(pattern, s string) bool {
+func Matches(pattern, s string) bool {
 	pt := strings.Split(pattern, ".")
 	st := strings.Split(s, ".")
 	for i, p := range pt {
