@@ -1,7 +1,6 @@
 package document
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -117,44 +116,28 @@ func sameNode(a, b Node) bool {
 // MarshalJSON sends the graph delta in place of the graph when there is one.
 func (c Change) MarshalJSON() ([]byte, error) {
 	type plain Change // without this method
-	p := plain(c)
-	return marshalReply(&p, &p.Graph, c.delta)
+	if c.delta == nil {
+		return json.Marshal(plain(c))
+	}
+	// Graph here hides the embedded one; nil, it is left out.
+	return json.Marshal(struct {
+		plain
+		Graph *Graph      `json:"graph,omitempty"`
+		Delta *GraphDelta `json:"graphDelta"`
+	}{plain: plain(c), Delta: c.delta})
 }
 
 // MarshalJSON sends the graph delta in place of the graph when there is one.
 func (a Analysis) MarshalJSON() ([]byte, error) {
 	type plain Analysis // without this method
-	p := plain(a)
-	return marshalReply(&p, &p.Graph, a.delta)
-}
-
-// emptyGraph is how a reply's zero Graph reads in its JSON. No string value
-// holds these bytes (its quotes would be escaped), so they are the key's.
-var emptyGraph = []byte(`"graph":{"nodes":null,"edges":null}`)
-
-// marshalReply is the JSON of reply (a pointer to a reply type without its
-// MarshalJSON; graph points at its Graph) with delta, when there is one, in
-// place of the graph.
-func marshalReply(reply any, graph *Graph, delta *GraphDelta) ([]byte, error) {
-	if delta == nil {
-		return json.Marshal(reply)
+	if a.delta == nil {
+		return json.Marshal(plain(a))
 	}
-	*graph = Graph{}
-	b, err := json.Marshal(reply)
-	if err != nil {
-		return nil, err
-	}
-	d, err := json.Marshal(delta)
-	if err != nil {
-		return nil, err
-	}
-	i := bytes.Index(b, emptyGraph)
-	if i < 0 {
-		return nil, errors.New("marshal reply: no graph to put the graph delta in place of")
-	}
-	out := make([]byte, 0, len(b)+len(d))
-	out = append(append(out, b[:i]...), `"graphDelta":`...)
-	return append(append(out, d...), b[i+len(emptyGraph):]...), nil
+	return json.Marshal(struct {
+		plain
+		Graph *Graph      `json:"graph,omitempty"`
+		Delta *GraphDelta `json:"graphDelta"`
+	}{plain: plain(a), Delta: a.delta})
 }
 
 // Delta is the graph delta the reply sends in place of the graph, or nil.
