@@ -709,7 +709,7 @@ func TestWorkspaceNewFromTemplate(t *testing.T) {
 	}
 
 	for _, name := range []string{"42", "ü", "Orders-2025"} {
-		res := dsl.Analyze("t.kumeo", []byte(templateText(name)))
+		res := dsl.Builtin().Analyze("t.kumeo", []byte(templateText(name)))
 		assert.False(t, res.Diagnostics.HasErrors(), "%s: %v", name, res.Diagnostics)
 	}
 }

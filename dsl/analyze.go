@@ -8,10 +8,6 @@ type Result struct {
 	Diagnostics Diagnostics `json:"diagnostics"`
 }
 
-// Analyze parses, checks and projects src with the language's built-in
-// constructors (Builtin), as a program without a local engine does.
-func Analyze(filename string, src []byte) *Result { return Builtin().Analyze(filename, src) }
-
 // Analyze parses, checks and projects src against the constructors of r.
 // When the text has syntax errors the graph holds what parsed before the
 // first error and the semantic checks are skipped.

@@ -26,7 +26,7 @@ func BenchmarkAnalyze1000(b *testing.B) {
 	b.SetBytes(int64(len(src)))
 	m := cpumeter.Start(b)
 	for b.Loop() {
-		res := Analyze("gen.kumeo", src)
+		res := Builtin().Analyze("gen.kumeo", src)
 		if res.Diagnostics.HasErrors() || len(res.Graph.Nodes) < 1000 {
 			b.Fatal(res.Diagnostics)
 		}
@@ -38,7 +38,7 @@ func BenchmarkGraph1000(b *testing.B) {
 	f, _ := Parse("gen.kumeo", genWorkflow(1000))
 	m := cpumeter.Start(b)
 	for b.Loop() {
-		BuildGraph(f)
+		Builtin().Graph(f)
 	}
 	m.Stop(b, 0)
 }

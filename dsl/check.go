@@ -52,11 +52,6 @@ const (
 	CodeNotRunnable      = "K2012" // something the local engine cannot run: kumeo run refuses or skips it (kept; deployed as written)
 )
 
-// Check runs the semantic checks on a parsed file against the language's
-// built-in constructors (Builtin), as a program without a local engine
-// does.
-func Check(f *File) Diagnostics { return Builtin().Check(f) }
-
 // Check runs the semantic checks on a parsed file against the constructors
 // of r and returns every problem found, errors and warnings, sorted by
 // position. It is a separate pass after Parse and works on partial trees

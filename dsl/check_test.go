@@ -20,7 +20,7 @@ func checkFile(t testing.TB, name string, src []byte) Diagnostics {
 	t.Helper()
 	f, diags := Parse(name, src)
 	require.Empty(t, diags.Errors(), "syntax errors in %s: %v", name, diags)
-	return Check(f)
+	return Builtin().Check(f)
 }
 
 // formatDiags renders one line per diagnostic:
@@ -85,7 +85,7 @@ func TestCheckConcurrent(t *testing.T) {
 	want := make([]string, len(srcs))
 	for i, src := range srcs {
 		f, _ := Parse("f", src)
-		want[i] = string(formatDiags(Check(f)))
+		want[i] = string(formatDiags(Builtin().Check(f)))
 	}
 	checkExprCache.Lock()
 	clear(checkExprCache.m)
@@ -97,7 +97,7 @@ func TestCheckConcurrent(t *testing.T) {
 			defer func() { done <- struct{}{} }()
 			for _, src := range srcs {
 				f, _ := Parse("f", src)
-				got[g] = append(got[g], string(formatDiags(Check(f))))
+				got[g] = append(got[g], string(formatDiags(Builtin().Check(f))))
 			}
 		}()
 	}
@@ -361,7 +361,7 @@ func TestCheckPartialFiles(t *testing.T) {
 // input: no panic, sorted diagnostics with codes and ranges inside src.
 func checkInvariants(t testing.TB, src []byte) {
 	f, _ := Parse("f.kumeo", src)
-	diags := Check(f)
+	diags := Builtin().Check(f)
 	for i, d := range diags {
 		if d.Code == "" || d.Summary == "" || d.Detail == "" || d.Severity == 0 || d.Code == CodeCheckFailed {
 			t.Fatalf("bad diagnostic %+v", d)
@@ -434,8 +434,8 @@ func wrapAgents(agents string) string {
 }
 
 func TestCheckNil(t *testing.T) {
-	assert.Nil(t, Check(nil))
-	assert.Empty(t, Check(&File{}))
+	assert.Nil(t, Builtin().Check(nil))
+	assert.Empty(t, Builtin().Check(&File{}))
 }
 
 func FuzzCheck(f *testing.F) {
@@ -454,13 +454,13 @@ func BenchmarkCheck1000(b *testing.B) {
 	src := genWorkflow(1000)
 	f, diags := Parse("gen.kumeo", src)
 	require.Empty(b, diags)
-	require.Empty(b, Check(f))
+	require.Empty(b, Builtin().Check(f))
 	// The editor re-checks the file after every change: expressions that did
 	// not change come from the compile cache.
 	b.Run("check", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			Check(f)
+			Builtin().Check(f)
 		}
 	})
 	// A file seen for the first time: every expression is compiled.
@@ -470,15 +470,15 @@ func BenchmarkCheck1000(b *testing.B) {
 			checkExprCache.Lock()
 			clear(checkExprCache.m)
 			checkExprCache.Unlock()
-			Check(f)
+			Builtin().Check(f)
 		}
 	})
 	b.Run("parse+check+graph", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
 			f, _ := Parse("gen.kumeo", src)
-			Check(f)
-			BuildGraph(f)
+			Builtin().Check(f)
+			Builtin().Graph(f)
 		}
 	})
 }

@@ -117,18 +117,18 @@ func TestEditGraphPromise(t *testing.T) {
 	res, err := ApplyOp("t", src, Op{Op: "add_agent", After: Ref{Set: true, Value: "b"}, Agent: `Router(id: "r", rules: { "default": "target.out" })`})
 	require.NoError(t, err)
 	f, _ := Parse("t", res.Src)
-	assert.Contains(t, edgeSet(BuildGraph(f)), "W/agent/b -data-> W/agent/r")
-	assert.Contains(t, edgeSet(BuildGraph(f)), "W/agent/r -route-> W/target/NATS:out")
+	assert.Contains(t, edgeSet(Builtin().Graph(f)), "W/agent/b -data-> W/agent/r")
+	assert.Contains(t, edgeSet(Builtin().Graph(f)), "W/agent/r -route-> W/target/NATS:out")
 
 	res, err = ApplyOp("t", res.Src, Op{Op: "connect", From: "a", To: "c"})
 	require.NoError(t, err)
 	f, _ = Parse("t", res.Src)
-	assert.Contains(t, edgeSet(BuildGraph(f)), "W/agent/a -data-> W/agent/c")
+	assert.Contains(t, edgeSet(Builtin().Graph(f)), "W/agent/a -data-> W/agent/c")
 
 	res, err = ApplyOp("t", res.Src, Op{Op: "disconnect", From: "a", To: "c"})
 	require.NoError(t, err)
 	f, _ = Parse("t", res.Src)
-	for _, e := range edgeSet(BuildGraph(f)) {
+	for _, e := range edgeSet(Builtin().Graph(f)) {
 		assert.NotContains(t, e, "-> W/agent/c")
 	}
 

@@ -102,10 +102,6 @@ func (b *graphBuilder) addEdge(e *GraphEdge) {
 	b.g.Edges = append(b.g.Edges, e)
 }
 
-// BuildGraph projects every block of the file onto nodes and edges, with
-// the language's built-in constructors (Builtin).
-func BuildGraph(f *File) *Graph { return Builtin().Graph(f) }
-
 // Graph projects every block of the file onto nodes and edges; the types
 // of r are the known ones.
 func (r *Registry) Graph(f *File) *Graph {

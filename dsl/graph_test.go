@@ -15,7 +15,7 @@ func graphOf(t *testing.T, src string) *Graph {
 	t.Helper()
 	f, diags := Parse("t.kumeo", []byte(src))
 	require.False(t, diags.HasErrors(), "%v", diags)
-	return BuildGraph(f)
+	return Builtin().Graph(f)
 }
 
 // edgeSet renders edges as "from -kind-> to" lines, sorted by appearance.
@@ -38,12 +38,12 @@ func TestGraphGolden(t *testing.T) {
 			require.NoError(t, err)
 			f, diags := Parse(filepath.Base(fn), src)
 			require.False(t, diags.HasErrors(), "%v", diags)
-			g := BuildGraph(f)
+			g := Builtin().Graph(f)
 			out, err := json.MarshalIndent(g, "", "  ")
 			require.NoError(t, err)
 			golden(t, filepath.Join("testdata/graph", strings.TrimSuffix(filepath.Base(fn), ".kumeo")+".json"), append(out, '\n'))
 			// Deterministic: a second build is identical.
-			again, _ := json.MarshalIndent(BuildGraph(f), "", "  ")
+			again, _ := json.MarshalIndent(Builtin().Graph(f), "", "  ")
 			assert.Equal(t, string(out), string(again))
 		})
 	}
@@ -106,7 +106,7 @@ func TestGraphSubworkflowGroup(t *testing.T) {
 	src, err := os.ReadFile("../examples/risk_subworkflow.kumeo")
 	require.NoError(t, err)
 	f, _ := Parse("x", src)
-	g := BuildGraph(f)
+	g := Builtin().Graph(f)
 	var group *GraphNode
 	for _, n := range g.Nodes {
 		if n.Kind == NodeSubworkflow {

@@ -67,7 +67,7 @@ func source(t *testing.T, dir, name, text string) Source {
 	t.Helper()
 	path := filepath.Join(dir, name)
 	require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
-	res := dsl.Analyze(path, []byte(text))
+	res := dsl.Builtin().Analyze(path, []byte(text))
 	return Source{Path: path, File: res.File, Diagnostics: res.Diagnostics}
 }
 

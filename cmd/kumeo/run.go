@@ -77,7 +77,7 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res := dsl.Analyze(fn, src)
+	res := engine.Registry().Analyze(fn, src)
 	for _, d := range res.Diagnostics {
 		fmt.Fprintln(stderr, d.String())
 	}

@@ -74,7 +74,7 @@ func TestTextIndexLineCol(t *testing.T) {
 // JavaScript does gives the same text the byte range covers.
 func TestConvertOnNonASCIIText(t *testing.T) {
 	src := "// Zahlungsprüfung ✓ 😀\nworkflow Zahlung {\n  source: NATS(\"zahlungen.eingang\")\n  agents: [\n    Nope(id: \"prüfer\")\n  ]\n}\n"
-	res := dsl.Analyze("x.kumeo", []byte(src))
+	res := dsl.Builtin().Analyze("x.kumeo", []byte(src))
 	x := NewIndex([]byte(src))
 
 	diags := Diagnostics(res.Diagnostics, x)

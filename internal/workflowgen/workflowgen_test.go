@@ -12,7 +12,7 @@ import (
 
 func TestFraudChecksCleanWithNAgents(t *testing.T) {
 	for _, n := range []int{1, 4, 7, 500} {
-		res := dsl.Analyze("gen.kumeo", workflowgen.Fraud(n))
+		res := dsl.Builtin().Analyze("gen.kumeo", workflowgen.Fraud(n))
 		require.Empty(t, res.Diagnostics, "Fraud(%d)", n)
 		agents := 0
 		for _, node := range res.Graph.Nodes {
