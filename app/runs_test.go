@@ -484,6 +484,9 @@ func TestRunsOwnBusAndTemplate(t *testing.T) {
 		l := p.(MetricsEvent).Ledger
 		return l.Out == 1 && l.DeadLettered == 1
 	})
+	// The dead letter reaches the run service on the bus, after the run
+	// counts it.
+	eventually(t, func() bool { l, _ := a.Runs.DeadLetters(info.ID); return len(l) == 1 }, "the dead letter was listed")
 	dls, err := a.Runs.DeadLetters(info.ID)
 	require.NoError(t, err)
 	require.Len(t, dls, 1)
