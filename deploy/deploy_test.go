@@ -199,6 +199,13 @@ func TestSecretNeverLeaks(t *testing.T) {
 	_, err = Render(f, "", Options{LookupEnv: noEnv})
 	require.ErrorIs(t, err, ErrMissingEnv)
 	assert.Contains(t, err.Error(), "API_TOKEN")
+
+	withDefault := strings.Replace(sample, "${env.API_TOKEN}", "${env.API_TOKEN:-fallback-token}", 1)
+	withDefault = strings.Replace(withDefault, "${env.OPENAI_KEY}", "${env.OPENAI_KEY:-}", 1)
+	objs, err = Render(parse(t, "shop.kumeo", withDefault), "", Options{LookupEnv: noEnv})
+	require.NoError(t, err)
+	assert.Equal(t, "fallback-token", string(objs[1].(*corev1.Secret).Data["API_TOKEN"]))
+	assert.Empty(t, objs[1].(*corev1.Secret).Data["OPENAI_KEY"])
 }
 
 func hashes(t *testing.T, src string) map[string]string {
@@ -262,4 +269,15 @@ func TestDefaultsWithoutBlock(t *testing.T) {
 	d := objs[4].(*appsv1.Deployment)
 	assert.Equal(t, "example.org/kumeo:1", d.Spec.Template.Spec.Containers[0].Image)
 	assert.Equal(t, int32(1), *d.Spec.Replicas)
+}
+
+func TestAgentOverride(t *testing.T) {
+	src := strings.Replace(sample, `MLModel(id: "score", input: "clean", model: "m.onnx")`,
+		`MLModel(id: "score", input: "clean", model: "m.onnx", deployment: { resources: { cpu: "3", memory: "8Gi" } })`, 1)
+	objs, err := Render(parse(t, "shop.kumeo", src), "", Options{LookupEnv: sampleEnv})
+	require.NoError(t, err)
+	res := objs[7].(*appsv1.Deployment).Spec.Template.Spec.Containers[0].Resources
+	assert.Equal(t, "3", res.Requests.Cpu().String())
+	assert.Equal(t, "8Gi", res.Limits.Memory().String())
+	assert.Equal(t, "250m", objs[5].(*appsv1.Deployment).Spec.Template.Spec.Containers[0].Resources.Requests.Cpu().String())
 }

@@ -93,7 +93,10 @@ func (r *renderer) secret() (Object, error) {
 	for _, name := range r.s.env {
 		v, ok := lookup(name)
 		if !ok {
-			return nil, fmt.Errorf("%s: %w: the workflow %s uses ${env.%s}; expected it set in the environment of the render", r.f.Filename, ErrMissingEnv, r.w.Name, name)
+			v, ok = r.s.envDefault[name]
+		}
+		if !ok {
+			return nil, fmt.Errorf("%s: %w: the workflow %s uses ${env.%s}; expected it set in the environment of the render or a default written ${env.NAME:-default}", r.f.Filename, ErrMissingEnv, r.w.Name, name)
 		}
 		data[name] = []byte(v)
 	}

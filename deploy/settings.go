@@ -36,17 +36,18 @@ type settings struct {
 	minReplicas int32
 	maxReplicas int32 // 0: no autoscaling
 	targetCPU   int32
-	env         []string // ${env.X} names, sorted
+	env         []string          // ${env.X} names, sorted
+	envDefault  map[string]string // X -> d for ${env.X:-d}
 }
 
-var envRef = regexp.MustCompile(`\$\{env\.([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}`)
+var envRef = regexp.MustCompile(`\$\{env\.([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}`)
 
 // readSettings resolves the deployment block of w; a missing block gives
 // the defaults.
 func readSettings(f *dsl.File, w *dsl.Workflow) (*settings, error) {
 	s := &settings{namespace: dnsName(w.Name), natsURL: w.NATS, natsReplica: 1, minReplicas: 1, targetCPU: 80,
 		resources: map[string]corev1.ResourceRequirements{}}
-	s.env = envNames(f.Text(w.Block.Range))
+	s.env, s.envDefault = envNames(f.Text(w.Block.Range))
 	p := w.Block.Get("deployment")
 	if p == nil {
 		return s, nil
@@ -77,7 +78,10 @@ func readSettings(f *dsl.File, w *dsl.Workflow) (*settings, error) {
 	return s, nil
 }
 
-func envNames(text string) []string {
+// envNames returns the sorted names of the ${env.X} references in text
+// and the default written for each, if any.
+func envNames(text string) ([]string, map[string]string) {
+	defaults := map[string]string{}
 	seen := map[string]bool{}
 	var out []string
 	for _, m := range envRef.FindAllStringSubmatch(text, -1) {
@@ -85,9 +89,12 @@ func envNames(text string) []string {
 			seen[m[1]] = true
 			out = append(out, m[1])
 		}
+		if _, ok := defaults[m[1]]; !ok && m[2] != "" {
+			defaults[m[1]] = m[2][2:]
+		}
 	}
 	sort.Strings(out)
-	return out
+	return out, defaults
 }
 
 func (s *settings) readResources(f *dsl.File, d *dsl.Object) error {

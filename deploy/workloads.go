@@ -27,12 +27,15 @@ func (r *renderer) deployment(a *dsl.Agent) (Object, error) {
 		env = append(env, corev1.EnvVar{Name: k, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 			LocalObjectReference: corev1.LocalObjectReference{Name: r.secretName()}, Key: k}}})
 	}
+	args := []string{"agent", "--workflow", workflowDir + "/" + fileBase(r.f), "--agent", a.ID, "--nats", r.natsURL()}
+	if len(r.f.Workflows()) > 1 {
+		args = append(args, "--name", r.w.Name)
+	}
 	pod := corev1.PodSpec{
 		Containers: []corev1.Container{{
-			Name:  "agent",
-			Image: r.s.image,
-			Args: []string{"agent", "--workflow", workflowDir + "/" + fileBase(r.f),
-				"--agent", a.ID, "--nats", r.natsURL()},
+			Name:         "agent",
+			Image:        r.s.image,
+			Args:         args,
 			Env:          env,
 			Resources:    res,
 			VolumeMounts: []corev1.VolumeMount{{Name: "workflow", MountPath: workflowDir, ReadOnly: true}},

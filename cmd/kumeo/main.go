@@ -25,6 +25,8 @@ Usage:
                                         run a workflow on the embedded engine
   kumeo agent --workflow FILE --agent ID --nats URL
                                         run one agent against an external NATS
+  kumeo manifests FILE [--workflow W] [-o yaml|json]
+                                        print the Kubernetes objects that deploy a workflow
   kumeo version                         print the version
 
 Run "kumeo COMMAND -h" for the flags of a command.
@@ -49,12 +51,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cmds := map[string]func([]string, io.Reader, io.Writer, io.Writer) error{
-		"check": cmdCheck,
-		"fmt":   cmdFmt,
-		"graph": cmdGraph,
-		"edit":  cmdEdit,
-		"run":   cmdRun,
-		"agent": cmdAgent,
+		"check":     cmdCheck,
+		"fmt":       cmdFmt,
+		"graph":     cmdGraph,
+		"edit":      cmdEdit,
+		"run":       cmdRun,
+		"agent":     cmdAgent,
+		"manifests": cmdManifests,
 		"version": func([]string, io.Reader, io.Writer, io.Writer) error {
 			fmt.Fprintln(stdout, "kumeo", version)
 			return nil
