@@ -3,9 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 
-	"github.com/kumeo/kumeo/dsl"
 	"github.com/kumeo/kumeo/engine"
 )
 
@@ -19,16 +17,9 @@ func cmdGraph(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(files) != 1 {
 		return usageError(stderr, "kumeo graph --json FILE")
 	}
-	src, err := os.ReadFile(files[0])
+	f, err := readWorkflow(stderr, files[0], false)
 	if err != nil {
 		return err
-	}
-	f, diags := dsl.Parse(files[0], src)
-	for _, d := range diags {
-		fmt.Fprintln(stderr, d.String())
-	}
-	if diags.HasErrors() {
-		return exitError(1)
 	}
 	g := engine.Registry().Graph(f)
 	if *asJSON {

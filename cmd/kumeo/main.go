@@ -12,6 +12,8 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+
+	"github.com/kumeo/kumeo/dsl"
 )
 
 const usage = `kumeo — event-driven agent workflows
@@ -133,4 +135,27 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// readWorkflow reads and parses the file name, printing its diagnostics on
+// stderr, and with check also runs the semantic checks of the language's
+// types (Builtin: not only what the local engine runs). A file with errors
+// returns exit status 1.
+func readWorkflow(stderr io.Writer, name string, check bool) (*dsl.File, error) {
+	src, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	f, diags := dsl.Parse(name, src)
+	if check && !diags.HasErrors() {
+		diags = append(diags, dsl.Builtin().Check(f)...)
+		diags.Sort()
+	}
+	for _, d := range diags {
+		fmt.Fprintln(stderr, d.String())
+	}
+	if diags.HasErrors() {
+		return nil, exitError(1)
+	}
+	return f, nil
 }

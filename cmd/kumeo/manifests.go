@@ -1,12 +1,9 @@
 package main
 
 import (
-	"fmt"
 	"io"
-	"os"
 
 	"github.com/kumeo/kumeo/deploy"
-	"github.com/kumeo/kumeo/dsl"
 )
 
 const manifestsUsage = "kumeo manifests FILE [--workflow W] [--image REF] [-o yaml|json]"
@@ -25,16 +22,9 @@ func cmdManifests(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	if len(files) != 1 || (*format != "yaml" && *format != "json") {
 		return usageError(stderr, manifestsUsage)
 	}
-	src, err := os.ReadFile(files[0])
+	f, err := readWorkflow(stderr, files[0], true)
 	if err != nil {
 		return err
-	}
-	f, diags := dsl.Parse(files[0], src)
-	for _, d := range diags {
-		fmt.Fprintln(stderr, d.String())
-	}
-	if diags.HasErrors() {
-		return exitError(1)
 	}
 	objs, err := deploy.Render(f, *workflow, deploy.Options{Image: *image})
 	if err != nil {

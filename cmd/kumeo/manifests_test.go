@@ -45,8 +45,17 @@ func TestManifestsErrors(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "usage: kumeo manifests")
 
+	// A file the checker rejects renders nothing; the checker's error says
+	// where and what was expected.
+	bad := writeTemp(t, "bad.kumeo", "workflow B {\n  source: NATS(\"a\")\n  agents: [ Router(id: \"r\", rules: 3) ]\n}\n")
+	code, out, errOut := kumeo(t, "", "manifests", bad)
+	assert.Equal(t, 1, code)
+	assert.Empty(t, out)
+	assert.Contains(t, errOut, "bad.kumeo:3:36: error")
+	assert.Contains(t, errOut, "[K1007]")
+
 	fn := writeTemp(t, "s.kumeo", "workflow S {\n  source: NATS(\"a\")\n  agents: [ DataProcessor(id: \"p\", config: { k: \"${env.KUMEO_TEST_UNSET_VAR}\" }) ]\n}\n")
-	code, out, errOut := kumeo(t, "", "manifests", fn)
+	code, out, errOut = kumeo(t, "", "manifests", fn)
 	assert.Equal(t, 1, code)
 	assert.Empty(t, out)
 	assert.Contains(t, errOut, "KUMEO_TEST_UNSET_VAR")
