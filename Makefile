@@ -59,11 +59,14 @@ help:
 
 test: test-go test-frontend test-e2e test-desktop
 
-test-go:
+# The deploy tests run against a real control plane (internal/k8stest):
+# etcd from Debian, kube-apiserver, kube-controller-manager and
+# kube-scheduler built from tools/k8s, and kwok for the node and pods.
+test-go: k8s-test-bins
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './frontend/node_modules/*'))"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
-	go test ./...
+	$(K8S_ENV) go test ./...
 
 test-frontend: frontend-deps
 	cd frontend && npm run check
@@ -151,6 +154,37 @@ cli:
 	CGO_ENABLED=0 go build -o $(CLI_BIN) ./cmd/kumeo
 
 ## ---- tools and system packages -------------------------------------------
+
+# The Kubernetes test binaries are built once per machine into a cache keyed
+# by the tools module's go.mod and go.sum and the kwok version (a cold build
+# takes 15-30 minutes on 2 cores, a warm one seconds). They are never part of
+# the repository. KUMEO_K8S_BIN names the directory for the tests.
+KWOK_VERSION := v0.8.0
+K8S_CACHE    := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kumeo
+K8S_KEY      := $(shell cat tools/k8s/go.mod tools/k8s/go.sum 2>/dev/null | sha256sum | cut -c1-16)-kwok-$(KWOK_VERSION)
+K8S_BIN      := $(K8S_CACHE)/k8s-$(K8S_KEY)
+K8S_ENV      := KUMEO_K8S_BIN=$(K8S_BIN)
+K8S_PKGS     := etcd-server
+
+.PHONY: k8s-test-bins k8s-deps
+k8s-test-bins: k8s-deps $(K8S_BIN)/.complete
+
+k8s-deps:
+	$(call apt-install,$(K8S_PKGS))
+
+# A private GOCACHE: the control plane is large, and a shared cache was seen
+# corrupted by a concurrent clean.
+$(K8S_BIN)/.complete: tools/k8s/go.mod tools/k8s/go.sum
+	@echo "Building the Kubernetes test control plane into $(K8S_BIN) (once per machine)"
+	@mkdir -p $(K8S_BIN)/stages
+	cd tools/k8s && GOCACHE=$(K8S_CACHE)/gocache GOFLAGS=-mod=readonly go build -trimpath -o $(K8S_BIN)/ \
+		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
+	GOBIN=$(K8S_BIN) GOCACHE=$(K8S_CACHE)/gocache GOFLAGS= go install sigs.k8s.io/kwok/cmd/kwok@$(KWOK_VERSION)
+	@# kwok's stock stages: nodes become Ready, pods Ready, complete and go away.
+	@kwok="$$(go mod download -json sigs.k8s.io/kwok@$(KWOK_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p')"; \
+		cp "$$kwok"/kustomize/stage/node/fast/node-initialize.yaml "$$kwok"/kustomize/stage/pod/fast/pod-*.yaml $(K8S_BIN)/stages/; \
+		chmod u+w $(K8S_BIN)/stages/*
+	@touch $@
 
 # apt-install installs those of the Debian packages $(1) that are missing.
 define apt-install

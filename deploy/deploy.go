@@ -52,6 +52,9 @@ type Options struct {
 	// LookupEnv returns the value of an environment variable for the
 	// workflow's ${env.X} references; nil means os.LookupEnv.
 	LookupEnv func(name string) (string, bool)
+	// Namespace, when set, replaces the deployment block's namespace (and
+	// the default, the workflow's name), as kubectl's --namespace does.
+	Namespace string
 }
 
 // Object is one rendered Kubernetes object.

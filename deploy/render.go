@@ -40,6 +40,9 @@ func Render(f *dsl.File, workflow string, opts Options) ([]Object, error) {
 	if opts.Image != "" {
 		s.image = opts.Image
 	}
+	if opts.Namespace != "" {
+		s.namespace = opts.Namespace
+	}
 	r := &renderer{f: f, w: w, s: s, opts: opts, base: dnsName(w.Name)}
 	objs := []Object{r.namespace()}
 	if len(s.env) > 0 {

@@ -29,6 +29,14 @@ Usage:
                                         run one agent against an external NATS
   kumeo manifests FILE [--workflow W] [-o yaml|json]
                                         print the Kubernetes objects that deploy a workflow
+  kumeo deploy FILE [--context C] [--namespace N] [--dry-run]
+                                        show the change set against a cluster, or apply it,
+                                        prune, record the deploy and wait for the rollout
+  kumeo status FILE [--context C] [--history]
+                                        the deployed workflow's workloads and deploys
+  kumeo rollback FILE [--context C] [--to N]
+                                        restore a recorded deploy
+  kumeo undeploy FILE [--context C]     delete the deployed workflow
   kumeo version                         print the version
 
 Run "kumeo COMMAND -h" for the flags of a command.
@@ -60,6 +68,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		"run":       cmdRun,
 		"agent":     cmdAgent,
 		"manifests": cmdManifests,
+		"deploy":    cmdDeploy,
+		"rollback":  cmdRollback,
+		"status":    cmdStatus,
+		"undeploy":  cmdUndeploy,
 		"version": func([]string, io.Reader, io.Writer, io.Writer) error {
 			fmt.Fprintln(stdout, "kumeo", version)
 			return nil

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kumeo/kumeo/deploy"
+)
+
+const (
+	deployUsage   = "kumeo deploy FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W] [--image REF] [--dry-run] [--timeout 5m] [-o text|json]"
+	rollbackUsage = "kumeo rollback FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W] [--to REVISION] [--timeout 5m]"
+	statusUsage   = "kumeo status FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W] [--history] [-o text|json]"
+	undeployUsage = "kumeo undeploy FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W]"
+)
+
+// clusterFlags are the flags every cluster command takes.
+type clusterFlags struct {
+	fs                                      *flag.FlagSet
+	context, kubeconfig, namespace, workflw *string
+	image, format                           *string
+	timeout                                 *time.Duration
+}
+
+func newClusterFlags(name string, stderr io.Writer) *clusterFlags {
+	fs := newFlags(name, stderr)
+	return &clusterFlags{fs: fs,
+		context:    fs.String("context", "", "kubeconfig context (default: the current context)"),
+		kubeconfig: fs.String("kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)"),
+		namespace:  fs.String("namespace", "", "namespace (default: the deployment block's, else the workflow's name)"),
+		workflw:    fs.String("workflow", "", "workflow when the file has several (default: the first)"),
+		image:      fs.String("image", "", "runtime image (default: the deployment block's registry, else "+deploy.DefaultImage+")"),
+		format:     fs.String("o", "text", "output format: text or json"),
+		timeout:    fs.Duration("timeout", 5*time.Minute, "how long to wait for the rollout"),
+	}
+}
+
+// open parses the arguments, reads the workflow, connects to the cluster
+// and renders the plan.
+func (cf *clusterFlags) open(ctx context.Context, args []string, stderr io.Writer, usage string) (*deploy.Cluster, *deploy.Plan, error) {
+	files, err := parseArgs(cf.fs, args)
+	if err != nil {
+		return nil, nil, exitError(2)
+	}
+	if len(files) != 1 || (*cf.format != "text" && *cf.format != "json") {
+		return nil, nil, usageError(stderr, usage)
+	}
+	f, err := readWorkflow(stderr, files[0], true)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := deploy.Connect(deploy.Target{Kubeconfig: *cf.kubeconfig, Context: *cf.context})
+	if err != nil {
+		return nil, nil, err
+	}
+	f.Filename = filepath.Base(f.Filename)
+	p, err := c.PlanFor(ctx, f, *cf.workflw, deploy.Options{Image: *cf.image, Namespace: *cf.namespace})
+	return c, p, err
+}
+
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+// cmdDeploy shows what a deploy changes (--dry-run), or applies it, prunes
+// what the workflow no longer has and waits for the rollout.
+func cmdDeploy(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cf := newClusterFlags("deploy", stderr)
+	dry := cf.fs.Bool("dry-run", false, "show the change set against the cluster and apply nothing")
+	ctx, stop := signalContext()
+	defer stop()
+	c, p, err := cf.open(ctx, args, stderr, deployUsage)
+	if err != nil {
+		return err
+	}
+	if *dry {
+		cs, err := c.Diff(ctx, p)
+		if err != nil {
+			return err
+		}
+		if *cf.format == "json" {
+			return printJSON(stdout, cs)
+		}
+		fmt.Fprintf(stdout, "Changes to %s in namespace %s on context %s:\n%s", p.Workflow, p.Namespace, c.Context, cs)
+		return nil
+	}
+	return applyAndWait(ctx, c, p, cf, stdout, func(progress deploy.Progress) (*deploy.Result, error) {
+		return c.Apply(ctx, p, progress)
+	})
+}
+
+// applyAndWait runs a deploy or rollback, then waits for the rollout,
+// printing progress as it goes (text) or the result (json).
+func applyAndWait(ctx context.Context, c *deploy.Cluster, p *deploy.Plan, cf *clusterFlags, stdout io.Writer,
+	apply func(deploy.Progress) (*deploy.Result, error)) error {
+	text := *cf.format == "text"
+	progress := func(e deploy.Event) {
+		if text {
+			fmt.Fprintln(stdout, describeEvent(e))
+		}
+	}
+	start := time.Now()
+	res, err := apply(progress)
+	if err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, *cf.timeout)
+	defer cancel()
+	sts, err := c.WaitRollout(wctx, p, progress)
+	if !text {
+		if perr := printJSON(stdout, map[string]any{"result": res, "status": sts}); perr != nil {
+			return perr
+		}
+	} else if err == nil {
+		n := res.Changes.Counts()
+		fmt.Fprintf(stdout, "Deployed %s as revision %d in %s: %d created, %d updated, %d pruned; every agent ready.\n",
+			p.Workflow, res.Revision, time.Since(start).Round(time.Millisecond), n[deploy.Create], n[deploy.Update], n[deploy.Prune])
+	}
+	return err
+}
+
+func describeEvent(e deploy.Event) string {
+	switch {
+	case e.Change != nil:
+		s := fmt.Sprintf("%-8s %s/%s", e.Step, e.Change.Kind, e.Change.Name)
+		if e.Message != "" {
+			s += "  " + e.Message
+		}
+		return s
+	case e.Agent != nil:
+		a := e.Agent
+		s := fmt.Sprintf("rollout  %s/%s %d/%d ready (%d updated) %s", a.Kind, a.Name, a.Ready, a.Desired, a.Updated, a.Phase)
+		if a.Reason != "" {
+			s += ": " + a.Reason
+		}
+		for _, l := range a.Logs {
+			s += "\n    | " + l
+		}
+		return s
+	}
+	return e.Step + "  " + e.Message
+}
+
+// cmdRollback restores a recorded deploy (default: the one before the
+// latest).
+func cmdRollback(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cf := newClusterFlags("rollback", stderr)
+	to := cf.fs.Int("to", 0, "revision to restore (default: the one before the latest)")
+	ctx, stop := signalContext()
+	defer stop()
+	c, p, err := cf.open(ctx, args, stderr, rollbackUsage)
+	if err != nil {
+		return err
+	}
+	return applyAndWait(ctx, c, p, cf, stdout, func(progress deploy.Progress) (*deploy.Result, error) {
+		res, rev, err := c.Rollback(ctx, p.Workflow, p.Namespace, *to, progress)
+		if err == nil && *cf.format == "text" {
+			fmt.Fprintf(stdout, "Restored revision %d (deployed %s from %s).\n", rev.Revision, rev.Time.Format(time.RFC3339), rev.File)
+		}
+		return res, err
+	})
+}
+
+// cmdStatus prints the state of each workload of a deployed workflow and,
+// with --history, its recorded deploys.
+func cmdStatus(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cf := newClusterFlags("status", stderr)
+	history := cf.fs.Bool("history", false, "also list the recorded deploys")
+	ctx, stop := signalContext()
+	defer stop()
+	c, p, err := cf.open(ctx, args, stderr, statusUsage)
+	if err != nil {
+		return err
+	}
+	sts, err := c.Status(ctx, p)
+	if err != nil {
+		return err
+	}
+	var hist []deploy.Revision
+	if *history {
+		if hist, err = c.History(ctx, p.Workflow, p.Namespace); err != nil {
+			return err
+		}
+	}
+	if *cf.format == "json" {
+		for i := range hist {
+			hist[i].Objects, hist[i].Source = nil, ""
+		}
+		return printJSON(stdout, map[string]any{"status": sts, "history": hist})
+	}
+	if len(sts) == 0 {
+		fmt.Fprintf(stdout, "%s is not deployed in namespace %s on context %s.\n", p.Workflow, p.Namespace, c.Context)
+	}
+	for _, s := range sts {
+		fmt.Fprintf(stdout, "%-12s %-32s %d/%d ready  %-11s restarts %d  %s\n", s.Kind, s.Name, s.Ready, s.Desired, s.Phase, s.Restarts, s.Reason)
+	}
+	for _, r := range hist {
+		fmt.Fprintf(stdout, "revision %d  %s  %s  %s\n", r.Revision, r.Time.Format(time.RFC3339), r.File, summary(r.Summary))
+	}
+	return nil
+}
+
+func summary(m map[deploy.Action]int) string {
+	var parts []string
+	for _, a := range []deploy.Action{deploy.Create, deploy.Update, deploy.Prune} {
+		if m[a] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %sd", m[a], strings.TrimSuffix(string(a), "e")))
+		}
+	}
+	if len(parts) == 0 {
+		return "no change"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// cmdUndeploy deletes every object of a deployed workflow.
+func cmdUndeploy(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cf := newClusterFlags("undeploy", stderr)
+	ctx, stop := signalContext()
+	defer stop()
+	c, p, err := cf.open(ctx, args, stderr, undeployUsage)
+	if err != nil {
+		return err
+	}
+	return c.Undeploy(ctx, p.Workflow, p.Namespace, func(e deploy.Event) { fmt.Fprintln(stdout, describeEvent(e)) })
+}
