@@ -29,6 +29,8 @@ Usage:
                                         run one agent against an external NATS
   kumeo manifests FILE [--workflow W] [-o yaml|json]
                                         print the Kubernetes objects that deploy a workflow
+  kumeo image [--binary PATH] [--out DIR|--tar FILE|--push REPO[:TAG]] [--extra SRC:DST]...
+                                        build the runtime image, print its digest reference
   kumeo version                         print the version
 
 Run "kumeo COMMAND -h" for the flags of a command.
@@ -60,6 +62,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		"run":       cmdRun,
 		"agent":     cmdAgent,
 		"manifests": cmdManifests,
+		"image":     cmdImage,
 		"version": func([]string, io.Reader, io.Writer, io.Writer) error {
 			fmt.Fprintln(stdout, "kumeo", version)
 			return nil

@@ -198,9 +198,15 @@ func baseTree(caCerts string) (tree, error) {
 		UserName + ":x:" + id + ":" + id + ":" + UserName + ":" + HomeDir + ":/sbin/nologin\n"
 	group := "root:x:0:\n" + UserName + ":x:" + id + ":\n"
 	t := tree{}
-	t.addDir("/root", 0o700, 0, 0)
-	t.addDir("/tmp", 0o1777, 0, 0)
-	t.addDir(HomeDir, 0o755, UID, UID)
+	for _, d := range []entry{
+		{name: "/root", mode: 0o700},
+		{name: "/tmp", mode: 0o1777},
+		{name: HomeDir, mode: 0o755, uid: UID, gid: UID},
+	} {
+		if err := t.addDir(d.name, d.mode, d.uid, d.gid); err != nil {
+			return nil, err
+		}
+	}
 	for _, f := range []struct {
 		name string
 		data []byte
@@ -267,6 +273,7 @@ func configFile(opts Options, bin Binary, created time.Time) *v1.ConfigFile {
 		Architecture: bin.Arch,
 		OS:           "linux",
 		Created:      v1.Time{Time: created},
+		RootFS:       v1.RootFS{Type: "layers"},
 		Config: v1.Config{
 			User:       fmt.Sprintf("%d:%d", UID, UID),
 			Entrypoint: []string{BinaryPath},

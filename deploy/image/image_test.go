@@ -180,6 +180,7 @@ func TestPushAndPullByDigest(t *testing.T) {
 	}, cfg.Config.Labels)
 	require.Len(t, cfg.History, 2)
 	require.Len(t, cfg.RootFS.DiffIDs, 2)
+	assert.Equal(t, "layers", cfg.RootFS.Type)
 
 	assertFiles(t, pulled, bin, time.Unix(1700000000, 0))
 }
@@ -208,6 +209,7 @@ func assertFiles(t *testing.T, img v1.Image, bin string, mtime time.Time) {
 	assert.Equal(t, 65532, home.hdr.Uid)
 	assert.Equal(t, 65532, home.hdr.Gid)
 	assert.Equal(t, int64(0o1777), files["tmp/"].hdr.Mode)
+	assert.Equal(t, int64(0o755), files["home/"].hdr.Mode, "parent directories are in the layer")
 	for n, f := range files {
 		assert.True(t, f.hdr.ModTime.Equal(mtime), "%s modified at %v, want %v", n, f.hdr.ModTime, mtime)
 		assert.Empty(t, f.hdr.Uname, n)

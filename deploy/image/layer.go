@@ -28,9 +28,32 @@ type entry struct {
 // of every file (root-owned, 0755) unless given explicitly.
 type tree map[string]entry
 
-// addDir adds the directory name with its owner and mode.
-func (t tree) addDir(name string, mode int64, uid, gid int) {
+// addDir adds the directory name with its owner and mode, and its missing
+// parent directories.
+func (t tree) addDir(name string, mode int64, uid, gid int) error {
+	if e, ok := t[name]; ok && !e.dir {
+		return fmt.Errorf("%s is both a file and a directory in the image", name)
+	}
+	if err := t.addParents(name); err != nil {
+		return err
+	}
 	t[name] = entry{name: name, dir: true, mode: mode, uid: uid, gid: gid}
+	return nil
+}
+
+// addParents adds the missing parent directories of name, root-owned and
+// 0755; it fails if one of them is a file.
+func (t tree) addParents(name string) error {
+	for dir := path.Dir(name); dir != "/"; dir = path.Dir(dir) {
+		e, ok := t[dir]
+		if ok && !e.dir {
+			return fmt.Errorf("%s is both a file and the directory of %s", dir, name)
+		}
+		if !ok {
+			t[dir] = entry{name: dir, dir: true, mode: 0o755}
+		}
+	}
+	return nil
 }
 
 // addFile adds a root-owned file, and its missing parent directories.
@@ -41,14 +64,8 @@ func (t tree) addFile(name string, mode int64, data []byte) error {
 	if _, ok := t[name]; ok {
 		return fmt.Errorf("%s is given twice", name)
 	}
-	for dir := path.Dir(name); dir != "/"; dir = path.Dir(dir) {
-		e, ok := t[dir]
-		if ok && !e.dir {
-			return fmt.Errorf("%s is both a file and the directory of %s", dir, name)
-		}
-		if !ok {
-			t.addDir(dir, 0o755, 0, 0)
-		}
+	if err := t.addParents(name); err != nil {
+		return err
 	}
 	t[name] = entry{name: name, mode: mode, data: data}
 	return nil
