@@ -28,6 +28,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/google/go-containerregistry/pkg/v1/validate"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -148,6 +149,7 @@ func TestPushAndPullByDigest(t *testing.T) {
 
 	pulled, err := remote.Image(ref)
 	require.NoError(t, err)
+	require.NoError(t, validate.Image(pulled))
 	got, err := pulled.Digest()
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
@@ -262,6 +264,14 @@ func TestLayerEntriesSortedAndTimed(t *testing.T) {
 	assert.Equal(t, []string{"opt/", "opt/a.txt", "opt/z/", "opt/z/z.txt"}, order)
 }
 
+// mustDigest returns the digest of img.
+func mustDigest(t *testing.T, img v1.Image) v1.Hash {
+	t.Helper()
+	d, err := img.Digest()
+	require.NoError(t, err)
+	return d
+}
+
 // writeFile writes text to a new file name in a temporary directory.
 func writeFile(t *testing.T, name, text string) string {
 	t.Helper()
@@ -338,6 +348,32 @@ func TestWriteLayout(t *testing.T) {
 	read, err := p.Image(d1)
 	require.NoError(t, err)
 	assertFiles(t, read, bin, time.Unix(0, 0))
+
+	// Replacing kumeo:other with a third image drops the blobs only the
+	// second one used: its manifest and configuration.
+	blobs := func() []string {
+		entries, err := os.ReadDir(filepath.Join(dir, "blobs", "sha256"))
+		require.NoError(t, err)
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	before := blobs()
+	third, err := Build(Options{Binary: bin, Version: "third"})
+	require.NoError(t, err)
+	_, err = WriteLayout(dir, "kumeo:other", third)
+	require.NoError(t, err)
+	after := blobs()
+	assert.Len(t, after, len(before), "one manifest and one config replaced by as many")
+	assert.NotContains(t, after, d3.Hex)
+	assert.Contains(t, after, d1.Hex)
+	for _, d := range []v1.Hash{d1, mustDigest(t, third)} {
+		img, err := p.Image(d)
+		require.NoError(t, err)
+		assert.NoError(t, validate.Image(img), "every blob of %s is still there and matches", d)
+	}
 	cfg, err := read.ConfigFile()
 	require.NoError(t, err)
 	assert.Equal(t, "65532:65532", cfg.Config.User)

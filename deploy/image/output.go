@@ -23,8 +23,9 @@ const RefNameAnnotation = "org.opencontainers.image.ref.name"
 
 // WriteLayout writes img into the OCI image layout directory dir,
 // creating it if needed, and names it tag in the layout's index.json,
-// replacing an image of the same name. A directory that exists and is
-// neither empty nor a layout is refused. It returns the image's digest.
+// replacing an image of the same name, and removes the blobs no image of
+// the layout uses any more. A directory that exists and is neither empty
+// nor a layout is refused. It returns the image's digest.
 func WriteLayout(dir, tag string, img v1.Image) (v1.Hash, error) {
 	p, err := openLayout(dir)
 	if err != nil {
@@ -35,7 +36,80 @@ func WriteLayout(dir, tag string, img v1.Image) (v1.Hash, error) {
 	if err != nil {
 		return v1.Hash{}, fmt.Errorf("write OCI layout %s: %w", dir, err)
 	}
+	if err := pruneBlobs(p); err != nil {
+		return v1.Hash{}, fmt.Errorf("OCI layout %s: remove unused blobs: %w", dir, err)
+	}
 	return img.Digest()
+}
+
+// pruneBlobs removes the sha256 blobs of the layout that no manifest
+// listed in its index.json refers to.
+func pruneBlobs(p layout.Path) error {
+	idx, err := p.ImageIndex()
+	if err != nil {
+		return err
+	}
+	used := map[v1.Hash]bool{}
+	if err := markIndex(idx, used); err != nil {
+		return err
+	}
+	blobs := filepath.Join(string(p), "blobs", "sha256")
+	entries, err := os.ReadDir(blobs)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !used[v1.Hash{Algorithm: "sha256", Hex: e.Name()}] {
+			if err := os.Remove(filepath.Join(blobs, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// markIndex records the digests of the manifests, configurations and
+// layers reachable from idx.
+func markIndex(idx v1.ImageIndex, used map[v1.Hash]bool) error {
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return err
+	}
+	for _, d := range m.Manifests {
+		used[d.Digest] = true
+		switch {
+		case d.MediaType.IsIndex():
+			child, err := idx.ImageIndex(d.Digest)
+			if err != nil {
+				return err
+			}
+			if err := markIndex(child, used); err != nil {
+				return err
+			}
+		case d.MediaType.IsImage():
+			img, err := idx.Image(d.Digest)
+			if err != nil {
+				return err
+			}
+			if err := markImage(img, used); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// markImage records the digests of an image's configuration and layers.
+func markImage(img v1.Image, used map[v1.Hash]bool) error {
+	m, err := img.Manifest()
+	if err != nil {
+		return err
+	}
+	used[m.Config.Digest] = true
+	for _, l := range m.Layers {
+		used[l.Digest] = true
+	}
+	return nil
 }
 
 // openLayout opens the layout at dir or creates an empty one.
