@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"strings"
 )
 
@@ -26,6 +27,11 @@ type Binary struct {
 	Version string
 	// Revision is the VCS revision recorded in the binary; empty when unknown.
 	Revision string
+	// Interp is the program interpreter (dynamic loader) the binary names;
+	// empty for a static binary.
+	Interp string
+	// Needed lists the shared libraries the binary needs (DT_NEEDED).
+	Needed []string
 }
 
 // elfArch maps ELF machines to Go architecture names.
@@ -39,11 +45,10 @@ var elfArch = map[elf.Machine]string{
 	elf.EM_RISCV:   "riscv64",
 }
 
-// Inspect checks that path is a statically linked Linux ELF executable,
-// the only kind the runtime image can run (it has no dynamic loader and no
-// C library), and reads its architecture and the version and revision
-// recorded in it. A binary that is not one gives an error wrapping
-// ErrNotStatic that says why and how to build one.
+// Inspect reads the Linux ELF executable at path: its architecture, the
+// program interpreter and shared libraries it needs (none for a static
+// binary), and the version and revision recorded in it. A file that is not
+// a Linux executable gives an error wrapping ErrNotStatic.
 func Inspect(path string) (Binary, error) {
 	f, err := elf.Open(path)
 	if err != nil {
@@ -53,49 +58,84 @@ func Inspect(path string) (Binary, error) {
 		return Binary{}, fmt.Errorf("%s: %w: not an ELF file (%v); build it with CGO_ENABLED=0 GOOS=linux go build ./cmd/kumeo", path, ErrNotStatic, err)
 	}
 	defer f.Close()
-	if err := checkStatic(path, f); err != nil {
+	if err := checkExecutable(path, f); err != nil {
 		return Binary{}, err
 	}
 	b := Binary{Path: path, Arch: elfArch[f.Machine]}
 	if b.Arch == "" || (b.Arch == "ppc64le" && f.Data != elf.ELFDATA2LSB) {
 		return Binary{}, fmt.Errorf("%s: %w: unsupported machine %v", path, ErrNotStatic, f.Machine)
 	}
+	if b.Interp, err = interpreter(f); err != nil {
+		return Binary{}, fmt.Errorf("%s: read program interpreter: %w", path, err)
+	}
+	b.Needed, err = f.ImportedLibraries()
+	if err != nil && !errors.Is(err, elf.ErrNoSymbols) {
+		return Binary{}, fmt.Errorf("%s: read dynamic section: %w", path, err)
+	}
 	readBuildInfo(&b)
 	return b, nil
 }
 
-// checkStatic refuses ELF files that are not executables for Linux or that
-// need a program interpreter or shared libraries.
-func checkStatic(path string, f *elf.File) error {
+// checkExecutable refuses ELF files that are not executables for Linux.
+func checkExecutable(path string, f *elf.File) error {
 	if f.OSABI != elf.ELFOSABI_NONE && f.OSABI != elf.ELFOSABI_LINUX {
 		return fmt.Errorf("%s: %w: built for OS ABI %v, want Linux; build it with GOOS=linux", path, ErrNotStatic, f.OSABI)
 	}
 	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
 		return fmt.Errorf("%s: %w: ELF type %v is not an executable", path, ErrNotStatic, f.Type)
 	}
-	for _, p := range f.Progs {
-		if p.Type != elf.PT_INTERP {
-			continue
-		}
-		interp := make([]byte, p.Filesz)
-		if _, err := p.ReadAt(interp, 0); err != nil {
-			return fmt.Errorf("%s: read program interpreter: %w", path, err)
-		}
-		return fmt.Errorf("%s: %w: it is dynamically linked (program interpreter %s), and the runtime image has no dynamic loader or C library to run it; build it with CGO_ENABLED=0 GOOS=linux go build ./cmd/kumeo (make cli)",
-			path, ErrNotStatic, strings.TrimRight(string(interp), "\x00"))
-	}
-	libs, err := f.ImportedLibraries()
-	if err != nil && !errors.Is(err, elf.ErrNoSymbols) {
-		return fmt.Errorf("%s: read dynamic section: %w", path, err)
-	}
-	if len(libs) > 0 {
-		return fmt.Errorf("%s: %w: it needs shared libraries %s that the runtime image does not have; build it with CGO_ENABLED=0 GOOS=linux go build ./cmd/kumeo (make cli)",
-			path, ErrNotStatic, strings.Join(libs, ", "))
-	}
 	if f.Type == elf.ET_DYN && f.Entry == 0 {
 		return fmt.Errorf("%s: %w: a shared library (no entry point), not an executable", path, ErrNotStatic)
 	}
 	return nil
+}
+
+// interpreter returns the program interpreter an ELF file names, or "".
+func interpreter(f *elf.File) (string, error) {
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			b := make([]byte, p.Filesz)
+			if _, err := p.ReadAt(b, 0); err != nil {
+				return "", err
+			}
+			return strings.TrimRight(string(b), "\x00"), nil
+		}
+	}
+	return "", nil
+}
+
+// Static reports whether the binary needs neither a program interpreter
+// nor shared libraries.
+func (b Binary) Static() bool { return b.Interp == "" && len(b.Needed) == 0 }
+
+// checkRuntime refuses a binary the image cannot run: a dynamically linked
+// one runs only if the extra files hold its program interpreter (at the
+// path it names) and every library it needs (by file name; their
+// directories are on LD_LIBRARY_PATH). Libraries those need in turn are
+// not checked.
+func (b Binary) checkRuntime(extra []File) error {
+	if b.Static() {
+		return nil
+	}
+	dsts, names := map[string]bool{}, map[string]bool{}
+	for _, f := range extra {
+		dsts[f.Dst] = true
+		names[path.Base(f.Dst)] = true
+	}
+	var missing []string
+	if b.Interp != "" && !dsts[b.Interp] {
+		missing = append(missing, "program interpreter "+b.Interp)
+	}
+	for _, lib := range b.Needed {
+		if !names[lib] {
+			missing = append(missing, lib)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: %w: it is dynamically linked (needs %s), and the runtime image has no dynamic loader or C library to run it; build it with CGO_ENABLED=0 GOOS=linux go build ./cmd/kumeo (make cli), or add what it needs with extra files (--extra SRC:DST)",
+		b.Path, ErrNotStatic, strings.Join(missing, ", "))
 }
 
 // readBuildInfo fills the version and revision of b from the Go build

@@ -49,7 +49,9 @@ const (
 
 // Options describe the image to build.
 type Options struct {
-	// Binary is the path of the static Linux kumeo executable (required).
+	// Binary is the path of the Linux kumeo executable (required). It must
+	// be static, unless Extra holds its program interpreter and the shared
+	// libraries it needs.
 	Binary string
 	// CACerts is the CA certificate bundle to copy into the image; empty
 	// means /etc/ssl/certs/ca-certificates.crt of this machine.
@@ -110,7 +112,8 @@ func checkDst(dst string) error {
 // and /etc/group with the kumeo user, its home, /tmp), a layer with the
 // binary, and a layer with the extra files if there are any. The
 // configuration runs BinaryPath as UID:UID in HomeDir on the binary's
-// platform.
+// platform. A dynamically linked binary is refused with an error wrapping
+// ErrNotStatic unless the extra files provide what it needs.
 func Build(opts Options) (v1.Image, error) {
 	if opts.Binary == "" {
 		return nil, errors.New("no binary: give the path of a static Linux kumeo executable")
@@ -122,6 +125,9 @@ func Build(opts Options) (v1.Image, error) {
 	}
 	bin, err := Inspect(opts.Binary)
 	if err != nil {
+		return nil, err
+	}
+	if err := bin.checkRuntime(opts.Extra); err != nil {
 		return nil, err
 	}
 	mtime := opts.Created.UTC()

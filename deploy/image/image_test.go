@@ -472,6 +472,60 @@ func TestBuildErrors(t *testing.T) {
 }
 
 func TestDynamicBinaryRefused(t *testing.T) {
+	dyn := dynamicBinary(t)
+	b, err := Inspect(dyn)
+	require.NoError(t, err)
+	assert.False(t, b.Static())
+	_, err = Build(Options{Binary: dyn})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrNotStatic)
+	assert.ErrorContains(t, err, dyn+": not a static Linux executable: it is dynamically linked (needs program interpreter "+b.Interp)
+	for _, lib := range b.Needed {
+		assert.ErrorContains(t, err, lib)
+	}
+	assert.ErrorContains(t, err, "no dynamic loader or C library")
+	assert.ErrorContains(t, err, "CGO_ENABLED=0")
+
+	// With only the interpreter given, the libraries are still missing.
+	interp := writeFile(t, "ld.so", "loader")
+	_, err = Build(Options{Binary: dyn, Extra: []File{{Src: interp, Dst: b.Interp}}})
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "program interpreter")
+	assert.ErrorContains(t, err, "needs "+b.Needed[0])
+}
+
+func TestDynamicBinaryWithItsLibraries(t *testing.T) {
+	dyn := dynamicBinary(t)
+	b, err := Inspect(dyn)
+	require.NoError(t, err)
+	extra := []File{{Src: b.Interp, Dst: b.Interp}}
+	for _, lib := range b.Needed {
+		src := hostLibrary(t, lib)
+		extra = append(extra, File{Src: src, Dst: "/usr/lib/" + lib})
+	}
+	img, err := Build(Options{Binary: dyn, Extra: extra})
+	require.NoError(t, err)
+	files := imageFiles(t, img)
+	assert.Contains(t, files, strings.TrimPrefix(b.Interp, "/"))
+	cfg, err := img.ConfigFile()
+	require.NoError(t, err)
+	assert.Contains(t, cfg.Config.Env, "LD_LIBRARY_PATH="+ldPath(b))
+}
+
+// ldPath is the LD_LIBRARY_PATH of an image holding b's interpreter and
+// its libraries under /usr/lib.
+func ldPath(b Binary) string {
+	dirs := []string{"/usr/lib"}
+	if d := filepath.Dir(b.Interp); d != "/usr/lib" {
+		dirs = append(dirs, d)
+	}
+	sort.Strings(dirs)
+	return strings.Join(dirs, ":")
+}
+
+// dynamicBinary returns a dynamically linked executable of this machine.
+func dynamicBinary(t *testing.T) string {
+	t.Helper()
 	dyn, err := exec.LookPath("true")
 	if err != nil {
 		t.Skip("no true(1) on PATH")
@@ -481,12 +535,19 @@ func TestDynamicBinaryRefused(t *testing.T) {
 	if !hasInterp(t, dyn) {
 		t.Skipf("%s is statically linked here", dyn)
 	}
-	_, err = Inspect(dyn)
-	require.Error(t, err, "%s should be dynamically linked", dyn)
-	assert.ErrorIs(t, err, ErrNotStatic)
-	assert.ErrorContains(t, err, "dynamically linked (program interpreter /")
-	assert.ErrorContains(t, err, "no dynamic loader or C library")
-	assert.ErrorContains(t, err, "CGO_ENABLED=0")
+	return dyn
+}
+
+// hostLibrary finds a shared library of this machine by file name.
+func hostLibrary(t *testing.T, lib string) string {
+	t.Helper()
+	for _, dir := range []string{"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib"} {
+		if _, err := os.Stat(filepath.Join(dir, lib)); err == nil {
+			return filepath.Join(dir, lib)
+		}
+	}
+	t.Skipf("%s not found on this machine", lib)
+	return ""
 }
 
 // hasInterp reports whether the ELF file fn names a program interpreter.
