@@ -43,7 +43,7 @@ DESKTOP_SRCS := go.mod go.sum wails.json $(wildcard build/appicon.png) \
 	frontend/index.html frontend/vite.config.ts frontend/svelte.config.js \
 	frontend/tsconfig.json frontend/package-lock.json
 
-.PHONY: help run build cli test test-go test-frontend test-e2e test-desktop browser-deps bench \
+.PHONY: help run build cli image test test-go test-frontend test-e2e test-desktop browser-deps bench \
 	desktop-deps xvfb-deps screenshot-deps wails-cli frontend-deps clean
 
 help:
@@ -52,6 +52,7 @@ help:
 	@echo "make test-desktop  start the built app under Xvfb and check a screenshot ($(SMOKE_SHOT))"
 	@echo "make build   build the desktop app ($(DESKTOP_BIN))"
 	@echo "make cli     build the headless CLI ($(CLI_BIN), no cgo)"
+	@echo "make image   build the runtime image into $(IMAGE_OUT) (IMAGE_PUSH=REPO[:TAG] also pushes it)"
 	@echo "make bench   run the Go benchmarks, then the UI benchmark (make bench-ui)"
 	@echo "make clean   remove build outputs"
 
@@ -152,6 +153,22 @@ $(DESKTOP_BIN): $(DESKTOP_SRCS) $(NODE_STAMP) | desktop-deps wails-cli
 
 cli:
 	CGO_ENABLED=0 go build -o $(CLI_BIN) ./cmd/kumeo
+
+# The runtime image the agent Deployments run, from the static CLI, without
+# a container engine: an OCI layout in $(IMAGE_OUT), pushed to $(IMAGE_PUSH)
+# when set (docker login credentials). IMAGE_VERSION labels it;
+# SOURCE_DATE_EPOCH dates it (the Unix epoch by default); IMAGE_FLAGS adds
+# flags, e.g. IMAGE_FLAGS="--extra lib/libonnxruntime.so.1:/usr/lib/libonnxruntime.so.1".
+# Prints one reference by digest per output.
+IMAGE_OUT     ?= build/image
+IMAGE_PUSH    ?=
+IMAGE_VERSION ?=
+IMAGE_FLAGS   ?=
+
+image: cli
+	./$(CLI_BIN) image --binary $(CLI_BIN) --out $(IMAGE_OUT) \
+		$(if $(IMAGE_PUSH),--push $(IMAGE_PUSH)) $(if $(IMAGE_VERSION),--version $(IMAGE_VERSION)) \
+		--revision "$$(git rev-parse HEAD 2>/dev/null || true)" $(IMAGE_FLAGS)
 
 ## ---- tools and system packages -------------------------------------------
 

@@ -37,6 +37,8 @@ Usage:
   kumeo rollback FILE [--context C] [--to N]
                                         restore a recorded deploy
   kumeo undeploy FILE [--context C]     delete the deployed workflow
+  kumeo image [--binary PATH] [--out DIR|--tar FILE|--push REPO[:TAG]] [--extra SRC:DST]...
+                                        build the runtime image, print its digest reference
   kumeo version                         print the version
 
 Run "kumeo COMMAND -h" for the flags of a command.
@@ -72,6 +74,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		"rollback":  cmdRollback,
 		"status":    cmdStatus,
 		"undeploy":  cmdUndeploy,
+		"image":     cmdImage,
 		"version": func([]string, io.Reader, io.Writer, io.Writer) error {
 			fmt.Fprintln(stdout, "kumeo", version)
 			return nil
