@@ -80,7 +80,7 @@ func Start(t testing.TB, opts Options) *Cluster {
 	if bin == "" {
 		t.Skipf("%s is not set: no Kubernetes test binaries (make k8s-test-bins builds them; make test sets it)", EnvBin)
 	}
-	c, err := start(t, bin, opts)
+	c, err := start(t.TempDir(), bin, opts)
 	if c != nil {
 		t.Cleanup(func() {
 			if t.Failed() {
@@ -95,8 +95,24 @@ func Start(t testing.TB, opts Options) *Cluster {
 	return c
 }
 
-func start(t testing.TB, bin string, opts Options) (*Cluster, error) {
-	dir := t.TempDir()
+// New starts a cluster outside a test (a browser test's server), keeping
+// its files under dir; Stop ends it. The binaries are in $KUMEO_K8S_BIN.
+func New(dir string, opts Options) (*Cluster, error) {
+	bin := os.Getenv(EnvBin)
+	if bin == "" {
+		return nil, fmt.Errorf("%s is not set: no Kubernetes test binaries (make k8s-test-bins builds them)", EnvBin)
+	}
+	c, err := start(dir, bin, opts)
+	if err != nil && c != nil {
+		c.stop()
+	}
+	return c, err
+}
+
+// Stop ends the cluster's processes.
+func (c *Cluster) Stop() { c.stop() }
+
+func start(dir, bin string, opts Options) (*Cluster, error) {
 	c := &Cluster{dir: dir, tokens: map[string]string{"admin": "admin-token"}}
 	for _, u := range opts.Users {
 		c.tokens[u] = u + "-token"
