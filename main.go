@@ -92,7 +92,7 @@ func main() {
 		OnShutdown: func(context.Context) {
 			shutdown()
 		},
-		Bind: []any{services.Workspace, services.Runs},
+		Bind: []any{services.Workspace, services.Runs, services.Deploy},
 		Linux: &linux.Options{
 			Icon:        icon,
 			ProgramName: "kumeo",

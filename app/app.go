@@ -1,6 +1,7 @@
 // Package app holds the thin services the desktop window binds to:
-// Workspace (documents: files, typing, canvas edits, layout, watching) and
-// Runs (running documents on the embedded engine).
+// Workspace (documents: files, typing, canvas edits, layout, watching),
+// Runs (running documents on the embedded engine) and Deploy (deploying
+// them to a Kubernetes cluster).
 //
 // Each service converts between UI data (plain JSON-friendly structs whose
 // offsets are UTF-16 code units) and the domain packages, and reports changes
@@ -10,6 +11,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 
 	"github.com/kumeo/kumeo/dsl/document"
@@ -28,6 +30,7 @@ type Options struct {
 	Emit      Emitter
 	Workspace WorkspaceOptions
 	Runs      RunsOptions
+	Deploy    DeployOptions
 }
 
 // App is the set of bound services. It is not bound itself: its Shutdown is
@@ -35,6 +38,7 @@ type Options struct {
 type App struct {
 	Workspace *Workspace
 	Runs      *Runs
+	Deploy    *Deploy
 
 	quiet atomic.Bool
 }
@@ -47,11 +51,15 @@ func New(opts Options) *App {
 	if opts.Runs.Emit == nil {
 		opts.Runs.Emit = opts.Emit
 	}
+	if opts.Deploy.Emit == nil {
+		opts.Deploy.Emit = opts.Emit
+	}
 	a := &App{}
 	opts.Workspace.Emit = a.gate(opts.Workspace.Emit)
 	opts.Runs.Emit = a.gate(opts.Runs.Emit)
+	opts.Deploy.Emit = a.gate(opts.Deploy.Emit)
 	ws := NewWorkspace(opts.Workspace)
-	a.Workspace, a.Runs = ws, NewRuns(ws, opts.Runs)
+	a.Workspace, a.Runs, a.Deploy = ws, NewRuns(ws, opts.Runs), NewDeploy(ws, opts.Deploy)
 	return a
 }
 
@@ -74,14 +82,16 @@ func (a *App) Quiet() {
 	a.quiet.Store(true)
 }
 
-// Shutdown stops every run, the embedded bus and the file watcher. It is
+// Shutdown cancels every deploy job and stops every run, the embedded bus
+// and the file watcher. It is
 // quiet first: nothing it stops reports to the window, which may be gone.
 // Calling it again does nothing more.
 func (a *App) Shutdown(ctx context.Context) error {
 	a.Quiet()
+	derr := a.Deploy.shutdown(ctx)
 	err := a.Runs.shutdown(ctx)
 	a.Workspace.shutdown()
-	return err
+	return errors.Join(derr, err)
 }
 
 // FormatError is how a bound method's error reaches the window (Wails'
