@@ -69,6 +69,9 @@ type Options struct {
 	Bus *bus.Bus
 	// MetricsInterval between run metrics events; zero is the app's default.
 	MetricsInterval time.Duration
+	// Kubeconfig is the kubeconfig the Deploy service uses; empty is the
+	// app's default ($KUBECONFIG, else ~/.kube/config).
+	Kubeconfig string
 }
 
 // Server is the frontend and the app's services behind one http.Handler.
@@ -107,10 +110,12 @@ func New(opts Options) (*Server, error) {
 		Emit:      s.Emit,
 		Workspace: app.WorkspaceOptions{InitialPath: opts.InitialPath, Dir: opts.Workspace, ConfigDir: config},
 		Runs:      app.RunsOptions{Bus: opts.Bus, Interval: opts.MetricsInterval},
+		Deploy:    app.DeployOptions{Kubeconfig: opts.Kubeconfig},
 	})
 	s.services = map[string]reflect.Value{
 		"Workspace": reflect.ValueOf(s.App.Workspace),
 		"Runs":      reflect.ValueOf(s.App.Runs),
+		"Deploy":    reflect.ValueOf(s.App.Deploy),
 	}
 	return s, nil
 }

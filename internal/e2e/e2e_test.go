@@ -390,3 +390,33 @@ func TestInjectShimWithoutHead(t *testing.T) {
 	got = string(injectShim([]byte("<HTML><HEAD><title>t</title></HEAD>")))
 	assert.Equal(t, fmt.Sprintf(`<HTML><HEAD><script src="%s"></script><title>t</title></HEAD>`, ShimPath), got)
 }
+
+// The Deploy service is bound like the others and uses the kubeconfig
+// the harness is given; its coded errors reach the page as JSON.
+func TestBindsDeployWithKubeconfig(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "orders.kumeo")
+	require.NoError(t, os.WriteFile(path, []byte(workflow), 0o644))
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	require.NoError(t, os.WriteFile(kubeconfig, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: one, context: {cluster: c, user: u}}, {name: two, context: {cluster: c, user: u}}]
+current-context: two
+`), 0o644))
+	srv, url := Start(t, Options{Dist: fakeDist(t), Workspace: dir, Kubeconfig: kubeconfig})
+	h := &harness{t: t, srv: srv, url: url, dir: dir, path: path}
+
+	status, result, errMsg := h.call("Deploy", "Contexts")
+	require.Equal(t, http.StatusOK, status, errMsg)
+	assert.JSONEq(t, `{"contexts": ["one", "two"], "current": "two"}`, string(result))
+
+	_, _, errMsg = h.call("Workspace", "Open", path)
+	require.Empty(t, errMsg)
+	_, _, errMsg = h.call("Deploy", "Preview", app.DeployTarget{Path: path, Context: "three"})
+	var coded struct{ Code, Message string }
+	require.NoError(t, json.Unmarshal([]byte(errMsg), &coded), errMsg)
+	assert.Equal(t, "kubeconfig", coded.Code)
+	assert.Contains(t, coded.Message, `no context "three"`)
+}

@@ -7,6 +7,11 @@
 // -generate writes generated workflows into the workspace first, for the
 // performance runs: -generate big500.kumeo=500,big2000.kumeo=2000 writes
 // two files with 500 and 2,000 agents (see internal/workflowgen).
+//
+// -k8s starts a real Kubernetes control plane first (internal/k8stest; the
+// binaries are in $KUMEO_K8S_BIN) and points the Deploy service at its
+// admin kubeconfig, whose one context is kumeo-test. The cluster stops
+// with the server.
 package main
 
 import (
@@ -26,6 +31,7 @@ import (
 	"time"
 
 	"github.com/kumeo/kumeo/internal/e2e"
+	"github.com/kumeo/kumeo/internal/k8stest"
 	"github.com/kumeo/kumeo/internal/workflowgen"
 )
 
@@ -37,25 +43,39 @@ func main() {
 	config := flag.String("config", "", "directory of the recent-files list (default: a temporary directory)")
 	metrics := flag.Duration("metrics-interval", 0, "interval between run metrics events (default: the app's)")
 	generate := flag.String("generate", "", "generated workflows to write into the workspace first: name.kumeo=AGENTS[,...]")
+	k8s := flag.Bool("k8s", false, "start a Kubernetes test cluster ($"+k8stest.EnvBin+") and deploy to it (context "+k8stest.Context+")")
 	flag.Parse()
 	if err := generateFiles(*workspace, *generate); err != nil {
 		log.Fatal(err)
 	}
-	if err := run(*dist, *workspace, *listen, *open, *config, *metrics); err != nil {
+	opts := e2e.Options{Dist: *dist, Workspace: *workspace, ConfigDir: *config, InitialPath: *open, MetricsInterval: *metrics}
+	if err := run(*listen, opts, *k8s); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(dist, workspace, listen, open, config string, metrics time.Duration) error {
-	if config == "" {
+func run(listen string, opts e2e.Options, k8s bool) error {
+	// Signals are caught from the start: one that comes while the cluster
+	// starts ends the server as cleanly as one that comes later.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if opts.ConfigDir == "" {
 		tmp, err := os.MkdirTemp("", "kumeo-e2e-config-")
 		if err != nil {
 			return err
 		}
 		defer os.RemoveAll(tmp)
-		config = tmp
+		opts.ConfigDir = tmp
 	}
-	s, err := e2e.New(e2e.Options{Dist: dist, Workspace: workspace, ConfigDir: config, InitialPath: open, MetricsInterval: metrics})
+	if k8s {
+		stopCluster, kubeconfig, err := startCluster()
+		if err != nil {
+			return err
+		}
+		defer stopCluster()
+		opts.Kubeconfig = kubeconfig
+	}
+	s, err := e2e.New(opts)
 	if err != nil {
 		return err
 	}
@@ -67,8 +87,6 @@ func run(dist, workspace, listen, open, config string, metrics time.Duration) er
 	os.Stdout.Sync()
 
 	srv := &http.Server{Handler: s}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -83,6 +101,30 @@ func run(dist, workspace, listen, open, config string, metrics time.Duration) er
 		err = nil
 	}
 	return errors.Join(err, cerr)
+}
+
+// startCluster starts a test cluster in a temporary directory and returns
+// how to stop it and its admin kubeconfig.
+func startCluster() (stop func(), kubeconfig string, err error) {
+	dir, err := os.MkdirTemp("", "kumeo-e2e-k8s-")
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := k8stest.New(dir, k8stest.Options{})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, "", fmt.Errorf("-k8s: %w", err)
+	}
+	stop = func() {
+		c.Stop()
+		os.RemoveAll(dir)
+	}
+	kubeconfig, err = c.KubeconfigFor("admin")
+	if err != nil {
+		stop()
+		return nil, "", err
+	}
+	return stop, kubeconfig, nil
 }
 
 // generateFiles writes each name=agents of spec into dir.
