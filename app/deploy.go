@@ -47,10 +47,15 @@ type Deploy struct {
 
 	mu     sync.Mutex
 	jobs   map[string]*deployJob
+	last   map[string]DeployStatus // the latest status of each job, finished ones too
+	ended  []string                // finished jobs, oldest first (at most maxEnded)
 	seq    int
 	closed bool
 	wg     sync.WaitGroup
 }
+
+// maxEnded is how many finished jobs JobStatus still knows.
+const maxEnded = 20
 
 // deployJob is a running job.
 type deployJob struct {
@@ -68,7 +73,7 @@ func NewDeploy(ws *Workspace, opts DeployOptions) *Deploy {
 	if opts.RolloutTimeout <= 0 {
 		opts.RolloutTimeout = 5 * time.Minute
 	}
-	return &Deploy{emit: opts.Emit, ws: ws, opts: opts, jobs: map[string]*deployJob{}}
+	return &Deploy{emit: opts.Emit, ws: ws, opts: opts, jobs: map[string]*deployJob{}, last: map[string]DeployStatus{}}
 }
 
 // Contexts lists the contexts of the kubeconfig and the current one.
@@ -223,15 +228,19 @@ func (d *Deploy) run(ctx context.Context, j *deployJob, tg *target, fn jobFunc) 
 	defer func() {
 		d.mu.Lock()
 		delete(d.jobs, id)
-		cancelled := j.cancelled
-		d.mu.Unlock()
-		j.cancel()
-		if cancelled && status.State == DeployFailed {
+		if j.cancelled && status.State == DeployFailed {
 			status.State, status.Code = DeployCancelled, ""
 		}
-		d.emit(DeployStatusEventName(id), status)
+		d.ended = append(d.ended, id)
+		if len(d.ended) > maxEnded {
+			delete(d.last, d.ended[0])
+			d.ended = d.ended[1:]
+		}
+		d.mu.Unlock()
+		j.cancel()
+		d.report(status)
 	}()
-	d.emit(DeployStatusEventName(id), status)
+	d.report(status)
 	progress := func(e deploy.Event) {
 		d.emit(DeployEventName(id), DeployEvent{ID: id, Step: e.Step, Change: e.Change, Agent: e.Agent, Message: e.Message})
 	}
@@ -249,7 +258,7 @@ func (d *Deploy) run(ctx context.Context, j *deployJob, tg *target, fn jobFunc) 
 		return
 	}
 	status.State = DeployRollingOut
-	d.emit(DeployStatusEventName(id), status)
+	d.report(status)
 	wctx, cancel := context.WithTimeout(ctx, d.opts.RolloutTimeout)
 	defer cancel()
 	sts, err := tg.c.WaitRollout(wctx, tg.p, progress)
@@ -259,6 +268,27 @@ func (d *Deploy) run(ctx context.Context, j *deployJob, tg *target, fn jobFunc) 
 		return
 	}
 	status.State = DeployDone
+}
+
+// report keeps a job's status for JobStatus and emits it.
+func (d *Deploy) report(s DeployStatus) {
+	d.mu.Lock()
+	d.last[s.ID] = s
+	d.mu.Unlock()
+	d.emit(DeployStatusEventName(s.ID), s)
+}
+
+// JobStatus returns the latest status of a running or recently finished
+// job: a window that subscribed to a job's events after it started reads
+// what it may have missed here.
+func (d *Deploy) JobStatus(id string) (DeployStatus, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s, ok := d.last[id]
+	if !ok {
+		return DeployStatus{}, fmt.Errorf("%w: job %q", ErrNoDeploy, id)
+	}
+	return s, nil
 }
 
 func (s *DeployStatus) fail(err error) {

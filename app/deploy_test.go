@@ -148,6 +148,8 @@ func TestDeployRefusesTextWithErrors(t *testing.T) {
 
 	_, err = d.Preview(DeployTarget{Path: path + ".missing"})
 	assert.Equal(t, document.CodeNotOpen, document.CodeOf(err))
+	_, err = d.JobStatus("d1")
+	assert.Equal(t, CodeNoDeploy, wireCode(t, err))
 }
 
 // A cluster that does not answer is reported as unreachable, naming it.
@@ -214,6 +216,9 @@ func TestDeployLifecycleOnCluster(t *testing.T) {
 	s := statusOf(t, rec, job.ID)
 	require.Equal(t, DeployDone, s.State, s.Error)
 	assert.Equal(t, 1, s.Revision)
+	last, err := d.JobStatus(job.ID)
+	require.NoError(t, err)
+	assert.Equal(t, s, last, "a finished job's outcome can be read")
 	states := []string{}
 	for _, p := range rec.named(DeployStatusEventName(job.ID)) {
 		states = append(states, p.(DeployStatus).State)

@@ -3,7 +3,7 @@
 // version counter, and answers operations through a handler the test gives.
 
 import { ApiError } from './errors';
-import type { Api, Unsubscribe } from './index';
+import type { Api, DeployApi, Unsubscribe } from './index';
 import type { Analysis, Change, Doc, EditOp, Graph, Layout, Pin, RunInfo, Sent, TextEdit, TraceRecord, TypeSpec } from './types';
 import { agentNodeId } from './protocol.gen';
 
@@ -17,6 +17,8 @@ export interface FakeOptions {
   specs?: TypeSpec[];
   initialPath?: string;
   records?: TraceRecord[];
+  /** The cluster side; a method not given rejects as if no kubeconfig were found. */
+  deploy?: Partial<DeployApi>;
 }
 
 /** What a fake analysis gives: Go's, with a null graph for none. */
@@ -103,6 +105,18 @@ export function createFakeApi(opts: FakeOptions = {}) {
     if (!texts.has(path)) throw new ApiError('not_open', `${path}: document is not open`);
   };
   const emit = (name: string, data: unknown) => listeners.get(name)?.forEach((l) => l(data));
+  const noCluster = () => Promise.reject(new ApiError('kubeconfig', 'kubeconfig: no cluster here (the window has no Go side)'));
+  const deployMethods: (keyof DeployApi)[] = ['contexts', 'preview', 'start', 'rollback', 'undeploy', 'cancel', 'jobs', 'jobStatus', 'status', 'history', 'revisionSource', 'watchMetrics', 'stopMetrics'];
+  const deploy = Object.fromEntries(
+    deployMethods.map((m) => [
+      m,
+      (...args: unknown[]) => {
+        record(`deploy.${m}`, ...args);
+        const fn = opts.deploy?.[m] as ((...a: unknown[]) => Promise<unknown>) | undefined;
+        return fn ? fn(...args) : noCluster();
+      },
+    ]),
+  ) as unknown as DeployApi;
 
   const api: Api = {
     workspace: {
@@ -273,6 +287,7 @@ export function createFakeApi(opts: FakeOptions = {}) {
       deadLetters: async () => [],
       resend: async (id, seq) => void record('resend', id, seq),
     },
+    deploy,
     events: {
       on(name, listener): Unsubscribe {
         const set = listeners.get(name) ?? new Set();

@@ -3,8 +3,9 @@
 // Wails bindings (or from a harness that provides the same globals).
 
 import type {
-  Analysis, Change, Conflict, DeadLetter, Diagnostic, DirEntry, Doc, EditOp, Layout, MetricsEvent,
-  Pin, ReloadResult, RunInfo, RunStatus, Sent, SendResult, TextEdit, TraceRecord, TypeSpec,
+  AgentStatus, Analysis, Change, ClusterContexts, Conflict, DeadLetter, DeployJob, DeployPreview, DeployRevision, DeployStatus, DeployTarget,
+  Diagnostic, DirEntry, Doc, EditOp, Layout, MetricsEvent, Pin, ReloadResult, RunInfo, RunStatus, Sent, SendResult, TextEdit,
+  TraceRecord, TypeSpec,
 } from './types';
 
 import { toApiError } from './errors';
@@ -52,6 +53,32 @@ export interface RunsApi {
   resend(id: string, seq: number): Promise<void>;
 }
 
+/** The cluster side: app.Deploy. A job's progress arrives as events (Events.deploy*). */
+export interface DeployApi {
+  contexts(): Promise<ClusterContexts>;
+  /** What deploying the document's current text (saved or not) would change. */
+  preview(target: DeployTarget): Promise<DeployPreview>;
+  start(target: DeployTarget): Promise<DeployJob>;
+  /** Restores a recorded deploy (0: the one before the latest) as a new revision. */
+  rollback(target: DeployTarget, revision: number): Promise<DeployJob>;
+  undeploy(target: DeployTarget): Promise<DeployJob>;
+  cancel(id: string): Promise<void>;
+  jobs(): Promise<DeployJob[]>;
+  /** The latest status of a running or recently finished job (what its events said so far). */
+  jobStatus(id: string): Promise<DeployStatus>;
+  status(target: DeployTarget): Promise<AgentStatus[]>;
+  /** Recorded deploys, oldest first. */
+  history(target: DeployTarget): Promise<DeployRevision[]>;
+  revisionSource(target: DeployTarget, revision: number): Promise<string>;
+  /**
+   * Streams the deployed workflow's metrics (Events.deployMetrics(id), the
+   * local run's MetricsEvent shape). Go's Deploy.WatchMetrics; rejects when
+   * the app has no such method.
+   */
+  watchMetrics(target: DeployTarget): Promise<{ id: string }>;
+  stopMetrics(id: string): Promise<void>;
+}
+
 export type Unsubscribe = () => void;
 
 export interface EventsApi {
@@ -61,6 +88,7 @@ export interface EventsApi {
 export interface Api {
   workspace: WorkspaceApi;
   runs: RunsApi;
+  deploy: DeployApi;
   events: EventsApi;
 }
 
@@ -74,6 +102,9 @@ export const Events = {
   runDeadLetter: (id: string) => `run:${id}:deadletter`,
   runReloaded: (id: string) => `run:${id}:reloaded`,
   runStarted: 'runs:started',
+  deployEvent: (id: string) => `deploy:${id}:event`,
+  deployStatus: (id: string) => `deploy:${id}:status`,
+  deployMetrics: (id: string) => `deploy:${id}:metrics`,
 } as const;
 
 export type ConflictEvent = Conflict;
@@ -140,6 +171,21 @@ export const wailsApi: Api = {
     trace: (id, traceID) => call('Runs', 'Trace', id, traceID),
     deadLetters: (id) => call('Runs', 'DeadLetters', id),
     resend: (id, seq) => call('Runs', 'Resend', id, seq),
+  },
+  deploy: {
+    contexts: () => call('Deploy', 'Contexts'),
+    preview: (target) => call('Deploy', 'Preview', target),
+    start: (target) => call('Deploy', 'Start', target),
+    rollback: (target, revision) => call('Deploy', 'Rollback', target, revision),
+    undeploy: (target) => call('Deploy', 'Undeploy', target),
+    cancel: (id) => call('Deploy', 'Cancel', id),
+    jobs: () => call('Deploy', 'Jobs'),
+    jobStatus: (id) => call('Deploy', 'JobStatus', id),
+    status: (target) => call('Deploy', 'Status', target),
+    history: (target) => call('Deploy', 'History', target),
+    revisionSource: (target, revision) => call('Deploy', 'RevisionSource', target, revision),
+    watchMetrics: (target) => call('Deploy', 'WatchMetrics', target),
+    stopMetrics: (id) => call('Deploy', 'StopMetrics', id),
   },
   events: {
     on(name, listener) {

@@ -1,7 +1,7 @@
 // The shapes of the canvas: the Svelte Flow nodes and edges project()
 // makes, and the data their components receive.
 
-import type { GraphEdge, NodeKind, Point, Severity } from '../api/types';
+import type { DeployAction, GraphEdge, NodeKind, Point, RolloutPhase, Severity } from '../api/types';
 
 /** Live numbers shown on a node during a run. */
 export interface NodeMetrics {
@@ -15,6 +15,18 @@ export interface NodeMetrics {
   deadLettered: number;
   /** Recent rates, oldest first, for the sparkline. */
   series: number[];
+}
+
+/** An agent in the cluster: what a deploy would do to it, and its rollout. */
+export interface NodeDeploy {
+  /** The change set's action on the agent's objects; null when there is no change set. */
+  action: DeployAction | null;
+  /** Its rollout; null before the cluster was read. */
+  phase: RolloutPhase | null;
+  ready: number;
+  desired: number;
+  /** Why the rollout waits or fails. */
+  reason: string;
 }
 
 export interface Problem {
@@ -38,6 +50,8 @@ export interface KumeoNodeData extends Record<string, unknown> {
   warnings: number;
   metrics: NodeMetrics | null;
   running: boolean;
+  /** The agent in the cluster, while the deploy panel shows. */
+  deploy?: NodeDeploy | null;
 }
 
 export interface KumeoEdgeData extends Record<string, unknown> {

@@ -5,10 +5,10 @@
 
 import type { Diagnostic, Graph, GraphEdge, GraphNode, Layout, NodeKind, Point, Severity } from '../api/types';
 import { GROUP_MIN, GROUP_PAD, rangeOf, sizeOf } from './geometry';
-import type { FlowEdge, FlowNode, KumeoEdgeData, KumeoNodeData, NodeMetrics, Problem } from './flow';
+import type { FlowEdge, FlowNode, KumeoEdgeData, KumeoNodeData, NodeDeploy, NodeMetrics, Problem } from './flow';
 import { placeLabels } from './labels';
 
-export type { FlowEdge, FlowNode, KumeoEdgeData, KumeoNodeData, NodeMetrics, Problem } from './flow';
+export type { FlowEdge, FlowNode, KumeoEdgeData, KumeoNodeData, NodeDeploy, NodeMetrics, Problem } from './flow';
 
 export interface ProjectInput {
   graph: Graph | null;
@@ -23,6 +23,8 @@ export interface ProjectInput {
   selected?: ReadonlySet<string> | null;
   /** Nodes an event trace passed through (highlighted). */
   traced?: ReadonlySet<string> | null;
+  /** The agents in the cluster by node id (the deploy panel's change set and rollout). */
+  deploy?: ReadonlyMap<string, NodeDeploy> | null;
 }
 
 export interface Projection {
@@ -87,7 +89,7 @@ export function project(input: ProjectInput): Projection {
       height = Math.max(height, p.y + s.height + GROUP_PAD.bottom);
     }
     nodes.push({
-      ...base(g, positionOf(g, slot.get(g.id)!), problems, input.metrics, running, selected),
+      ...base(g, positionOf(g, slot.get(g.id)!), problems, input.metrics, running, selected, input.deploy),
       width: Math.round(width),
       height: Math.round(height),
       zIndex: -1,
@@ -96,7 +98,7 @@ export function project(input: ProjectInput): Projection {
   }
   for (const n of others) {
     const inGroup = !!(n.parent && byId.get(n.parent)?.kind === 'subworkflow');
-    const node = base(n, positionOf(n, slot.get(n.id)!), problems, input.metrics, running, selected);
+    const node = base(n, positionOf(n, slot.get(n.id)!), problems, input.metrics, running, selected, input.deploy);
     if (inGroup) node.parentId = n.parent;
     const size = sizeOf(n.kind);
     node.initialWidth = size.width;
@@ -169,6 +171,7 @@ function base(
   metrics: ReadonlyMap<string, NodeMetrics> | null | undefined,
   running: boolean,
   selected: ReadonlySet<string>,
+  deploy?: ReadonlyMap<string, NodeDeploy> | null,
 ): FlowNode {
   const list = problems.get(n.id) ?? [];
   const errors = list.filter((p) => p.severity === 'error').length;
@@ -194,6 +197,7 @@ function base(
       warnings,
       metrics: metrics?.get(n.id) ?? null,
       running,
+      deploy: deploy?.get(n.id) ?? null,
     },
     selected: selected.has(n.id),
     class: classes.join(' '),

@@ -4,7 +4,7 @@
 // (it compares user nodes by identity) and Svelte does not re-render it, so
 // an edit of one agent in a 2,000-node workflow touches one node, not all.
 
-import type { FlowEdge, FlowNode, KumeoEdgeData, KumeoNodeData, Problem } from './project';
+import type { FlowEdge, FlowNode, KumeoEdgeData, KumeoNodeData, NodeDeploy, Problem } from './project';
 
 /** What Svelte Flow keeps on a node besides what the projection sets. */
 export interface HeldNode extends Omit<FlowNode, 'data'> {
@@ -92,9 +92,15 @@ function sameData(a: KumeoNodeData, b: KumeoNodeData | undefined): boolean {
     a.warnings === b.warnings &&
     a.metrics === b.metrics &&
     a.running === b.running &&
+    sameDeploy(a.deploy, b.deploy) &&
     sameRecord(a.props, b.props) &&
     sameProblems(a.problems, b.problems)
   );
+}
+
+function sameDeploy(a: NodeDeploy | null | undefined, b: NodeDeploy | null | undefined): boolean {
+  if (!a || !b) return !a === !b;
+  return a.action === b.action && a.phase === b.phase && a.ready === b.ready && a.desired === b.desired && a.reason === b.reason;
 }
 
 function sameRecord(a: Record<string, string>, b: Record<string, string> | undefined): boolean {

@@ -3,7 +3,7 @@
 
 export type ViewMode = 'both' | 'canvas' | 'text';
 export type Theme = 'light' | 'dark';
-export type BottomTab = 'problems' | 'metrics' | 'events' | 'deadletters' | 'send';
+export type BottomTab = 'problems' | 'metrics' | 'events' | 'deadletters' | 'send' | 'deploy';
 
 function stored<T extends string>(key: string, fallback: T, allowed: readonly T[]): T {
   try {
