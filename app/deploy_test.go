@@ -250,7 +250,8 @@ func TestDeployLifecycleOnCluster(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, hist, 2)
 	assert.Equal(t, "screening.kumeo", hist[0].File)
-	assert.Equal(t, 3+2, hist[0].Summary["create"], "namespace, config map and three agents: %v", hist[0].Summary)
+	assert.Equal(t, map[string]int{"create": len(p.Changes.Changes)}, hist[0].Summary, "the first deploy created every object")
+	assert.Equal(t, map[string]int{"update": 2, "unchanged": len(p.Changes.Changes) - 2}, hist[1].Summary, "the agent and the workflow text changed")
 	src, err := d.RevisionSource(target, 1)
 	require.NoError(t, err)
 	assert.Equal(t, screeningSrc, src)
@@ -265,7 +266,7 @@ func TestDeployLifecycleOnCluster(t *testing.T) {
 	assert.Equal(t, deploy.Update, agentActions(t, d, target)["enrich"], "the cluster runs revision 1 again")
 	sts, err := d.Status(target)
 	require.NoError(t, err)
-	require.Len(t, sts, 3)
+	require.Len(t, sts, 4, "NATS and three agents")
 	for _, st := range sts {
 		assert.Equal(t, deploy.Ready, st.Phase, st.Name)
 	}
@@ -283,6 +284,7 @@ func TestDeployCancel(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, d.Cancel(job.ID))
 	s := statusOf(t, rec, job.ID)
+	t.Logf("the cancelled job ended %s: %s", s.State, s.Error)
 	assert.Contains(t, []string{DeployCancelled, DeployDone}, s.State, "a job cancelled after it finished stays done")
 	if s.State == DeployCancelled {
 		assert.Empty(t, s.Code)

@@ -412,8 +412,8 @@ func slicesSorted(m map[string]bool) []string {
 
 // forEach runs fn(i) for i in [0,n) with at most par at once and returns
 // the first error.
-func forEach(ctx context.Context, n, par int, fn func(context.Context, int) error) error {
-	ctx, cancel := context.WithCancel(ctx)
+func forEach(parent context.Context, n, par int, fn func(context.Context, int) error) error {
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	sem := make(chan struct{}, par)
 	var wg sync.WaitGroup
@@ -436,5 +436,9 @@ func forEach(ctx context.Context, n, par int, fn func(context.Context, int) erro
 		}()
 	}
 	wg.Wait()
+	if first == nil {
+		// Cancelled before every item started: the results are incomplete.
+		first = parent.Err()
+	}
 	return first
 }
