@@ -230,6 +230,7 @@ func (d *Deploy) run(ctx context.Context, j *deployJob, tg *target, fn jobFunc) 
 		delete(d.jobs, id)
 		if j.cancelled && status.State == DeployFailed {
 			status.State, status.Code = DeployCancelled, ""
+			status.Error = "cancelled: what was applied stays applied (" + status.Error + ")"
 		}
 		d.ended = append(d.ended, id)
 		if len(d.ended) > maxEnded {

@@ -63,10 +63,13 @@ function serverBinary() {
  * open: the file Workspace.InitialPath reports. generate: name.kumeo=AGENTS
  * pairs written into work before serving. config: the directory of the
  * app's settings (default: a temporary one of the harness). tmp: the
- * process's temporary directory (the run bus keeps its data there).
+ * process's temporary directory (the run bus keeps its data there). k8s:
+ * start a Kubernetes test cluster first (needs KUMEO_K8S_BIN) and deploy
+ * to it, context kumeo-test.
  */
-export async function startHarness(work, { open = '', generate = '', metricsInterval = '', config = '', tmp = '' } = {}) {
+export async function startHarness(work, { open = '', generate = '', metricsInterval = '', config = '', tmp = '', k8s = false } = {}) {
   const args = ['-dist', dist(), '-workspace', work, '-listen', '127.0.0.1:0'];
+  if (k8s) args.push('-k8s');
   if (open) args.push('-open', open);
   if (generate) args.push('-generate', generate);
   if (metricsInterval) args.push('-metrics-interval', metricsInterval);
