@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"log/slog"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -53,6 +54,11 @@ type Options struct {
 	// AckWait is how long a durable source message may stay unacked before
 	// JetStream redelivers it (a crashed process); 0 means 30 s.
 	AckWait time.Duration
+	// Instance names this process in metrics snapshots; empty means the
+	// host name and process id when the run is on an external server
+	// (kumeo agent: several replicas publish the same agent's metrics),
+	// and nothing otherwise.
+	Instance string
 	// Dir resolves relative file names; default: the workflow file's dir.
 	Dir    string
 	Logger *slog.Logger
@@ -106,4 +112,12 @@ func (o Options) withDefaults(f *dsl.File) Options {
 		o.HTTPListen = "127.0.0.1:0"
 	}
 	return o
+}
+
+func (o Options) instance() string {
+	if o.Instance != "" || o.NATSURL == "" {
+		return o.Instance
+	}
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
 }

@@ -121,7 +121,7 @@ func Start(ctx context.Context, f *dsl.File, workflow string, opts Options) (*Ru
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.rec = trace.NewRecorder(trace.Options{PerAgent: opts.TracePerAgent})
 	r.sampler = newSampler(opts.TraceRate)
-	r.pub = metrics.NewPublisher(r.nc, metrics.PublisherOptions{Interval: opts.MetricsInterval})
+	r.pub = metrics.NewPublisher(r.nc, metrics.PublisherOptions{Interval: opts.MetricsInterval, Instance: opts.instance()})
 	r.inputs = newInputs(r)
 	g, err := r.build(plan, nil)
 	if err != nil {
