@@ -22,7 +22,7 @@ const (
 // agentCollector turns the engine's snapshots into Prometheus metrics at
 // each scrape, so the numbers are the ones the snapshots carry.
 type agentCollector struct {
-	snapshots func() []metrics.Snapshot
+	snapshots                              func() []metrics.Snapshot
 	in, out, filtered, dead, errs, retries *prometheus.Desc
 	inFlight, pending, latency             *prometheus.Desc
 }

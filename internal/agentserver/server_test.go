@@ -106,7 +106,9 @@ func TestAgentProcessEndpoints(t *testing.T) {
 		require.NoError(t, nc.Publish("in", []byte(ev)))
 	}
 	require.NoError(t, nc.Flush())
-	bustest.Soon(t, func() bool { return scrape(t, base, MetricEventsIn)["r"] == 6 && scrape(t, base, MetricInFlight)["r"] == 0 }, "six events in")
+	bustest.Soon(t, func() bool {
+		return scrape(t, base, MetricEventsIn)["r"] == 6 && scrape(t, base, MetricInFlight)["r"] == 0
+	}, "six events in")
 	assert.Equal(t, 3.0, scrape(t, base, MetricEventsOut)["r"])
 	assert.Equal(t, 2.0, scrape(t, base, MetricFiltered)["r"])
 	assert.Equal(t, 1.0, scrape(t, base, MetricDeadLettered)["r"])
