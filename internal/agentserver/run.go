@@ -17,8 +17,9 @@ var ErrStarting = errors.New("starting: connecting to NATS and binding subscript
 // RunState is the run of an agent process as the server sees it: unset
 // while engine.Start is in progress, then the run.
 type RunState struct {
-	run    atomic.Pointer[engine.Run]
-	agents []string
+	run      atomic.Pointer[engine.Run]
+	stopping atomic.Bool
+	agents   []string
 }
 
 // NewRunState returns the state of a process running the given agents
@@ -51,6 +52,9 @@ func (s *RunState) Ready() error {
 	if err := s.Live(); err != nil {
 		return err
 	}
+	if s.stopping.Load() {
+		return ErrStopping
+	}
 	if nc := r.Conn(); !nc.IsConnected() {
 		return fmt.Errorf("the NATS connection is %s", nc.Status())
 	}
@@ -76,3 +80,9 @@ func (s *RunState) Snapshots() []metrics.Snapshot {
 func (s *RunState) Config() Config {
 	return Config{Live: s.Live, Ready: s.Ready, Snapshots: s.Snapshots}
 }
+
+// ErrStopping is the readiness of a process shutting down.
+var ErrStopping = errors.New("stopping: draining events in progress")
+
+// Stopping marks the process as shutting down: not ready from now on.
+func (s *RunState) Stopping() { s.stopping.Store(true) }
