@@ -28,7 +28,7 @@ Usage:
   kumeo agent --workflow FILE (--agent ID | --endpoints) --nats URL [--listen ADDR]
                                         run one agent (or the sources and targets) against
                                         an external NATS, serving /healthz /readyz /metrics
-  kumeo manifests FILE [--workflow W] [-o yaml|json]
+  kumeo manifests FILE [--workflow W] [--rbac] [-o yaml|json]
                                         print the Kubernetes objects that deploy a workflow
   kumeo version                         print the version
 
