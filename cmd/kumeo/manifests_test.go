@@ -133,3 +133,19 @@ func TestManifestsRBAC(t *testing.T) {
 	assert.Contains(t, docs[0], "kind: ServiceAccount")
 	assert.Contains(t, docs[2], "kind: RoleBinding")
 }
+
+// TestReadmeRole keeps the Role the README shows equal to the one
+// kumeo manifests --rbac prints.
+func TestReadmeRole(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	text := string(readme)
+	start := strings.Index(text, "```yaml\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\n")
+	require.GreaterOrEqual(t, start, 0, "the README shows the Role")
+	block := text[start+len("```yaml\n"):]
+	block = block[:strings.Index(block, "```")]
+	var role rbacv1.Role
+	require.NoError(t, yaml.UnmarshalStrict([]byte(block), &role))
+	assert.Equal(t, deploy.DeployerRules(), role.Rules)
+	assert.Equal(t, deploy.DeployerName, role.Name)
+}
