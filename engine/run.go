@@ -436,3 +436,13 @@ func (r *Run) flushOut() error {
 	}
 	return r.out.Flush(5 * time.Second)
 }
+
+// Latency returns the latency histogram of an agent this process runs
+// (every event it finished since the run started), nil for any other.
+func (r *Run) Latency(agent string) *metrics.HistogramSnapshot {
+	n := r.g.Load().nodes[agent]
+	if n == nil || !n.local {
+		return nil
+	}
+	return n.m.Latency.Snapshot()
+}

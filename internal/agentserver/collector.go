@@ -1,6 +1,8 @@
 package agentserver
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kumeo/kumeo/engine/metrics"
@@ -23,15 +25,17 @@ const (
 // each scrape, so the numbers are the ones the snapshots carry.
 type agentCollector struct {
 	snapshots                              func() []metrics.Snapshot
+	latencyOf                              func(agent string) *metrics.HistogramSnapshot
 	in, out, filtered, dead, errs, retries *prometheus.Desc
 	inFlight, pending, latency             *prometheus.Desc
 }
 
-func newAgentCollector(snapshots func() []metrics.Snapshot) *agentCollector {
+func newAgentCollector(snapshots func() []metrics.Snapshot, latency func(string) *metrics.HistogramSnapshot) *agentCollector {
 	labels := []string{"workflow", "agent"}
 	d := func(name, help string) *prometheus.Desc { return prometheus.NewDesc(name, help, labels, nil) }
 	return &agentCollector{
 		snapshots: snapshots,
+		latencyOf: latency,
 		in:        d(MetricEventsIn, "Events the agent received."),
 		out:       d(MetricEventsOut, "Events the agent handled and passed on."),
 		filtered:  d(MetricFiltered, "Events the agent dropped on purpose."),
@@ -68,11 +72,23 @@ func (c *agentCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.retries, s.Retries)
 		ch <- prometheus.MustNewConstMetric(c.inFlight, prometheus.GaugeValue, float64(s.InFlight), lv...)
 		ch <- prometheus.MustNewConstMetric(c.pending, prometheus.GaugeValue, float64(s.Pending), lv...)
-		l := s.LatencyMS
-		// The snapshot keeps quantiles, count and max, not the sum: the sum
-		// is estimated as count × p50 so rate(sum)/rate(count) stays usable.
-		ch <- prometheus.MustNewConstSummary(c.latency, l.Count, float64(l.Count)*l.P50/1000, map[float64]float64{
-			0.5: l.P50 / 1000, 0.95: l.P95 / 1000, 0.99: l.P99 / 1000, 1: l.Max / 1000,
-		}, lv...)
+		ch <- c.latencySummary(s, lv)
 	}
+}
+
+// latencySummary is the agent's latency as a Prometheus summary: the
+// quantiles of its snapshot (0.5, 0.95, 0.99 and 1 for the maximum), with
+// the histogram's exact count and sum when there is one.
+func (c *agentCollector) latencySummary(s metrics.Snapshot, lv []string) prometheus.Metric {
+	l := s.LatencyMS
+	count, sum := l.Count, float64(l.Count)*l.P50/1000 // estimated without the histogram
+	if c.latencyOf != nil {
+		if h := c.latencyOf(s.Agent); h != nil {
+			l = metrics.Summarize(h)
+			count, sum = h.Count, time.Duration(h.Sum).Seconds()
+		}
+	}
+	return prometheus.MustNewConstSummary(c.latency, count, sum, map[float64]float64{
+		0.5: l.P50 / 1000, 0.95: l.P95 / 1000, 0.99: l.P99 / 1000, 1: l.Max / 1000,
+	}, lv...)
 }

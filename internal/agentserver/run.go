@@ -76,9 +76,18 @@ func (s *RunState) Snapshots() []metrics.Snapshot {
 	return out
 }
 
+// Latency returns the latency histogram of an agent the process runs.
+func (s *RunState) Latency(agent string) *metrics.HistogramSnapshot {
+	r := s.run.Load()
+	if r == nil || !slices.Contains(s.agents, agent) {
+		return nil
+	}
+	return r.Latency(agent)
+}
+
 // Config is a server Config reading this state.
 func (s *RunState) Config() Config {
-	return Config{Live: s.Live, Ready: s.Ready, Snapshots: s.Snapshots}
+	return Config{Live: s.Live, Ready: s.Ready, Snapshots: s.Snapshots, Latency: s.Latency}
 }
 
 // ErrStopping is the readiness of a process shutting down.

@@ -43,6 +43,10 @@ type Config struct {
 	Ready func() error
 	// Snapshots returns the metrics of the agents the process runs.
 	Snapshots func() []metrics.Snapshot
+	// Latency returns an agent's latency histogram, for an exact count
+	// and sum; nil (or a nil result) falls back to the snapshot's
+	// quantiles with the sum estimated as count × median.
+	Latency func(agent string) *metrics.HistogramSnapshot
 	// Logger logs a server that stops with an error; nil discards.
 	Logger *slog.Logger
 }
@@ -67,7 +71,7 @@ func New(cfg Config) *Server {
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		newAgentCollector(cfg.Snapshots),
+		newAgentCollector(cfg.Snapshots, cfg.Latency),
 	)
 	s := &Server{cfg: cfg, reg: reg, mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET "+PathHealth, s.check(cfg.Live, "alive"))

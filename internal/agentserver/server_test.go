@@ -63,6 +63,7 @@ func scrape(t *testing.T, base, name string) map[string]float64 {
 			out[agent] = m.Gauge.GetValue()
 		case m.Summary != nil:
 			out[agent] = float64(m.Summary.GetSampleCount())
+			out[agent+"/sum"] = m.Summary.GetSampleSum()
 		}
 	}
 	return out
@@ -113,7 +114,10 @@ func TestAgentProcessEndpoints(t *testing.T) {
 	assert.Equal(t, 2.0, scrape(t, base, MetricFiltered)["r"])
 	assert.Equal(t, 1.0, scrape(t, base, MetricDeadLettered)["r"])
 	assert.Equal(t, 1.0, scrape(t, base, MetricErrors)["r"])
-	assert.Equal(t, 5.0, scrape(t, base, MetricLatency)["r"], "latency observations of the events handled")
+	lat := scrape(t, base, MetricLatency)
+	assert.Equal(t, 5.0, lat["r"], "latency observations of the events handled")
+	assert.Positive(t, lat["r/sum"])
+	assert.Less(t, lat["r/sum"], 5.0, "seconds, not nanoseconds")
 	_, body = get(t, base+PathMetrics)
 	assert.Contains(t, body, "go_goroutines ")
 	assert.Contains(t, body, "process_cpu_seconds_total ")
