@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"runtime"
 	"strings"
@@ -25,6 +26,9 @@ type Options struct {
 	Bus *bus.Bus
 	// NATSURL runs against an external NATS server instead (kumeo agent).
 	NATSURL string
+	// NATSOptions are added to the options of the connection to NATSURL:
+	// credentials (nats.UserInfo, nats.UserCredentials), TLS, a name.
+	NATSOptions []nats.Option
 	// Conn runs on an existing connection (tests).
 	Conn *nats.Conn
 	// DataDir enables durable mode: sources are captured by a JetStream
@@ -39,6 +43,12 @@ type Options struct {
 	// Only runs just these agent ids; the others are expected to run
 	// elsewhere and are reached through NATS (kumeo agent).
 	Only []string
+	// Endpoints says whether this run starts the workflow's sources and
+	// targets (its adapters: HTTP, File, Timer, MQTT, webhooks). In a
+	// cluster they run in exactly one process: `kumeo agent --endpoints`
+	// (EndpointsOnly) while every `kumeo agent --agent ID` leaves them
+	// to it (EndpointsElsewhere).
+	Endpoints EndpointMode
 	// NoChain sends every agent-to-agent hop through NATS.
 	NoChain bool
 	// Concurrency is the number of workers per subscription; 0 means
@@ -64,6 +74,19 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// EndpointMode says where a run's sources and targets run.
+type EndpointMode int
+
+// Endpoint modes.
+const (
+	// EndpointsHere starts sources and targets with the agents (default).
+	EndpointsHere EndpointMode = iota
+	// EndpointsElsewhere starts none: another process runs them.
+	EndpointsElsewhere
+	// EndpointsOnly starts sources and targets and runs no agent.
+	EndpointsOnly
+)
+
 // validate reports options that contradict each other: the run goes on
 // one bus, one external server or one connection, and the listeners of a
 // private bus need a bus of the run's own.
@@ -80,6 +103,12 @@ func (o Options) validate() error {
 	}
 	if len(set) > 1 {
 		return fmt.Errorf("%w: %s are set; expected at most one of Bus, NATSURL and Conn", ErrOptions, strings.Join(set, " and "))
+	}
+	if o.Endpoints == EndpointsOnly && len(o.Only) > 0 {
+		return fmt.Errorf("%w: Endpoints is EndpointsOnly and Only names agents; a run of just the sources and targets runs no agent", ErrOptions)
+	}
+	if o.Endpoints < EndpointsHere || o.Endpoints > EndpointsOnly {
+		return fmt.Errorf("%w: Endpoints is %d; expected EndpointsHere, EndpointsElsewhere or EndpointsOnly", ErrOptions, o.Endpoints)
 	}
 	if len(set) == 1 {
 		for _, l := range []struct{ name, v string }{{"Listen", o.Listen}, {"MQTTListen", o.MQTTListen}} {
@@ -120,4 +149,22 @@ func (o Options) instance() string {
 	}
 	host, _ := os.Hostname()
 	return fmt.Sprintf("%s-%d", host, os.Getpid())
+}
+
+// RedactURL returns the server URLs of a NATS URL list ("nats://a,nats://b")
+// with any user and password replaced by "redacted", for logs and errors.
+func RedactURL(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		u, err := url.Parse(strings.TrimSpace(p))
+		if err != nil || u.User == nil {
+			if at := strings.LastIndex(p, "@"); at >= 0 {
+				parts[i] = "redacted@" + p[at+1:]
+			}
+			continue
+		}
+		u.User = url.User("redacted")
+		parts[i] = u.String()
+	}
+	return strings.Join(parts, ",")
 }

@@ -25,9 +25,10 @@ Usage:
   kumeo edit FILE --op JSON [-w]        apply one edit operation, print the new text
   kumeo run FILE [--input F] [--output F] [--durable DIR] [--listen ADDR] [--metrics]
                                         run a workflow on the embedded engine
-  kumeo agent --workflow FILE --agent ID --nats URL
-                                        run one agent against an external NATS
-  kumeo manifests FILE [--workflow W] [-o yaml|json]
+  kumeo agent --workflow FILE (--agent ID | --endpoints) --nats URL [--listen ADDR]
+                                        run one agent (or the sources and targets) against
+                                        an external NATS, serving /healthz /readyz /metrics
+  kumeo manifests FILE [--workflow W] [--rbac] [-o yaml|json]
                                         print the Kubernetes objects that deploy a workflow
   kumeo deploy FILE [--context C] [--namespace N] [--dry-run]
                                         show the change set against a cluster, or apply it,
