@@ -108,7 +108,9 @@ func (cs *ChangeSet) String() string {
 // Plan is a rendered workflow ready to be compared with and applied to a
 // cluster.
 type Plan struct {
-	Workflow  string // DNS name: the kumeo.dev/workflow label
+	Workflow string // DNS name: the kumeo.dev/workflow label
+	// Name is the workflow's name in the file and its NATS subjects.
+	Name      string
 	Namespace string
 	Objects   []*unstructured.Unstructured
 	// File and Source are the workflow file's name and text, kept in the
