@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -266,6 +267,11 @@ func (c *Cluster) diffOne(ctx context.Context, u, live *unstructured.Unstructure
 		probe.SetNamespace(metav1.NamespaceDefault)
 	}
 	dry, err := c.applyOne(ctx, probe, true)
+	if err != nil && u.GetKind() == "Namespace" && errors.Is(err, ErrForbidden) && c.namespaceUsable(ctx, u.GetName()) {
+		// A namespace-scoped role: an administrator made the namespace.
+		ch.Action, ch.Note = Unchanged, "namespace managed outside kumeo"
+		return ch, nil
+	}
 	if err != nil {
 		if apierrors.IsForbidden(err) && probe != u {
 			ch.Note = "not checked by the server: its namespace does not exist yet"
@@ -296,10 +302,10 @@ func (c *Cluster) applyOne(ctx context.Context, u *unstructured.Unstructured, dr
 	}
 	force := true
 	opts := metav1.PatchOptions{FieldManager: FieldManager, Force: &force}
-	verb := "apply"
+	verb := "patch" // server-side apply is a patch
 	if dry {
 		opts.DryRun = []string{metav1.DryRunAll}
-		verb = "dry-run apply"
+		verb = "patch (dry run)"
 	}
 	out, err := c.resource(u.GetKind(), u.GetNamespace()).Patch(ctx, u.GetName(), types.ApplyPatchType, data, opts)
 	return out, c.clusterError(verb, strings.ToLower(u.GetKind()), u.GetNamespace(), u.GetName(), err)
