@@ -111,7 +111,9 @@ func (cs *ChangeSet) String() string {
 type Plan struct {
 	Workflow string // DNS name: the kumeo.dev/workflow label
 	// Name is the workflow's name in the file and its NATS subjects.
-	Name      string
+	Name string
+	// NATSURL is the workflow's external NATS server, if it names one.
+	NATSURL   string
 	Namespace string
 	Objects   []*unstructured.Unstructured
 	// File and Source are the workflow file's name and text, kept in the

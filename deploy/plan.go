@@ -38,7 +38,7 @@ func (c *Cluster) PlanFor(ctx context.Context, f *dsl.File, workflow string, opt
 	if err != nil {
 		return nil, err
 	}
-	p.File, p.Source, p.Name = f.Filename, f.Src, w.Name
+	p.File, p.Source, p.Name, p.NATSURL = f.Filename, f.Src, w.Name, w.NATS
 	return p, nil
 }
 
