@@ -33,8 +33,9 @@ Usage:
   kumeo deploy FILE [--context C] [--namespace N] [--dry-run]
                                         show the change set against a cluster, or apply it,
                                         prune, record the deploy and wait for the rollout
-  kumeo status FILE [--context C] [--history]
-                                        the deployed workflow's workloads and deploys
+  kumeo status FILE [--context C] [--history] [--watch]
+                                        the deployed workflow's workloads and deploys, or
+                                        its agents' live metrics
   kumeo rollback FILE [--context C] [--to N]
                                         restore a recorded deploy
   kumeo undeploy FILE [--context C]     delete the deployed workflow
