@@ -105,9 +105,16 @@ test-desktop: build xvfb-deps screenshot-deps
 bench:
 	@$(MAKE) --no-print-directory bench-micro
 	@$(MAKE) --no-print-directory bench-engine
+	@$(MAKE) --no-print-directory bench-deploy
 	@$(MAKE) --no-print-directory bench-ui
 
-.PHONY: bench-micro bench-engine bench-nodered bench-ui
+.PHONY: bench-micro bench-engine bench-nodered bench-ui bench-deploy
+
+# Deploy on the test cluster (internal/k8stest): render + server-side
+# dry-run diff of a generated 50-agent workflow (target < 1 s) and a deploy
+# of it until every agent is Available (target < 10 s), 5 rounds each.
+bench-deploy: k8s-test-bins
+	$(K8S_ENV) go test -run '^$$' -bench . -benchtime 5x -v ./deploy
 
 bench-micro:
 	go test -run '^$$' -bench . -benchtime 100ms ./dsl/... ./engine/...

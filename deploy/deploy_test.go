@@ -25,7 +25,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-func parse(t *testing.T, name, src string) *dsl.File {
+func parse(t testing.TB, name, src string) *dsl.File {
 	t.Helper()
 	f, diags := dsl.Parse(name, []byte(src))
 	require.False(t, diags.HasErrors(), "%v", diags)
@@ -34,7 +34,7 @@ func parse(t *testing.T, name, src string) *dsl.File {
 
 // inDir writes src as name in a new temporary directory with files (path
 // relative to it -> content) and parses it from there.
-func inDir(t *testing.T, name, src string, files map[string]string) *dsl.File {
+func inDir(t testing.TB, name, src string, files map[string]string) *dsl.File {
 	t.Helper()
 	dir := t.TempDir()
 	for p, content := range files {
@@ -48,7 +48,7 @@ func inDir(t *testing.T, name, src string, files map[string]string) *dsl.File {
 
 // standIns writes a small stand-in for every file f references, so the
 // examples (which ship without their models) render.
-func standIns(t *testing.T, f *dsl.File) {
+func standIns(t testing.TB, f *dsl.File) {
 	t.Helper()
 	refs, err := ReferencedFiles(f, "")
 	require.NoError(t, err)
