@@ -52,8 +52,8 @@ type Options struct {
 	// Users are extra users, each authenticated by a token of its own and
 	// with no permission until a test binds a role to it.
 	Users []string
-	// PodLogs is a file served as every container's log.
-	PodLogs string
+	// PodLogs are the lines every container's log holds.
+	PodLogs []string
 }
 
 // Cluster is a running control plane.
