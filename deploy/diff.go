@@ -167,6 +167,16 @@ func toUnstructured(o runtime.Object) (*unstructured.Unstructured, error) {
 	return &unstructured.Unstructured{Object: m}, nil
 }
 
+// Agents are the ids of the workflow's agents, sorted.
+func (p *Plan) Agents() []string {
+	out := make([]string, 0, len(p.agentIDs))
+	for _, id := range p.agentIDs {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
 func (p *Plan) agentOf(u *unstructured.Unstructured) string { return p.agentOfLabels(u.GetLabels()) }
 
 // agentOfLabels is the agent id an object's labels name, or "".

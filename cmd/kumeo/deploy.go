@@ -17,7 +17,7 @@ import (
 )
 
 const (
-	deployUsage   = "kumeo deploy FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W] [--image REF] [--dry-run] [--timeout 5m] [-o text|json]"
+	deployUsage   = "kumeo deploy FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W] [--image REF] [--dry-run] [--logs] [--timeout 5m] [-o text|json]"
 	rollbackUsage = "kumeo rollback FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W] [--to REVISION] [--timeout 5m]"
 	statusUsage   = "kumeo status FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W] [--history] [--watch] [-o text|json]"
 	undeployUsage = "kumeo undeploy FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W]"
@@ -76,6 +76,7 @@ func signalContext() (context.Context, context.CancelFunc) {
 func cmdDeploy(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cf := newClusterFlags("deploy", stderr)
 	dry := cf.fs.Bool("dry-run", false, "show the change set against the cluster and apply nothing")
+	logs := cf.fs.Bool("logs", false, "stream the logs of the pods the deploy starts until the rollout ends")
 	ctx, stop := signalContext()
 	defer stop()
 	c, p, err := cf.open(ctx, args, stderr, deployUsage)
@@ -92,6 +93,15 @@ func cmdDeploy(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "Changes to %s in namespace %s on context %s:\n%s", p.Workflow, p.Namespace, c.Context, cs)
 		return nil
+	}
+	if *logs {
+		lctx, stopLogs := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c.FollowLogs(lctx, p, p.Agents(), false, func(l deploy.LogLine) { fmt.Fprintf(stdout, "%s | %s\n", l.Agent, l.Line) })
+		}()
+		defer func() { stopLogs(); <-done }()
 	}
 	return applyAndWait(ctx, c, p, cf, stdout, func(progress deploy.Progress) (*deploy.Result, error) {
 		return c.Apply(ctx, p, progress)

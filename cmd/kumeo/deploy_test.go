@@ -64,7 +64,7 @@ func TestDeployErrors(t *testing.T) {
 // The CLI round trip on a real API server: dry run, deploy, status with
 // history, a change, rollback, undeploy; no output shows the secret.
 func TestDeployCommands(t *testing.T) {
-	cluster := k8stest.Start(t, k8stest.Options{})
+	cluster := k8stest.Start(t, k8stest.Options{PodLogs: []string{"agent started", "listening on orders.in"}})
 	kc, err := cluster.KubeconfigFor("admin")
 	require.NoError(t, err)
 	t.Setenv("KUBECONFIG", kc)
@@ -82,8 +82,11 @@ func TestDeployCommands(t *testing.T) {
 	assert.Contains(t, out, "+ create  orders Deployment/orders-check  (agent check)")
 	assert.Contains(t, out, "0 to update, 0 to prune")
 
-	out = run(0, "deploy", fn, "--context", k8stest.Context, "--timeout", "90s")
+	out = run(0, "deploy", fn, "--context", k8stest.Context, "--timeout", "90s", "--logs")
 	assert.Contains(t, out, "Deployed orders as revision 1")
+	for _, l := range []string{"check | agent started\n", "check | listening on orders.in\n", "route | agent started\n"} {
+		assert.Contains(t, out, l, "the new pods' logs")
+	}
 	assert.Contains(t, out, "every agent ready")
 
 	out = run(0, "deploy", fn, "--dry-run")
