@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -82,12 +81,6 @@ func (c *Cluster) applyChange(ctx context.Context, ch *Change, progress Progress
 		return nil
 	}
 	_, err := c.applyOne(ctx, ch.obj, false)
-	if err != nil && ch.Kind == "Namespace" && errors.Is(err, ErrForbidden) && c.namespaceUsable(ctx, ch.Name) {
-		// A namespace-scoped role: an administrator made the namespace.
-		ch.Note = "namespace managed outside kumeo"
-		progress.emit(Event{Step: "apply", Change: ch, Message: "namespace " + ch.Name + " exists and is managed outside kumeo"})
-		return nil
-	}
 	if err != nil {
 		return err
 	}

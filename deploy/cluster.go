@@ -112,9 +112,6 @@ var kinds = []struct {
 	workload bool
 }{
 	{"Namespace", schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}, true, 0, false},
-	{"ServiceAccount", schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}, false, 1, false},
-	{"Role", schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "roles"}, false, 1, false},
-	{"RoleBinding", schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "rolebindings"}, false, 1, false},
 	{"Secret", schema.GroupVersionResource{Version: "v1", Resource: "secrets"}, false, 1, false},
 	{"ConfigMap", schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, false, 1, false},
 	{"Service", schema.GroupVersionResource{Version: "v1", Resource: "services"}, false, 2, false},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kumeo/kumeo/internal/k8stest"
@@ -180,4 +181,53 @@ func assertNoSecret(t *testing.T, ctx context.Context, c *Cluster, ns, shown str
 	sec, err := c.Client.CoreV1().Secrets(ns).Get(ctx, "screening-env", metav1.GetOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, secretValue, string(sec.Data["API_KEY"]), "the value is in the Secret")
+}
+
+// A pod that crash-loops fails the rollout with the container's reason
+// and the last lines of its log, read through the API server.
+func TestRolloutReportsFailingPod(t *testing.T) {
+	kc := k8stest.Start(t, k8stest.Options{PodLogs: []string{"starting agent enrich", "panic: model file not found"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := NewCluster(k8stest.Context, kc.Config)
+	require.NoError(t, err)
+	var out output
+	p := planOf(t, ctx, c, lifecycleSrc)
+	deployAndWait(t, ctx, c, p, &out)
+
+	// Play the kubelet: the enrich container keeps crashing.
+	pods, err := c.Client.CoreV1().Pods(p.Namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelAgent + "=enrich"})
+	require.NoError(t, err)
+	require.Len(t, pods.Items, 1)
+	pod := pods.Items[0]
+	for i := range pod.Status.Conditions {
+		if pod.Status.Conditions[i].Type == corev1.PodReady || pod.Status.Conditions[i].Type == corev1.ContainersReady {
+			pod.Status.Conditions[i].Status = corev1.ConditionFalse
+		}
+	}
+	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "agent", Image: "x", RestartCount: 3,
+		State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 40s restarting failed container"}}}}
+	_, err = c.Client.CoreV1().Pods(p.Namespace).UpdateStatus(ctx, &pod, metav1.UpdateOptions{})
+	require.NoError(t, err)
+
+	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer wcancel()
+	sts, err := c.WaitRollout(wctx, p, out.progress)
+	require.ErrorIs(t, err, ErrRollout)
+	assert.Contains(t, err.Error(), "CrashLoopBackOff")
+	var enrich *AgentStatus
+	for i := range sts {
+		if sts[i].Agent == "enrich" {
+			enrich = &sts[i]
+		}
+	}
+	require.NotNil(t, enrich)
+	assert.Equal(t, Failed, enrich.Phase)
+	assert.Equal(t, int32(3), enrich.Restarts)
+	assert.Equal(t, []string{"starting agent enrich", "panic: model file not found"}, enrich.Logs)
+	for _, s := range sts {
+		if s.Agent != "enrich" {
+			assert.NotEqual(t, Failed, s.Phase, s.Name)
+		}
+	}
 }

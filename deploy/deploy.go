@@ -1,9 +1,12 @@
 // Package deploy renders the Kubernetes objects that run a workflow in a
-// cluster: its Namespace, the workflow text in a ConfigMap, the Secret
-// holding its ${env.X} values, NATS with JetStream (unless the workflow
-// names an external server), one Deployment per agent running
-// `kumeo agent`, and HorizontalPodAutoscalers from the scaling settings.
-// Rendering is pure: it needs no cluster and its output is deterministic.
+// cluster: its Namespace, the workflow text and the files it references in
+// a ConfigMap, the Secret holding its ${env.X} values, NATS with JetStream
+// and its credentials in a Secret (unless the workflow names an external
+// server), one Deployment per agent running `kumeo agent`, one Deployment
+// running the sources and targets (`kumeo agent --endpoints`) with a
+// Service for HTTP sources, and HorizontalPodAutoscalers from the scaling
+// settings. Rendering is pure: it needs no cluster and its output is
+// deterministic.
 package deploy
 
 import (
@@ -38,6 +41,41 @@ const (
 	AnnotationHash = "kumeo.dev/content-hash"
 	// ManagedBy is the value of LabelManagedBy.
 	ManagedBy = "kumeo"
+	// Prometheus scrape annotations on the pod templates of agents and
+	// endpoints.
+	AnnotationScrape = "prometheus.io/scrape"
+	AnnotationPort   = "prometheus.io/port"
+	AnnotationPath   = "prometheus.io/path"
+)
+
+// Ports and paths of the `kumeo agent` containers.
+const (
+	// MetricsPort serves /healthz, /readyz and /metrics (port name
+	// PortNameMetrics); the probes and scrape annotations use it.
+	MetricsPort     = 9090
+	PortNameMetrics = "metrics"
+	// HTTPPort is where the endpoints container's HTTP sources listen
+	// (port name PortNameHTTP); the endpoints Service forwards to it.
+	HTTPPort     = 8080
+	PortNameHTTP = "http"
+	PathHealth   = "/healthz"
+	PathReady    = "/readyz"
+	PathMetrics  = "/metrics"
+)
+
+// NATS credentials: the Secret NATSSecretName(workflow) holds the user and
+// password NATS requires of every client.
+const (
+	NATSUser              = "kumeo"
+	SecretKeyNATSUser     = "user"
+	SecretKeyNATSPassword = "password"
+	// EnvNATSUser and EnvNATSPassword are the variables `kumeo agent`
+	// reads them from.
+	EnvNATSUser     = "NATS_USER"
+	EnvNATSPassword = "NATS_PASSWORD"
+	// NATSPasswordPlaceholder stands for the password when Options leave
+	// it empty; the deploy code replaces it.
+	NATSPasswordPlaceholder = "kumeo-placeholder-set-nats-password-at-deploy-time"
 )
 
 // DefaultImage is the runtime image when the deployment block names no
@@ -55,6 +93,15 @@ type Options struct {
 	// Namespace, when set, replaces the deployment block's namespace (and
 	// the default, the workflow's name), as kubectl's --namespace does.
 	Namespace string
+	// NATSPassword is the password of the rendered NATS server, kept in
+	// the Secret NATSSecretName(workflow). Empty renders
+	// NATSPasswordPlaceholder, so output stays deterministic; the deploy
+	// code passes the cluster's existing value or a fresh random one.
+	NATSPassword string
+	// ReadFile reads the files the workflow references (see
+	// ReferencedFiles); nil means os.ReadFile. Names are the workflow
+	// file's directory joined with the path as written.
+	ReadFile func(name string) ([]byte, error)
 }
 
 // Object is one rendered Kubernetes object.
@@ -66,6 +113,10 @@ type Object interface {
 // errAt formats an error with the file position of a node.
 func errAt(f *dsl.File, r dsl.Range, err error, format string, args ...any) error {
 	return fmt.Errorf("%s:%d:%d: %w: %s", f.Filename, r.Start.Line, r.Start.Column, err, fmt.Sprintf(format, args...))
+}
+
+func errNoWorkflow(f *dsl.File, workflow string) error {
+	return fmt.Errorf("%s: %w %q; expected the name of a workflow block in the file", f.Filename, ErrNoWorkflow, workflow)
 }
 
 // dnsName turns s into a DNS-1123 label: lower case letters, digits and

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -108,7 +109,11 @@ func (cs *ChangeSet) String() string {
 // Plan is a rendered workflow ready to be compared with and applied to a
 // cluster.
 type Plan struct {
-	Workflow  string // DNS name: the kumeo.dev/workflow label
+	Workflow string // DNS name: the kumeo.dev/workflow label
+	// Name is the workflow's name in the file and its NATS subjects.
+	Name string
+	// NATSURL is the workflow's external NATS server, if it names one.
+	NATSURL   string
 	Namespace string
 	Objects   []*unstructured.Unstructured
 	// File and Source are the workflow file's name and text, kept in the
@@ -160,6 +165,16 @@ func toUnstructured(o runtime.Object) (*unstructured.Unstructured, error) {
 		delete(md, "creationTimestamp")
 	}
 	return &unstructured.Unstructured{Object: m}, nil
+}
+
+// Agents are the ids of the workflow's agents, sorted.
+func (p *Plan) Agents() []string {
+	out := make([]string, 0, len(p.agentIDs))
+	for _, id := range p.agentIDs {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (p *Plan) agentOf(u *unstructured.Unstructured) string { return p.agentOfLabels(u.GetLabels()) }
@@ -264,6 +279,11 @@ func (c *Cluster) diffOne(ctx context.Context, u, live *unstructured.Unstructure
 		probe.SetNamespace(metav1.NamespaceDefault)
 	}
 	dry, err := c.applyOne(ctx, probe, true)
+	if err != nil && u.GetKind() == "Namespace" && errors.Is(err, ErrForbidden) && c.namespaceUsable(ctx, u.GetName()) {
+		// A namespace-scoped role: an administrator made the namespace.
+		ch.Action, ch.Note = Unchanged, "namespace managed outside kumeo"
+		return ch, nil
+	}
 	if err != nil {
 		if apierrors.IsForbidden(err) && probe != u {
 			ch.Note = "not checked by the server: its namespace does not exist yet"
@@ -294,10 +314,10 @@ func (c *Cluster) applyOne(ctx context.Context, u *unstructured.Unstructured, dr
 	}
 	force := true
 	opts := metav1.PatchOptions{FieldManager: FieldManager, Force: &force}
-	verb := "apply"
+	verb := "patch" // server-side apply is a patch
 	if dry {
 		opts.DryRun = []string{metav1.DryRunAll}
-		verb = "dry-run apply"
+		verb = "patch (dry run)"
 	}
 	out, err := c.resource(u.GetKind(), u.GetNamespace()).Patch(ctx, u.GetName(), types.ApplyPatchType, data, opts)
 	return out, c.clusterError(verb, strings.ToLower(u.GetKind()), u.GetNamespace(), u.GetName(), err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -32,4 +33,33 @@ func JSON(objs []Object) ([]byte, error) {
 	}{"v1", "List", objs}
 	out, err := json.MarshalIndent(list, "", "  ")
 	return append(out, '\n'), err
+}
+
+// RedactedValue replaces each value of a Secret in Redact's output.
+const RedactedValue = "(redacted: set at deploy time)"
+
+// Redact returns objs with every Secret's values replaced by RedactedValue
+// under the same keys (in stringData, so the marker reads as written);
+// the other objects are returned as they are. This is what the CLI
+// prints: secret values never appear in its output.
+func Redact(objs []Object) []Object {
+	out := make([]Object, len(objs))
+	for i, o := range objs {
+		sec, ok := o.(*corev1.Secret)
+		if !ok {
+			out[i] = o
+			continue
+		}
+		c := sec.DeepCopy()
+		c.StringData = map[string]string{}
+		for k := range sec.Data {
+			c.StringData[k] = RedactedValue
+		}
+		for k := range sec.StringData {
+			c.StringData[k] = RedactedValue
+		}
+		c.Data = nil
+		out[i] = c
+	}
+	return out
 }

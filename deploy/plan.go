@@ -18,6 +18,18 @@ func (c *Cluster) PlanFor(ctx context.Context, f *dsl.File, workflow string, opt
 	if err != nil {
 		return nil, err
 	}
+	if opts.NATSPassword == "" && hasNATSSecret(objs) {
+		// Keep the cluster's NATS password; a first deploy makes one.
+		if opts.NATSPassword, err = c.natsPassword(ctx, objs[0].GetName(), dnsName(w.Name)); err != nil {
+			return nil, err
+		}
+		if objs, err = Render(f, workflow, opts); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.stampSecretHash(ctx, objs); err != nil {
+		return nil, err
+	}
 	var ids []string
 	for _, a := range append(append([]*dsl.Agent(nil), w.Preprocessors...), w.Agents...) {
 		ids = append(ids, a.ID)
@@ -26,6 +38,15 @@ func (c *Cluster) PlanFor(ctx context.Context, f *dsl.File, workflow string, opt
 	if err != nil {
 		return nil, err
 	}
-	p.File, p.Source = f.Filename, f.Src
+	p.File, p.Source, p.Name, p.NATSURL = f.Filename, f.Src, w.Name, w.NATS
 	return p, nil
+}
+
+func hasNATSSecret(objs []Object) bool {
+	for _, o := range objs {
+		if o.GetObjectKind().GroupVersionKind().Kind == "Secret" && o.GetLabels()[LabelComponent] == "nats" {
+			return true
+		}
+	}
+	return false
 }

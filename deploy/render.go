@@ -15,20 +15,22 @@ import (
 
 // renderer holds what every object of one render shares.
 type renderer struct {
-	f    *dsl.File
-	w    *dsl.Workflow
-	s    *settings
-	opts Options
-	base string // workflow DNS name
+	f     *dsl.File
+	w     *dsl.Workflow
+	s     *settings
+	opts  Options
+	base  string // workflow DNS name
+	files []shippedFile
 }
 
 // Render returns the objects that run workflow (empty: the first one) of
-// f in a cluster, in apply order: Namespace, Secret, ConfigMap, NATS
-// StatefulSet and headless Service, agent Deployments sorted by id, HPAs.
+// f in a cluster, in apply order: Namespace, env Secret, NATS Secret,
+// ConfigMap, NATS StatefulSet and headless Service, endpoints Deployment
+// and Service, agent Deployments sorted by id, HPAs.
 func Render(f *dsl.File, workflow string, opts Options) ([]Object, error) {
 	w := f.Workflow(workflow)
 	if w == nil {
-		return nil, fmt.Errorf("%s: %w %q; expected the name of a workflow block in the file", f.Filename, ErrNoWorkflow, workflow)
+		return nil, errNoWorkflow(f, workflow)
 	}
 	s, err := readSettings(f, w)
 	if err != nil {
@@ -44,6 +46,9 @@ func Render(f *dsl.File, workflow string, opts Options) ([]Object, error) {
 		s.namespace = opts.Namespace
 	}
 	r := &renderer{f: f, w: w, s: s, opts: opts, base: dnsName(w.Name)}
+	if r.files, err = r.readFiles(); err != nil {
+		return nil, err
+	}
 	objs := []Object{r.namespace()}
 	if len(s.env) > 0 {
 		sec, err := r.secret()
@@ -52,24 +57,42 @@ func Render(f *dsl.File, workflow string, opts Options) ([]Object, error) {
 		}
 		objs = append(objs, sec)
 	}
+	if r.ownNATS() {
+		objs = append(objs, r.natsSecret())
+	}
 	objs = append(objs, r.configMap())
-	if s.natsURL == "" {
+	if r.ownNATS() {
 		objs = append(objs, r.natsStatefulSet(), r.natsService())
 	}
-	agents := append(append([]*dsl.Agent(nil), w.Preprocessors...), w.Agents...)
+	if r.hasEndpoints() {
+		objs = append(objs, r.endpointsDeployment())
+		if port := r.httpSources(); port {
+			objs = append(objs, r.endpointsService())
+		}
+	}
+	agents, hpas, err := r.agentDeployments()
+	if err != nil {
+		return nil, err
+	}
+	return append(append(objs, agents...), hpas...), nil
+}
+
+// agentDeployments renders one Deployment per agent, sorted by id, and
+// their HPAs when scaling has a maximum.
+func (r *renderer) agentDeployments() (deps, hpas []Object, err error) {
+	agents := r.w.AllAgents()
 	sort.SliceStable(agents, func(i, j int) bool { return agents[i].ID < agents[j].ID })
-	var hpas []Object
 	for _, a := range agents {
 		d, err := r.deployment(a)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		objs = append(objs, d)
-		if s.maxReplicas > 0 {
+		deps = append(deps, d)
+		if r.s.maxReplicas > 0 {
 			hpas = append(hpas, r.hpa(d))
 		}
 	}
-	return append(objs, hpas...), nil
+	return deps, hpas, nil
 }
 
 func (r *renderer) meta(name, component string) metav1.ObjectMeta {
@@ -107,12 +130,68 @@ func (r *renderer) secret() (Object, error) {
 		ObjectMeta: r.meta(r.secretName(), "env"), Type: corev1.SecretTypeOpaque, Data: data}, nil
 }
 
+// ownNATS reports whether the render includes a NATS server (the workflow
+// names no external one).
+func (r *renderer) ownNATS() bool { return r.s.natsURL == "" }
+
+// NATSSecretName is the name of the Secret holding the NATS credentials
+// of a workflow (its DNS name, as in the other object names).
+func NATSSecretName(workflowDNS string) string { return workflowDNS + "-nats" }
+
+func (r *renderer) natsSecret() Object {
+	pass := r.opts.NATSPassword
+	if pass == "" {
+		pass = NATSPasswordPlaceholder
+	}
+	return &corev1.Secret{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+		ObjectMeta: r.meta(NATSSecretName(r.base), "nats"), Type: corev1.SecretTypeOpaque,
+		Data: map[string][]byte{SecretKeyNATSUser: []byte(NATSUser), SecretKeyNATSPassword: []byte(pass)}}
+}
+
+// natsEnv is the env of a container that needs the NATS credentials:
+// only references to the Secret, never the values.
+func (r *renderer) natsEnv() []corev1.EnvVar {
+	if !r.ownNATS() {
+		return nil
+	}
+	ref := func(env, key string) corev1.EnvVar {
+		return corev1.EnvVar{Name: env, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: NATSSecretName(r.base)}, Key: key}}}
+	}
+	return []corev1.EnvVar{ref(EnvNATSUser, SecretKeyNATSUser), ref(EnvNATSPassword, SecretKeyNATSPassword)}
+}
+
 func (r *renderer) configMapName() string { return r.base + "-workflow" }
 
 func (r *renderer) configMap() Object {
-	return &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+	cm := &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: r.meta(r.configMapName(), "workflow"),
 		Data:       map[string]string{fileBase(r.f): string(r.f.Src)}}
+	for _, sf := range r.files {
+		if isText(sf.data) {
+			cm.Data[sf.key] = string(sf.data)
+			continue
+		}
+		if cm.BinaryData == nil {
+			cm.BinaryData = map[string][]byte{}
+		}
+		cm.BinaryData[sf.key] = sf.data
+	}
+	return cm
+}
+
+// workflowVolume mounts the ConfigMap at workflowDir with the workflow
+// and each file the agent (nil: none) or the workflow itself references
+// at its relative path, so paths resolve as next to the workflow file.
+func (r *renderer) workflowVolume(a *dsl.Agent) corev1.Volume {
+	items := []corev1.KeyToPath{{Key: fileBase(r.f), Path: fileBase(r.f)}}
+	for _, sf := range r.files {
+		if sf.Agent == "" || a != nil && sf.Agent == a.ID {
+			items = append(items, corev1.KeyToPath{Key: sf.key, Path: sf.Path})
+		}
+	}
+	return corev1.Volume{Name: "workflow", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+		LocalObjectReference: corev1.LocalObjectReference{Name: r.configMapName()}, Items: items}}}
 }
 
 func (r *renderer) natsURL() string {
@@ -123,13 +202,15 @@ func (r *renderer) natsURL() string {
 }
 
 // agentHash digests what the agent depends on: the workflow text with
-// every other agent's call left out, and its own pod spec.
+// every other agent's call left out, the files it and the workflow
+// reference, and its own pod spec. The pod spec names Secrets and their
+// keys, never their values, so the hash holds no secret.
 func (r *renderer) agentHash(a *dsl.Agent, pod corev1.PodSpec) string {
 	h := sha256.New()
 	src := r.f.Src
 	var others []dsl.Range
-	for _, o := range append(append([]*dsl.Agent(nil), r.w.Preprocessors...), r.w.Agents...) {
-		if o != a && o.Node != nil {
+	for _, o := range r.w.AllAgents() {
+		if a != nil && o != a && o.Node != nil {
 			others = append(others, o.Node.Rng())
 		}
 	}
@@ -140,6 +221,12 @@ func (r *renderer) agentHash(a *dsl.Agent, pod corev1.PodSpec) string {
 		last = rg.End.Offset
 	}
 	h.Write(src[last:])
+	for _, sf := range r.files {
+		if sf.Agent == "" || a != nil && sf.Agent == a.ID {
+			sum := sha256.Sum256(sf.data)
+			fmt.Fprintf(h, "\x00%s\x00%x", sf.Path, sum)
+		}
+	}
 	fmt.Fprintf(h, "\x00%s", pod.String())
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }

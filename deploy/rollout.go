@@ -123,7 +123,7 @@ func (c *Cluster) podReasons(ctx context.Context, st *AgentStatus, pods []corev1
 		}
 		for _, cs := range pod.Status.ContainerStatuses {
 			st.Restarts += cs.RestartCount
-			if w := cs.State.Waiting; w != nil && failing[w.Reason] && st.Phase != Ready {
+			if w := cs.State.Waiting; w != nil && failing[w.Reason] {
 				st.Phase, st.Reason = Failed, fmt.Sprintf("pod %s: %s: %s", pod.Name, w.Reason, w.Message)
 				st.Logs = c.lastLogs(ctx, pod, cs.Name, cs.RestartCount > 0)
 			}
@@ -136,21 +136,29 @@ func (c *Cluster) podReasons(ctx context.Context, st *AgentStatus, pods []corev1
 	}
 }
 
-// lastLogs returns the last 20 lines of a container's log (of its
-// previous run when it restarted); nothing when the logs cannot be read.
+// lastLogs returns the last 20 lines of a container's log: its previous
+// run's when it restarted (where the crash is), else the current one's;
+// nothing when neither can be read.
 func (c *Cluster) lastLogs(ctx context.Context, pod *corev1.Pod, container string, previous bool) []string {
 	n := int64(20)
-	rc, err := c.Client.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{Container: container, TailLines: &n, Previous: previous}).Stream(ctx)
-	if err != nil {
+	read := func(prev bool) []string {
+		rc, err := c.Client.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{Container: container, TailLines: &n, Previous: prev}).Stream(ctx)
+		if err != nil {
+			return nil
+		}
+		defer rc.Close()
+		b, _ := io.ReadAll(io.LimitReader(rc, 64<<10))
+		if s := strings.TrimRight(string(b), "\n"); s != "" {
+			return strings.Split(s, "\n")
+		}
 		return nil
 	}
-	defer rc.Close()
-	b, _ := io.ReadAll(io.LimitReader(rc, 64<<10))
-	s := strings.TrimRight(string(b), "\n")
-	if s == "" {
-		return nil
+	if previous {
+		if l := read(true); l != nil {
+			return l
+		}
 	}
-	return strings.Split(s, "\n")
+	return read(false)
 }
 
 // WaitRollout polls the workflow's workloads until all are ready, one

@@ -18,6 +18,9 @@ func adapterKey(e *endpoints.Endpoint) string {
 // yet: targets first (so nothing is published before they listen), then
 // sources. Adapters kept from the previous graph are reused.
 func (r *Run) startAdapters(ctx context.Context, g, prev *graph, role dsl.EndpointRole) error {
+	if r.opts.Endpoints == EndpointsElsewhere {
+		return nil
+	}
 	running := map[string]*endpoints.Endpoint{}
 	if prev != nil {
 		for _, e := range append(append([]*endpoints.Endpoint{}, prev.plan.Targets...), prev.plan.Sources...) {
@@ -53,7 +56,7 @@ func (r *Run) startAdapters(ctx context.Context, g, prev *graph, role dsl.Endpoi
 // stopAdapters stops the adapters of prev that g no longer has (all of
 // them when g is nil), sources first.
 func (r *Run) stopAdapters(ctx context.Context, prev, g *graph, sources bool) error {
-	if prev == nil {
+	if prev == nil || r.opts.Endpoints == EndpointsElsewhere {
 		return nil
 	}
 	keep := map[string]bool{}

@@ -54,6 +54,9 @@ type node struct {
 }
 
 func (r *Run) isLocal(id string) bool {
+	if r.opts.Endpoints == EndpointsOnly {
+		return false
+	}
 	if len(r.opts.Only) == 0 {
 		return true
 	}
@@ -84,7 +87,10 @@ func (r *Run) build(p *Plan, prev *graph) (*graph, error) {
 	}
 	// A consumer is chained (called in memory) when it runs here and every
 	// producer of its channel runs here too.
-	localProducer := map[string]bool{"source": true}
+	// Agents of a run split across processes read the sources each with
+	// their own queue group: a shared "source" group would hand each event
+	// to only one of the processes.
+	localProducer := map[string]bool{"source": len(r.opts.Only) == 0 && r.opts.Endpoints != EndpointsElsewhere}
 	remoteProducer := map[string]bool{}
 	for _, n := range g.order {
 		chans := []string{n.ap.Output}

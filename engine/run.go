@@ -121,7 +121,7 @@ func Start(ctx context.Context, f *dsl.File, workflow string, opts Options) (*Ru
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.rec = trace.NewRecorder(trace.Options{PerAgent: opts.TracePerAgent})
 	r.sampler = newSampler(opts.TraceRate)
-	r.pub = metrics.NewPublisher(r.nc, metrics.PublisherOptions{Interval: opts.MetricsInterval})
+	r.pub = metrics.NewPublisher(r.nc, metrics.PublisherOptions{Interval: opts.MetricsInterval, Instance: opts.instance()})
 	r.inputs = newInputs(r)
 	g, err := r.build(plan, nil)
 	if err != nil {
@@ -208,9 +208,10 @@ func (r *Run) connect() error {
 		r.nc = o.Conn
 		return nil
 	case o.NATSURL != "":
-		nc, err := nats.Connect(o.NATSURL, nats.Name("kumeo"), nats.MaxReconnects(-1), nats.ClosedHandler(r.connClosed))
+		nopts := append([]nats.Option{nats.Name("kumeo"), nats.MaxReconnects(-1)}, o.NATSOptions...)
+		nc, err := nats.Connect(o.NATSURL, append(nopts, nats.ClosedHandler(r.connClosed))...)
 		if err != nil {
-			return fmt.Errorf("engine: connect to %s: %w", o.NATSURL, err)
+			return fmt.Errorf("engine: connect to %s: %w", RedactURL(o.NATSURL), err)
 		}
 		r.nc, r.ownConn = nc, true
 		return nil
@@ -345,6 +346,9 @@ func (r *Run) Idle() bool { return r.Ledger().InFlight == 0 }
 
 // serveHTTP starts the HTTP listener when the workflow has HTTP sources.
 func (r *Run) serveHTTP(g *graph) error {
+	if r.opts.Endpoints == EndpointsElsewhere {
+		return nil
+	}
 	for _, s := range g.plan.Sources {
 		if s.Type == dsl.TypeHTTP {
 			return r.http.Start()
@@ -431,4 +435,14 @@ func (r *Run) flushOut() error {
 	default:
 	}
 	return r.out.Flush(5 * time.Second)
+}
+
+// Latency returns the latency histogram of an agent this process runs
+// (every event it finished since the run started), nil for any other.
+func (r *Run) Latency(agent string) *metrics.HistogramSnapshot {
+	n := r.g.Load().nodes[agent]
+	if n == nil || !n.local {
+		return nil
+	}
+	return n.m.Latency.Snapshot()
 }

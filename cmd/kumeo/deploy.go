@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -16,9 +17,9 @@ import (
 )
 
 const (
-	deployUsage   = "kumeo deploy FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W] [--image REF] [--dry-run] [--timeout 5m] [-o text|json]"
+	deployUsage   = "kumeo deploy FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W] [--image REF] [--dry-run] [--logs] [--timeout 5m] [-o text|json]"
 	rollbackUsage = "kumeo rollback FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W] [--to REVISION] [--timeout 5m]"
-	statusUsage   = "kumeo status FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W] [--history] [-o text|json]"
+	statusUsage   = "kumeo status FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W] [--history] [--watch] [-o text|json]"
 	undeployUsage = "kumeo undeploy FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W]"
 )
 
@@ -75,6 +76,7 @@ func signalContext() (context.Context, context.CancelFunc) {
 func cmdDeploy(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cf := newClusterFlags("deploy", stderr)
 	dry := cf.fs.Bool("dry-run", false, "show the change set against the cluster and apply nothing")
+	logs := cf.fs.Bool("logs", false, "stream the logs of the pods the deploy starts until the rollout ends")
 	ctx, stop := signalContext()
 	defer stop()
 	c, p, err := cf.open(ctx, args, stderr, deployUsage)
@@ -91,6 +93,15 @@ func cmdDeploy(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "Changes to %s in namespace %s on context %s:\n%s", p.Workflow, p.Namespace, c.Context, cs)
 		return nil
+	}
+	if *logs {
+		lctx, stopLogs := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c.FollowLogs(lctx, p, p.Agents(), false, func(l deploy.LogLine) { fmt.Fprintf(stdout, "%s | %s\n", l.Agent, l.Line) })
+		}()
+		defer func() { stopLogs(); <-done }()
 	}
 	return applyAndWait(ctx, c, p, cf, stdout, func(progress deploy.Progress) (*deploy.Result, error) {
 		return c.Apply(ctx, p, progress)
@@ -174,11 +185,15 @@ func cmdRollback(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 func cmdStatus(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cf := newClusterFlags("status", stderr)
 	history := cf.fs.Bool("history", false, "also list the recorded deploys")
+	watch := cf.fs.Bool("watch", false, "stream the deployed agents' live metrics (through a port-forward to the workflow's NATS) until interrupted")
 	ctx, stop := signalContext()
 	defer stop()
 	c, p, err := cf.open(ctx, args, stderr, statusUsage)
 	if err != nil {
 		return err
+	}
+	if *watch {
+		return watchMetrics(ctx, c, p, *cf.format == "json", stdout)
 	}
 	sts, err := c.Status(ctx, p)
 	if err != nil {
@@ -206,6 +221,36 @@ func cmdStatus(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "revision %d  %s  %s  %s\n", r.Revision, r.Time.Format(time.RFC3339), r.File, summary(r.Summary))
 	}
 	return nil
+}
+
+// watchMetrics prints the cluster's metrics every second: a table per
+// update (text) or one JSON object per line.
+func watchMetrics(ctx context.Context, c *deploy.Cluster, p *deploy.Plan, asJSON bool, stdout io.Writer) error {
+	last := time.Time{}
+	return c.WatchMetrics(ctx, p, deploy.WatchOptions{}, func(u deploy.MetricsUpdate) {
+		if asJSON {
+			_ = json.NewEncoder(stdout).Encode(u)
+			return
+		}
+		if time.Since(last) < time.Second && u.Connected {
+			return
+		}
+		last = time.Now()
+		state := "connected via " + u.Via
+		if !u.Connected {
+			state = "reconnecting: " + u.Error
+		}
+		fmt.Fprintf(stdout, "%s  %s\n", time.Now().Format("15:04:05"), state)
+		fmt.Fprintf(stdout, "  %-20s %8s %10s %10s %8s %8s %8s %9s %9s\n", "agent", "replicas", "in", "out", "dead", "errors", "pending", "p50 ms", "p99 ms")
+		for _, a := range u.Agents {
+			stale := ""
+			if a.Stale {
+				stale = "  (stale)"
+			}
+			fmt.Fprintf(stdout, "  %-20s %8d %10d %10d %8d %8d %8d %9.2f %9.2f%s\n", a.Agent, a.Replicas, a.EventsIn, a.EventsOut,
+				a.DeadLettered, a.Errors, a.Pending, a.LatencyMS.P50, a.LatencyMS.P99, stale)
+		}
+	})
 }
 
 func summary(m map[deploy.Action]int) string {

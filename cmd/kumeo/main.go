@@ -25,15 +25,17 @@ Usage:
   kumeo edit FILE --op JSON [-w]        apply one edit operation, print the new text
   kumeo run FILE [--input F] [--output F] [--durable DIR] [--listen ADDR] [--metrics]
                                         run a workflow on the embedded engine
-  kumeo agent --workflow FILE --agent ID --nats URL
-                                        run one agent against an external NATS
-  kumeo manifests FILE [--workflow W] [-o yaml|json]
+  kumeo agent --workflow FILE (--agent ID | --endpoints) --nats URL [--listen ADDR]
+                                        run one agent (or the sources and targets) against
+                                        an external NATS, serving /healthz /readyz /metrics
+  kumeo manifests FILE [--workflow W] [--rbac] [-o yaml|json]
                                         print the Kubernetes objects that deploy a workflow
   kumeo deploy FILE [--context C] [--namespace N] [--dry-run]
                                         show the change set against a cluster, or apply it,
                                         prune, record the deploy and wait for the rollout
-  kumeo status FILE [--context C] [--history]
-                                        the deployed workflow's workloads and deploys
+  kumeo status FILE [--context C] [--history] [--watch]
+                                        the deployed workflow's workloads and deploys, or
+                                        its agents' live metrics
   kumeo rollback FILE [--context C] [--to N]
                                         restore a recorded deploy
   kumeo undeploy FILE [--context C]     delete the deployed workflow

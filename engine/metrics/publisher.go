@@ -28,6 +28,8 @@ type PublisherOptions struct {
 	RateWindow time.Duration
 	// Now is the clock; time.Now if nil.
 	Now func() time.Time
+	// Instance is written into every snapshot (see Snapshot.Instance).
+	Instance string
 	// OnError receives publish errors from the background loop; they are
 	// dropped if nil. It must not block.
 	OnError func(error)
@@ -178,7 +180,9 @@ func (p *Publisher) collectLocked() []Snapshot {
 		interval := cur.Sub(st.prev)
 		st.prev = cur
 		rate := st.meter.Update(now, st.agent.in.Load())
-		out = append(out, st.agent.snapshot(now, interval, rate))
+		snap := st.agent.snapshot(now, interval, rate)
+		snap.Instance = p.opts.Instance
+		out = append(out, snap)
 	}
 	return out
 }

@@ -62,7 +62,8 @@ func TestSnapshotJSONMatchesSchema(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(metrics.SnapshotSchema, &schema))
 	assert.ElementsMatch(t, want, schema.Required)
-	assert.ElementsMatch(t, want, slices.Collect(maps.Keys(schema.Properties)))
+	// instance is optional: only replicated agents name theirs.
+	assert.ElementsMatch(t, append(want, "instance"), slices.Collect(maps.Keys(schema.Properties)))
 	lat := schema.Properties["latency_ms"]
 	assert.ElementsMatch(t, []string{"count", "p50", "p95", "p99", "max"}, lat.Required)
 	assert.ElementsMatch(t, lat.Required, slices.Collect(maps.Keys(lat.Properties)))
@@ -70,7 +71,7 @@ func TestSnapshotJSONMatchesSchema(t *testing.T) {
 	// Every tag is snake_case.
 	for _, typ := range []reflect.Type{reflect.TypeOf(metrics.Snapshot{}), reflect.TypeOf(metrics.LatencySummary{})} {
 		for f := range typ.Fields() {
-			tag := f.Tag.Get("json")
+			tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 			assert.Equal(t, strings.ToLower(tag), tag, "%s.%s", typ.Name(), f.Name)
 		}
 	}
@@ -240,4 +241,21 @@ func TestPublisherIntervalsAndRate(t *testing.T) {
 	assert.Equal(t, metrics.LatencySummary{}, idle.LatencyMS, "no events finished: empty latency")
 	assert.InDelta(t, 25.0, idle.RatePerS, 1e-9)
 	assert.Equal(t, uint64(150), idle.EventsIn)
+}
+
+// A replica's publisher names its process in every snapshot; a local one
+// names none.
+func TestPublisherInstance(t *testing.T) {
+	for _, inst := range []string{"screening-enrich-7d9f-x2k4q", ""} {
+		p := metrics.NewPublisher(nil, metrics.PublisherOptions{Instance: inst})
+		a, err := metrics.NewAgent("wf", "a")
+		require.NoError(t, err)
+		require.NoError(t, p.Register(a))
+		snaps := p.Collect()
+		require.Len(t, snaps, 1)
+		assert.Equal(t, inst, snaps[0].Instance)
+		data, err := json.Marshal(snaps[0])
+		require.NoError(t, err)
+		assert.Equal(t, inst != "", strings.Contains(string(data), `"instance"`))
+	}
 }

@@ -46,8 +46,11 @@ var SnapshotSchema []byte
 // a sliding window. latency_ms covers the events finished since the
 // previous snapshot (count says how many; all zero when none).
 type Snapshot struct {
-	Workflow     string         `json:"workflow"`
-	Agent        string         `json:"agent"`
+	Workflow string `json:"workflow"`
+	Agent    string `json:"agent"`
+	// Instance names the process that took the snapshot when an agent
+	// runs as several replicas (kumeo agent in a cluster); empty locally.
+	Instance     string         `json:"instance,omitempty"`
 	TS           int64          `json:"ts"` // milliseconds since the Unix epoch
 	EventsIn     uint64         `json:"events_in"`
 	EventsOut    uint64         `json:"events_out"`

@@ -52,8 +52,8 @@ type Options struct {
 	// Users are extra users, each authenticated by a token of its own and
 	// with no permission until a test binds a role to it.
 	Users []string
-	// PodLogs is a file served as every container's log.
-	PodLogs string
+	// PodLogs are the lines every container's log holds.
+	PodLogs []string
 }
 
 // Cluster is a running control plane.
@@ -202,11 +202,13 @@ func (c *Cluster) startControllers(bin string, p *pki) error {
 		"--kubeconfig", c.Kubeconfig, "--leader-elect=false", "--bind-address", "127.0.0.1", "--secure-port", "0",
 		"--service-account-private-key-file", p.saKey, "--root-ca-file", p.caFile,
 		"--use-service-account-credentials=false", "--controllers", "*,-nodeipam,-ttl-after-finished",
-		"--concurrent-deployment-syncs", "10", "--concurrent-replicaset-syncs", "10", "--v", "1"); err != nil {
+		"--concurrent-deployment-syncs", "10", "--concurrent-replicaset-syncs", "10",
+		"--kube-api-qps", "200", "--kube-api-burst", "400", "--v", "1"); err != nil {
 		return err
 	}
 	return c.run("kube-scheduler", filepath.Join(bin, "kube-scheduler"),
-		"--kubeconfig", c.Kubeconfig, "--leader-elect=false", "--bind-address", "127.0.0.1", "--secure-port", "0", "--v", "1")
+		"--kubeconfig", c.Kubeconfig, "--leader-elect=false", "--bind-address", "127.0.0.1", "--secure-port", "0",
+		"--kube-api-qps", "200", "--kube-api-burst", "400", "--v", "1")
 }
 
 // restConfig is the client configuration of a user.

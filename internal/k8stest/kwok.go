@@ -52,8 +52,17 @@ func (c *Cluster) kwokConfig(bin string, opts Options) (string, error) {
 		}
 		docs = append(docs, fw.String())
 	}
-	if opts.PodLogs != "" {
-		docs = append(docs, fmt.Sprintf("apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterLogs\nmetadata:\n  name: logs\nspec:\n  logs:\n  - logsFile: %q\n    follow: false\n", opts.PodLogs))
+	if len(opts.PodLogs) > 0 {
+		// kwok reads logs in the container runtime's format.
+		var b strings.Builder
+		for _, l := range opts.PodLogs {
+			fmt.Fprintf(&b, "2026-01-01T00:00:00.000000000Z stdout F %s\n", l)
+		}
+		logs := filepath.Join(c.dir, "pod.log")
+		if err := os.WriteFile(logs, []byte(b.String()), 0o600); err != nil {
+			return "", err
+		}
+		docs = append(docs, fmt.Sprintf("apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterLogs\nmetadata:\n  name: logs\nspec:\n  logs:\n  - logsFile: %q\n    previousLogsFile: %q\n    follow: false\n", logs, logs))
 	}
 	path := filepath.Join(c.dir, "kwok.yaml")
 	return path, os.WriteFile(path, []byte(strings.Join(docs, "\n---\n")+"\n"), 0o600)
