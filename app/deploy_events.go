@@ -76,6 +76,9 @@ var deployCodes = []struct {
 	{deploy.ErrInvalid, CodeNotDeployable},
 	{deploy.ErrMissingEnv, CodeNotDeployable},
 	{deploy.ErrNoWorkflow, CodeNotDeployable},
+	{deploy.ErrFileMissing, CodeNotDeployable},
+	{deploy.ErrFileTooBig, CodeNotDeployable},
+	{deploy.ErrFilePath, CodeNotDeployable},
 }
 
 // codedError is an error of package deploy with the code the window

@@ -7,7 +7,7 @@
 
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchBrowser, opened, repo, skipReason, startSession } from './harness.mjs';
 import { declareTests, describe, it } from './order.mjs';
@@ -104,7 +104,11 @@ async function jobEnds(page, timeout = 120000) {
 
 describe('Deploy panel', { skip }, () => {
   it('previews, deploys, follows the rollout, previews an edit and rolls back on a real cluster', async (t) => {
+    // The files the workflow names ship in its ConfigMap: stand-ins here.
     const session = await startSession(browser, { files: { [file]: readFileSync(join(repo, 'examples', file), 'utf8') }, open: file, k8s: true });
+    mkdirSync(join(session.work, 'models'));
+    writeFileSync(join(session.work, 'models', 'merchant_risk.bif'), 'network merchant_risk {\n}\n');
+    writeFileSync(join(session.work, 'models', 'tx_scorer.onnx'), Buffer.from([0x08, 0x07, 0x12, 0x00]));
     t.after(() => session.close());
     const page = await session.context.newPage();
     const errors = [];
@@ -122,7 +126,9 @@ describe('Deploy panel', { skip }, () => {
     await context.selectOption('kumeo-test');
     assert.equal(await context.inputValue(), 'kumeo-test');
     const summary = page.locator('[data-testid=deploy-summary]');
-    await summary.waitFor({ timeout: 30000 });
+    await summary.waitFor({ timeout: 30000 }).catch(async (err) => {
+      throw new Error(`no change set; the panel says: ${await page.locator('[data-testid=deploy-panel]').textContent()}`, { cause: err });
+    });
     assert.match(await summary.textContent(), /cardfraud in fraud on kumeo-test:\s+12 to create, 0 to update, 0 to prune, 0 unchanged/);
     const rows = page.locator('[data-testid=deploy-changes] tr');
     assert.equal(await rows.count(), 12, 'namespace, workflow text, five agents and their autoscalers');

@@ -197,11 +197,15 @@ func (c *Cluster) startAPIServer(bin string, p *pki, etcdURL string, port int) e
 	return waitHTTP(&http.Client{Transport: hc.Transport, Timeout: 5 * time.Second}, c.server+"/readyz", 60*time.Second)
 }
 
+// startControllers starts the controller manager and the scheduler. kwok's
+// node sends no heartbeats: with the default grace period (40 s) the node
+// lifecycle controller would mark it unreachable and taint it, and no new
+// pod would be scheduled on a cluster older than that.
 func (c *Cluster) startControllers(bin string, p *pki) error {
 	if err := c.run("kube-controller-manager", filepath.Join(bin, "kube-controller-manager"),
 		"--kubeconfig", c.Kubeconfig, "--leader-elect=false", "--bind-address", "127.0.0.1", "--secure-port", "0",
 		"--service-account-private-key-file", p.saKey, "--root-ca-file", p.caFile,
-		"--use-service-account-credentials=false", "--controllers", "*,-nodeipam,-ttl-after-finished",
+		"--use-service-account-credentials=false", "--controllers", "*,-nodeipam,-ttl-after-finished", "--node-monitor-grace-period", "24h",
 		"--concurrent-deployment-syncs", "10", "--concurrent-replicaset-syncs", "10",
 		"--kube-api-qps", "200", "--kube-api-burst", "400", "--v", "1"); err != nil {
 		return err
