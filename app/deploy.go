@@ -30,6 +30,8 @@ type DeployOptions struct {
 	// LookupEnv gives the values of the workflow's ${env.X}; nil means
 	// the app's environment.
 	LookupEnv func(name string) (string, bool)
+	// MetricsInterval between cluster metrics events; zero means 500 ms.
+	MetricsInterval time.Duration
 }
 
 // callTimeout bounds a call that answers at once (a preview, the status,
@@ -39,19 +41,21 @@ const callTimeout = 30 * time.Second
 // Deploy is the service that deploys documents to a Kubernetes cluster
 // (package deploy): it previews the change set of the document's current
 // text, runs deploys, rollbacks and undeploys as jobs that stream their
-// progress, and reads the rollout status and the deploy history.
+// progress, reads the rollout status and the deploy history, and streams
+// the deployed workflow's metrics (WatchMetrics).
 type Deploy struct {
 	emit Emitter
 	ws   *Workspace
 	opts DeployOptions
 
-	mu     sync.Mutex
-	jobs   map[string]*deployJob
-	last   map[string]DeployStatus // the latest status of each job, finished ones too
-	ended  []string                // finished jobs, oldest first (at most maxEnded)
-	seq    int
-	closed bool
-	wg     sync.WaitGroup
+	mu      sync.Mutex
+	jobs    map[string]*deployJob
+	watches map[string]context.CancelFunc // metrics watches by id
+	last    map[string]DeployStatus       // the latest status of each job, finished ones too
+	ended   []string                      // finished jobs, oldest first (at most maxEnded)
+	seq     int
+	closed  bool
+	wg      sync.WaitGroup
 }
 
 // maxEnded is how many finished jobs JobStatus still knows.
@@ -73,7 +77,8 @@ func NewDeploy(ws *Workspace, opts DeployOptions) *Deploy {
 	if opts.RolloutTimeout <= 0 {
 		opts.RolloutTimeout = 5 * time.Minute
 	}
-	return &Deploy{emit: opts.Emit, ws: ws, opts: opts, jobs: map[string]*deployJob{}, last: map[string]DeployStatus{}}
+	return &Deploy{emit: opts.Emit, ws: ws, opts: opts, jobs: map[string]*deployJob{}, last: map[string]DeployStatus{},
+		watches: map[string]context.CancelFunc{}}
 }
 
 // Contexts lists the contexts of the kubeconfig and the current one.
@@ -383,13 +388,17 @@ func (d *Deploy) history(t DeployTarget) ([]deploy.Revision, error) {
 	return revs, coded(err)
 }
 
-// shutdown cancels every job and waits for them to end.
+// shutdown cancels every job and metrics watch and waits for them to end.
 func (d *Deploy) shutdown(ctx context.Context) error {
 	d.mu.Lock()
 	d.closed = true
 	for _, j := range d.jobs {
 		j.cancelled = true
 		j.cancel()
+	}
+	for id, cancel := range d.watches {
+		cancel()
+		delete(d.watches, id)
 	}
 	d.mu.Unlock()
 	done := make(chan struct{})

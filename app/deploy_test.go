@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"k8s.io/client-go/tools/clientcmd"
@@ -19,7 +21,9 @@ import (
 
 	"github.com/kumeo/kumeo/deploy"
 	"github.com/kumeo/kumeo/dsl/document"
+	"github.com/kumeo/kumeo/dsl/subject"
 	"github.com/kumeo/kumeo/engine/bus/bustest"
+	"github.com/kumeo/kumeo/engine/metrics"
 	"github.com/kumeo/kumeo/internal/k8stest"
 )
 
@@ -291,4 +295,57 @@ func TestDeployCancel(t *testing.T) {
 	}
 	assert.Empty(t, d.Jobs())
 	assert.NoError(t, d.Cancel(job.ID), "cancelling a finished job does nothing")
+}
+
+// The canvas' cluster metrics: a watch streams the snapshots the deployed
+// agents publish to the workflow's NATS (here an external server the
+// workflow names), each agent's replicas merged, until stopped.
+func TestDeployWatchMetrics(t *testing.T) {
+	kc := k8stest.Start(t, k8stest.Options{})
+	kubeconfig, err := kc.KubeconfigFor("admin")
+	require.NoError(t, err)
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoSigs: true})
+	require.NoError(t, err)
+	go ns.Start()
+	require.True(t, ns.ReadyForConnections(10*time.Second))
+	t.Cleanup(ns.Shutdown)
+	src := strings.Replace(screeningSrc, "workflow Screening {\n", "workflow Screening {\n  nats: \""+ns.ClientURL()+"\"\n", 1)
+	d, _, rec, path := newTestDeploy(t, kubeconfig, src)
+	d.opts.MetricsInterval = 100 * time.Millisecond
+
+	w, err := d.WatchMetrics(DeployTarget{Path: path})
+	require.NoError(t, err)
+	assert.Equal(t, MetricsWatch{ID: w.ID, Workflow: "Screening", Namespace: "screening", Context: k8stest.Context}, w)
+	rec.wait(t, ClusterMetricsEventName(w.ID), func(p any) bool { return p.(ClusterMetricsEvent).Connected })
+	nc, err := nats.Connect(ns.ClientURL())
+	require.NoError(t, err)
+	defer nc.Close()
+	for i, inst := range []string{"pod-a", "pod-b"} {
+		b, err := json.Marshal(metrics.Snapshot{Workflow: "Screening", Agent: "enrich", Instance: inst, EventsIn: uint64(10 * (i + 1)), RatePerS: 2})
+		require.NoError(t, err)
+		require.NoError(t, nc.Publish(subject.Metrics("Screening", "enrich"), b))
+	}
+	require.NoError(t, nc.Flush())
+	ev := rec.wait(t, ClusterMetricsEventName(w.ID), func(p any) bool {
+		e := p.(ClusterMetricsEvent)
+		return len(e.Snapshots) == 1 && e.Snapshots[0].Replicas == 2
+	}).(ClusterMetricsEvent)
+	assert.True(t, ev.Connected)
+	assert.Contains(t, ev.Via, ns.ClientURL())
+	assert.Equal(t, "enrich", ev.Snapshots[0].Agent)
+	assert.Equal(t, uint64(30), ev.Snapshots[0].EventsIn, "the replicas' counters are summed")
+	assert.InDelta(t, 4.0, ev.Snapshots[0].RatePerS, 0.001)
+	b, err := json.Marshal(ev)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"rate_per_s":4`, "the window reads a local run's snapshot schema")
+
+	require.NoError(t, d.StopMetrics(w.ID))
+	n := len(rec.named(ClusterMetricsEventName(w.ID)))
+	eventually(t, func() bool {
+		m := len(rec.named(ClusterMetricsEventName(w.ID)))
+		stopped := m == n
+		n = m
+		return stopped
+	}, "events keep coming after StopMetrics")
+	require.NoError(t, d.StopMetrics(w.ID), "stopping twice does nothing")
 }

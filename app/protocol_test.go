@@ -52,6 +52,7 @@ var tsNames = []struct {
 	{"DeployEvent", reflect.TypeFor[DeployEvent]()},
 	{"DeployStatus", reflect.TypeFor[DeployStatus]()},
 	{"DeployRevision", reflect.TypeFor[DeployRevision]()},
+	{"MetricsWatch", reflect.TypeFor[MetricsWatch]()},
 }
 
 // tsFields gives the fields whose Go type says less than the wire does:

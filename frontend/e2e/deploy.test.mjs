@@ -146,6 +146,17 @@ describe('Deploy panel', { skip }, () => {
     await page.locator('[data-testid=deploy-nochange]').waitFor();
     assert.match(await page.locator('[data-testid=deploy-log]').textContent(), /apply fraud Deployment\/cardfraud-score/);
 
+    // The canvas' numbers from the cluster: the workflow names an external
+    // NATS this machine cannot reach, and the panel says so; back to the
+    // local run.
+    await page.locator('[data-testid=metrics-cluster]').click();
+    const link = page.locator('[data-testid=metrics-link]');
+    await link.waitFor({ timeout: 30000 });
+    assert.equal(await link.getAttribute('data-connected'), 'false');
+    assert.match(await link.textContent(), /No metrics: .*nats\.kumeo\.svc/);
+    await page.locator('[data-testid=metrics-local]').click();
+    await link.waitFor({ state: 'detached' });
+
     // An edit of one agent in the editor, unsaved: only its node is marked
     // update.
     await both(page);

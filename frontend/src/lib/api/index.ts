@@ -4,7 +4,7 @@
 
 import type {
   AgentStatus, Analysis, Change, ClusterContexts, Conflict, DeadLetter, DeployJob, DeployPreview, DeployRevision, DeployStatus, DeployTarget,
-  Diagnostic, DirEntry, Doc, EditOp, Layout, MetricsEvent, Pin, ReloadResult, RunInfo, RunStatus, Sent, SendResult, TextEdit,
+  Diagnostic, DirEntry, Doc, EditOp, Layout, MetricsEvent, MetricsWatch, Pin, ReloadResult, RunInfo, RunStatus, Sent, SendResult, TextEdit,
   TraceRecord, TypeSpec,
 } from './types';
 
@@ -71,11 +71,10 @@ export interface DeployApi {
   history(target: DeployTarget): Promise<DeployRevision[]>;
   revisionSource(target: DeployTarget, revision: number): Promise<string>;
   /**
-   * Streams the deployed workflow's metrics (Events.deployMetrics(id), the
-   * local run's MetricsEvent shape). Go's Deploy.WatchMetrics; rejects when
-   * the app has no such method.
+   * Streams the deployed workflow's metrics (Events.deployMetrics(id), a
+   * ClusterMetricsEvent: the local run's snapshot schema) until stopMetrics.
    */
-  watchMetrics(target: DeployTarget): Promise<{ id: string }>;
+  watchMetrics(target: DeployTarget): Promise<MetricsWatch>;
   stopMetrics(id: string): Promise<void>;
 }
 

@@ -219,6 +219,13 @@ export interface DeployRevision {
   summary: Partial<Record<DeployAction, number>>;
 }
 
+export interface MetricsWatch {
+  id: string;
+  workflow: string;
+  namespace: string;
+  context: string;
+}
+
 /** The canvas node id of agent id of workflow (dsl.AgentNodeID). */
 export function agentNodeId(workflow: string, id: string): string {
   return `${workflow}/agent/${id}`;

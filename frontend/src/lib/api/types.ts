@@ -88,6 +88,20 @@ export interface MetricsEvent {
   ledger?: unknown;
 }
 
+/**
+ * deploy:<id>:metrics (app.ClusterMetricsEvent): the deployed workflow's
+ * snapshots, each agent's replicas merged, and the state of the link to
+ * the cluster's NATS.
+ */
+export interface ClusterMetricsEvent extends MetricsEvent {
+  snapshots: (Snapshot & { replicas: number; stale: boolean })[];
+  connected: boolean;
+  via?: string;
+  error?: string;
+  /** How old the newest snapshot is, -1 before the first. */
+  ageMs: number;
+}
+
 export interface RunSource {
   address: string;
   type: string;

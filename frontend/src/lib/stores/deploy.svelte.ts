@@ -7,8 +7,8 @@
 
 import {
   Events, errorCode, errorMessage, wailsApi,
-  type AgentStatus, type Api, type DeployAction, type DeployEvent, type DeployJob, type DeployJobKind, type DeployPreview,
-  type DeployRevision, type DeployState, type DeployStatus, type DeployTarget, type ErrorCode, type MetricsEvent, type Unsubscribe,
+  type AgentStatus, type Api, type ClusterMetricsEvent, type DeployAction, type DeployEvent, type DeployJob, type DeployJobKind, type DeployPreview,
+  type DeployRevision, type DeployState, type DeployStatus, type DeployTarget, type ErrorCode, type Unsubscribe,
 } from '../api';
 import { agentNodeId } from '../api/protocol.gen';
 import type { NodeDeploy, NodeMetrics } from '../graph/flow';
@@ -110,6 +110,8 @@ export class DeployStore {
   // The canvas metrics seam: local run or cluster (Deploy.WatchMetrics).
   metricsSource = $state<MetricsSource>('local');
   clusterMetrics = $state.raw<Map<string, NodeMetrics>>(new Map());
+  /** The link to the cluster's NATS while the canvas shows cluster metrics. */
+  clusterLink = $state.raw<{ connected: boolean; via: string; error: string; ageMs: number } | null>(null);
   metricsError = $state<string | null>(null);
 
   api: Api;
@@ -359,7 +361,8 @@ export class DeployStore {
     }
     try {
       const w = await this.api.deploy.watchMetrics(this.target(path));
-      const off = this.api.events.on<MetricsEvent>(Events.deployMetrics(w.id), (e) => {
+      const off = this.api.events.on<ClusterMetricsEvent>(Events.deployMetrics(w.id), (e) => {
+        this.clusterLink = { connected: !!e.connected, via: e.via ?? '', error: e.error ?? '', ageMs: e.ageMs ?? -1 };
         if (e?.snapshots?.length) this.clusterMetrics = foldMetrics(this.clusterMetrics, e.snapshots);
       });
       this.#metricsWatch = { id: w.id, off };
@@ -376,6 +379,7 @@ export class DeployStore {
   async #stopMetrics(): Promise<void> {
     const w = this.#metricsWatch;
     this.#metricsWatch = null;
+    this.clusterLink = null;
     if (!w) return;
     w.off();
     try {

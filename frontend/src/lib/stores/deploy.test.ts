@@ -138,15 +138,20 @@ describe('DeployStore', () => {
     expect(none.store.metricsError).toContain('kubeconfig');
     expect(none.store.canvasMetrics(local)).toBe(local);
 
-    const { fake, store } = setup({ watchMetrics: async () => ({ id: 'm1' }), stopMetrics: async () => {} });
+    const { fake, store } = setup({ watchMetrics: async () => ({ id: 'm1', workflow: 'W', namespace: 'fraud', context: 'prod' }), stopMetrics: async () => {} });
     await store.refresh(path);
     expect(await store.setMetricsSource('cluster', path)).toBe(true);
-    fake.emit('deploy:m1:metrics', { snapshots: [{ workflow: 'W', agent: 'a', ts: 1, events_in: 5, events_out: 5, filtered: 0, dead_lettered: 0, errors: 0, retries: 0, in_flight: 0, pending: 0, rate_per_s: 7, latency_ms: { count: 1, p50: 1, p95: 1, p99: 1, max: 1 } }] });
+    fake.emit('deploy:m1:metrics', {
+      id: 'm1', connected: true, via: 'pod nats-0 through the API server', ageMs: 20,
+      snapshots: [{ workflow: 'W', agent: 'a', ts: 1, events_in: 5, events_out: 5, filtered: 0, dead_lettered: 0, errors: 0, retries: 0, in_flight: 0, pending: 0, rate_per_s: 7, latency_ms: { count: 1, p50: 1, p95: 1, p99: 1, max: 1 }, replicas: 2, stale: false }],
+    });
     expect(store.canvasMetrics(local).get('W/agent/a')?.rate).toBe(7);
+    expect(store.clusterLink).toEqual({ connected: true, via: 'pod nats-0 through the API server', error: '', ageMs: 20 });
     await store.setMetricsSource('local', path);
     expect(fake.callsTo('deploy.stopMetrics').map((c) => c.args)).toEqual([['m1']]);
     expect(fake.listenerCount('deploy:m1:metrics')).toBe(0);
     expect(store.canvasMetrics(local)).toBe(local);
+    expect(store.clusterLink).toBeNull();
   });
 
   it('describes progress events as lines', () => {
