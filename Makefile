@@ -74,11 +74,13 @@ test-frontend: frontend-deps
 	cd frontend && npm test
 
 # Browser end-to-end tests: the built UI served by the Go harness with the
-# real services, driven in Chromium.
-test-e2e: frontend-deps browser-deps
+# real services, driven in Chromium; the Deploy panel's test deploys to the
+# test control plane (see test-go).
+test-e2e: frontend-deps browser-deps k8s-test-bins
 	cd frontend && npm run build
 	cd frontend && npm run e2e
 	cd frontend && node --test --test-concurrency=1 e2e/big.test.mjs
+	cd frontend && $(K8S_ENV) node --test --test-concurrency=1 e2e/deploy.test.mjs
 
 # Desktop smoke test: the real binary runs $(SMOKE_WORKFLOW) on $(SMOKE_INPUT)
 # under xvfb-run; internal/smoke takes screenshots until one shows the window
