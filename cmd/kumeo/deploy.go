@@ -23,6 +23,9 @@ const (
 	undeployUsage = "kumeo undeploy FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W]"
 )
 
+// logDrain is how long deploy --logs keeps following after the rollout.
+const logDrain = 1500 * time.Millisecond
+
 // clusterFlags are the flags every cluster command takes.
 type clusterFlags struct {
 	fs                                      *flag.FlagSet
@@ -101,7 +104,9 @@ func cmdDeploy(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			defer close(done)
 			c.FollowLogs(lctx, p, p.Agents(), false, func(l deploy.LogLine) { fmt.Fprintf(stdout, "%s | %s\n", l.Agent, l.Line) })
 		}()
-		defer func() { stopLogs(); <-done }()
+		// After the rollout, give the new pods' streams a moment for
+		// their last lines.
+		defer func() { time.AfterFunc(logDrain, stopLogs); <-done }()
 	}
 	return applyAndWait(ctx, c, p, cf, stdout, func(progress deploy.Progress) (*deploy.Result, error) {
 		return c.Apply(ctx, p, progress)
