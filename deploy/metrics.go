@@ -123,7 +123,10 @@ func (c *Cluster) metricsConn(ctx context.Context, p *Plan, opts WatchOptions) (
 		closeFwd()
 		return nil, via, nil, err
 	}
-	nopts := []nats.Option{nats.Name("kumeo metrics"), nats.NoReconnect(), nats.Timeout(5 * time.Second)}
+	// A forward can fail half-open (the far side gone, the local socket
+	// not told): pings find that out within seconds.
+	nopts := []nats.Option{nats.Name("kumeo metrics"), nats.NoReconnect(), nats.Timeout(5 * time.Second),
+		nats.PingInterval(2 * time.Second), nats.MaxPingsOutstanding(2)}
 	if user != "" {
 		nopts = append(nopts, nats.UserInfo(user, pass))
 	}

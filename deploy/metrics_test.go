@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -172,6 +173,27 @@ func TestClusterMetricsStreamBack(t *testing.T) {
 	}, "killed agents turn stale")
 	v, _ := l.agent("validate")
 	assert.Equal(t, uint64(n), v.EventsIn, "a stale agent keeps its last totals")
+
+	// The cluster's NATS restarts: the stream reports the loss, then
+	// reconnects by itself through a new port-forward.
+	port := ns.Addr().(*net.TCPAddr).Port
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	eventually(t, 20*time.Second, func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return !l.u.Connected && l.u.Error != ""
+	}, "the lost connection is reported")
+	restarted, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, Username: NATSUser, Password: password, NoSigs: true})
+	require.NoError(t, err)
+	go restarted.Start()
+	defer restarted.Shutdown()
+	require.True(t, restarted.ReadyForConnections(10*time.Second))
+	eventually(t, 30*time.Second, func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return l.u.Connected
+	}, "the stream reconnects")
 
 	shown := out.String() + l.all.String()
 	for _, b := range logs {

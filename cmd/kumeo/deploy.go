@@ -13,6 +13,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
+	"k8s.io/klog/v2"
+
 	"github.com/kumeo/kumeo/deploy"
 )
 
@@ -61,6 +64,9 @@ func (cf *clusterFlags) open(ctx context.Context, args []string, stderr io.Write
 	if err != nil {
 		return nil, nil, err
 	}
+	// client-go logs what it retries (a broken port-forward) on stderr;
+	// the commands report errors themselves.
+	klog.SetLogger(logr.Discard())
 	c, err := deploy.Connect(deploy.Target{Kubeconfig: *cf.kubeconfig, Context: *cf.context})
 	if err != nil {
 		return nil, nil, err
