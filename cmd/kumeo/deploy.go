@@ -17,10 +17,11 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/kumeo/kumeo/deploy"
+	"github.com/kumeo/kumeo/deploy/image"
 )
 
 const (
-	deployUsage   = "kumeo deploy FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W] [--image REF] [--dry-run] [--logs] [--timeout 5m] [-o text|json]"
+	deployUsage   = "kumeo deploy FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W] [--image REF] [--dry-run] [--logs] [--push REPO [--binary PATH]] [--timeout 5m] [-o text|json]"
 	rollbackUsage = "kumeo rollback FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W] [--to REVISION] [--timeout 5m]"
 	statusUsage   = "kumeo status FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W] [--history] [--watch] [-o text|json]"
 	undeployUsage = "kumeo undeploy FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W]"
@@ -86,8 +87,16 @@ func cmdDeploy(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cf := newClusterFlags("deploy", stderr)
 	dry := cf.fs.Bool("dry-run", false, "show the change set against the cluster and apply nothing")
 	logs := cf.fs.Bool("logs", false, "stream the logs of the pods the deploy starts until the rollout ends")
+	push := cf.fs.String("push", "", "build the runtime image from --binary, push it to this repository and deploy it by digest")
+	binary := cf.fs.String("binary", "", "static kumeo executable for --push (default: this kumeo)")
 	ctx, stop := signalContext()
 	defer stop()
+	if _, err := parseArgs(cf.fs, args); err != nil {
+		return exitError(2)
+	}
+	if err := pushImage(ctx, cf, *push, *binary, stdout); err != nil {
+		return err
+	}
 	c, p, err := cf.open(ctx, args, stderr, deployUsage)
 	if err != nil {
 		return err
@@ -117,6 +126,29 @@ func cmdDeploy(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	return applyAndWait(ctx, c, p, cf, stdout, func(progress deploy.Progress) (*deploy.Result, error) {
 		return c.Apply(ctx, p, progress)
 	})
+}
+
+// pushImage builds the runtime image from binary and pushes it to repo
+// (nothing when repo is empty), so the deploy runs it by digest: the image
+// flag becomes repo@sha256:... .
+func pushImage(ctx context.Context, cf *clusterFlags, repo, binary string, stdout io.Writer) error {
+	if repo == "" {
+		return nil
+	}
+	if *cf.image != "" {
+		return fmt.Errorf("--push and --image both name the image; give one")
+	}
+	img, err := image.Build(image.Options{Binary: binary, Version: version})
+	if err != nil {
+		return err
+	}
+	ref, err := image.Push(ctx, repo, img)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "pushed   %s\n", ref)
+	*cf.image = ref.String()
+	return nil
 }
 
 // applyAndWait runs a deploy or rollback, then waits for the rollout,
