@@ -53,7 +53,8 @@ help:
 	@echo "make build   build the desktop app ($(DESKTOP_BIN))"
 	@echo "make cli     build the headless CLI ($(CLI_BIN), no cgo)"
 	@echo "make image   build the runtime image into $(IMAGE_OUT) (IMAGE_PUSH=REPO[:TAG] also pushes it)"
-	@echo "make bench   run the Go benchmarks, then the UI benchmark (make bench-ui)"
+	@echo "make bench   run the Go benchmarks, the deploy benchmark, then the UI benchmark (make bench-ui)"
+	@echo "make k8s-test-bins  build the Kubernetes test control plane once per machine ($(K8S_BIN))"
 	@echo "make clean   remove build outputs"
 
 ## ---- tests ---------------------------------------------------------------
@@ -201,7 +202,7 @@ k8s-deps:
 $(K8S_BIN)/.complete: tools/k8s/go.mod tools/k8s/go.sum
 	@echo "Building the Kubernetes test control plane into $(K8S_BIN) (once per machine)"
 	@mkdir -p $(K8S_BIN)/stages
-	cd tools/k8s && GOCACHE=$(K8S_CACHE)/gocache GOFLAGS=-mod=readonly go build -o $(K8S_BIN)/ \
+	cd tools/k8s && GOCACHE=$(K8S_CACHE)/gocache GOFLAGS='-mod=readonly -buildvcs=false' go build -o $(K8S_BIN)/ \
 		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
 	GOBIN=$(K8S_BIN) GOCACHE=$(K8S_CACHE)/gocache GOFLAGS= go install sigs.k8s.io/kwok/cmd/kwok@$(KWOK_VERSION)
 	@# kwok's stock stages: nodes become Ready, pods Ready, complete and go away.
