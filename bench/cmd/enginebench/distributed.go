@@ -32,8 +32,12 @@ func runDistributed(c config, opts loadgen.Options) (childResult, error) {
 	if err != nil {
 		return childResult{}, err
 	}
+	var env []string
+	if c.agentProcs > 0 {
+		env = []string{fmt.Sprintf("GOMAXPROCS=%d", c.agentProcs)}
+	}
 	cl, err := cluster.Start(cluster.Options{Kumeo: c.kumeoBin, Workflow: c.workflow, Name: workload.Workflow,
-		NATSCommand: []string{self, "-nats-server"}, AgentFlags: flags})
+		NATSCommand: []string{self, "-nats-server"}, AgentFlags: flags, AgentEnv: env})
 	if err != nil {
 		return childResult{}, err
 	}

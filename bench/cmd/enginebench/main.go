@@ -67,6 +67,7 @@ type config struct {
 	child         string
 	kumeoBin      string
 	agentFlags    string
+	agentProcs    int
 }
 
 func main() {
@@ -86,6 +87,7 @@ func main() {
 	flag.StringVar(&c.child, "child", "", "internal: run one variant and print its result")
 	flag.StringVar(&c.kumeoBin, "kumeo-bin", "", "kumeo binary the distributed variant runs its agents with (default: built without cgo into a temporary directory)")
 	flag.StringVar(&c.agentFlags, "agent-flags", "auto", `flags added to every "kumeo agent" of the distributed variant, space-separated; "auto" is --listen= when the binary has that flag`)
+	flag.IntVar(&c.agentProcs, "agent-gomaxprocs", 1, "GOMAXPROCS of every agent process of the distributed variant (Go's own setting in a pod with a CPU limit of 1 or less); 0 leaves Go's default")
 	installOnly := flag.Bool("install-only", false, "install Node-RED into -nodered-dir if needed, then exit")
 	natsServer := flag.Bool("nats-server", false, "internal: serve NATS for the distributed variant until interrupted")
 	flag.Parse()
@@ -364,7 +366,7 @@ func (c config) childArgs(v variant) []string {
 		args = append(args, "-profile-dir", c.profileDir)
 	}
 	if v.system == "distributed" {
-		args = append(args, "-kumeo-bin", c.kumeoBin, "-agent-flags", c.agentFlags)
+		args = append(args, "-kumeo-bin", c.kumeoBin, "-agent-flags", c.agentFlags, "-agent-gomaxprocs", fmt.Sprint(c.agentProcs))
 	}
 	return args
 }
@@ -586,6 +588,9 @@ func summarize(c config, results []measured, templates []workload.Template, load
 	check("p99_light<1ms", lightOK, light.res.P99ms < 1)
 	check("distributed/baseline>=2", distOK && bOK, bOK && b.res.EPS > 0 && dist.res.EPS/b.res.EPS >= 2)
 	s["targets_met"] = targets
+	if _, ok := by["kumeo_distributed"]; ok {
+		s["kumeo_distributed_agent_gomaxprocs"] = c.agentProcs
+	}
 	counts, mean := workload.Mix(templates)
 	s["event_bytes_mean"] = round(mean, 0)
 	s["expected_mix"] = map[string]int{"block": counts[workload.Block], "review": counts[workload.Review], "cleared": counts[workload.Cleared], "dlq": counts[workload.Dead]}

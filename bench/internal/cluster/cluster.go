@@ -42,6 +42,9 @@ type Options struct {
 	// AgentFlags are added to every `kumeo agent` command line (see
 	// AgentArgs and DetectAgentFlags).
 	AgentFlags []string
+	// AgentEnv is added to the agents' environment (e.g. GOMAXPROCS=1,
+	// what Go sets in a pod whose CPU limit is 1 or less).
+	AgentEnv []string
 	// Timeout bounds the wait for the server and the agents to be ready;
 	// 0 means 60 s.
 	Timeout time.Duration
@@ -190,7 +193,7 @@ func (c *Cluster) startNATS(o Options) error {
 		return errors.New("cluster: no NATS command")
 	}
 	urls := make(chan []string, 1)
-	p, err := startProc("nats", o.NATSCommand[0], o.NATSCommand[1:], func(line string) {
+	p, err := startProc("nats", o.NATSCommand[0], o.NATSCommand[1:], nil, func(line string) {
 		if rest, ok := strings.CutPrefix(line, readyPrefix+" "); ok {
 			select {
 			case urls <- strings.Fields(rest):
@@ -219,7 +222,7 @@ func (c *Cluster) startNATS(o Options) error {
 func startAgent(o Options, id, url string) (*Proc, error) {
 	ready := make(chan struct{})
 	counts := make(chan map[string]uint64, 1)
-	p, err := startProc(id, o.Kumeo, AgentArgs(o, id, url), func(line string) {
+	p, err := startProc(id, o.Kumeo, AgentArgs(o, id, url), o.AgentEnv, func(line string) {
 		var rec map[string]any
 		if json.Unmarshal([]byte(line), &rec) != nil {
 			return

@@ -63,13 +63,16 @@ func TestClusterRunsEveryAgentInItsOwnProcess(t *testing.T) {
 	flags, err := DetectAgentFlags(bin)
 	require.NoError(t, err)
 	o := Options{Kumeo: bin, Workflow: workflowFile, Name: workload.Workflow,
-		NATSCommand: natsCommand(t, "serve"), AgentFlags: flags}
+		NATSCommand: natsCommand(t, "serve"), AgentFlags: flags, AgentEnv: []string{"GOMAXPROCS=1"}}
 	c, err := Start(o)
 	require.NoError(t, err)
 	names, pids := c.PIDs()
 	assert.Equal(t, []string{"nats", "validate", "features", "policy", "route"}, names)
 	for i, pid := range pids[1:] {
 		assert.NotEqual(t, pids[0], pid, "agent %s runs in the server's process", names[i+1])
+		env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		require.NoError(t, err)
+		assert.Contains(t, strings.Split(string(env), "\x00"), "GOMAXPROCS=1", names[i+1])
 	}
 
 	nc, err := nats.Connect(c.URL)

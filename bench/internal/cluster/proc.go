@@ -3,6 +3,7 @@ package cluster
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -21,12 +22,16 @@ type Proc struct {
 	counts  chan map[string]uint64 // agents: what it logged when it stopped
 }
 
-// startProc starts bin with args; every line it writes (stdout and
+// startProc starts bin with args and env added to this process's
+// environment; every line it writes (stdout and
 // stderr) goes to onLine and the last ones are kept for errors. It is
 // killed if this process dies first.
-func startProc(name, bin string, args []string, onLine func(string)) (*Proc, error) {
+func startProc(name, bin string, args, env []string, onLine func(string)) (*Proc, error) {
 	p := &Proc{Name: name, out: &lines{onLine: onLine}, exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
+	if env != nil {
+		p.cmd.Env = append(os.Environ(), env...)
+	}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {
