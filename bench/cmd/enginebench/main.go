@@ -9,6 +9,9 @@
 //	    event into map[string]any and re-encoding it (bench/internal/baseline)
 //	(d) Node-RED 4.1.x with four function nodes, installed by this program
 //	    with npm into -nodered-dir (bench/internal/nodered)
+//	(e) the workflow as a cluster runs it: a NATS server process (this
+//	    program re-executed with -nats-server) and every agent its own
+//	    `kumeo agent` process, over TCP loopback (bench/internal/cluster)
 //
 // The workload is examples/fraud_bench.kumeo on ~200-byte payments
 // (bench/internal/workload), driven in a closed loop with -inflight events
