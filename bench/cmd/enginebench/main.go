@@ -210,6 +210,15 @@ func (r childResult) cpuPerEvent() float64 {
 	return r.CPUSeconds * 1e6 / float64(r.Events)
 }
 
+// cpuPerEventWithLoadgen is cpuPerEvent with the load generator's CPU
+// when the variant counts it apart (the distributed variant).
+func (r childResult) cpuPerEventWithLoadgen() float64 {
+	if r.Events == 0 {
+		return 0
+	}
+	return (r.CPUSeconds + r.LoadgenCPUSeconds) * 1e6 / float64(r.Events)
+}
+
 // measured is one variant's outcome in the parent.
 type measured struct {
 	variant
@@ -575,7 +584,13 @@ func summarize(c config, results []measured, templates []workload.Template, load
 	}
 	cpuRatio("cpu_ratio_kumeo_vs_node_red", k, n, kOK && nOK)
 	cpuRatio("cpu_ratio_kumeo_vs_baseline", k, b, kOK && bOK)
-	cpuRatio("cpu_ratio_distributed_vs_baseline", dist, b, distOK && bOK)
+	// The baseline's CPU includes its load generator: so does the
+	// distributed variant's here.
+	if distOK && bOK && dist.res.cpuPerEventWithLoadgen() > 0 && b.res.cpuPerEvent() > 0 {
+		s["cpu_ratio_distributed_vs_baseline"] = round(b.res.cpuPerEvent()/dist.res.cpuPerEventWithLoadgen(), 2)
+	} else {
+		s["cpu_ratio_distributed_vs_baseline"] = nil
+	}
 	targets := map[string]any{}
 	check := func(name string, ok bool, cond bool) {
 		if ok {
@@ -643,7 +658,7 @@ func addParts(s summary, m measured) {
 	s[m.name+"_parts"] = parts
 	s[m.name+"_loadgen_rss_mb"] = round(r.LoadgenRSSMB, 1)
 	s[m.name+"_loadgen_cpu_us_per_event"] = perEvent(r.LoadgenCPUSeconds)
-	s[m.name+"_cpu_us_per_event_with_loadgen"] = perEvent(r.CPUSeconds + r.LoadgenCPUSeconds)
+	s[m.name+"_cpu_us_per_event_with_loadgen"] = round(r.cpuPerEventWithLoadgen(), 1)
 }
 
 func printTargets(s summary) {
