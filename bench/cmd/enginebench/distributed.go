@@ -65,11 +65,12 @@ func runDistributed(c config, opts loadgen.Options) (childResult, error) {
 	}
 	stats, stopErr := cl.Stop(20 * time.Second)
 	out := childResult{Result: res}
-	for i, st := range stats {
-		cpu := (end[i] - start[i]).Seconds()
-		if st.Name != names[i] {
-			cpu = 0 // not reached: Stop lists the processes as PIDs does
-		}
+	window := map[string]float64{}
+	for i, name := range names {
+		window[name] = (end[i] - start[i]).Seconds()
+	}
+	for _, st := range stats {
+		cpu := window[st.Name]
 		p := partStat{Name: st.Name, RSSMB: float64(st.MaxRSS) / (1 << 20), CPUSeconds: cpu, Counts: st.Counts}
 		out.Parts = append(out.Parts, p)
 		out.RSSMB += p.RSSMB
