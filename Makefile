@@ -99,8 +99,9 @@ test-desktop: build xvfb-deps screenshot-deps
 
 # bench: the language and engine micro benchmarks (100 ms each), the engine
 # comparison, then the UI benchmark (bench-ui). The engine comparison ends
-# with one JSON object (kumeo_eps, kumeo_durable_eps, baseline_nats_json_eps,
-# node_red_eps, kumeo_p99_ms_light, ratios, p50/p99/RSS per variant). Pass
+# with one JSON object (kumeo_eps, kumeo_durable_eps, kumeo_distributed_eps,
+# baseline_nats_json_eps, node_red_eps, kumeo_p99_ms_light, ratios,
+# p50/p99/RSS per variant). Pass
 # options to the comparison with BENCH_FLAGS, e.g. BENCH_FLAGS="-repeat 3 -out bench.json"
 # (bin/enginebench -h lists them). bench-ui prints its own JSON line last.
 bench:
@@ -120,11 +121,14 @@ bench-deploy: k8s-test-bins
 bench-micro:
 	go test -run '^$$' -bench . -benchtime 100ms ./dsl/... ./engine/...
 
-# Kumeo local and durable vs a Go + NATS baseline vs Node-RED 4.1.x on
-# examples/fraud_bench.kumeo (installs Node-RED into .cache/node-red).
+# Kumeo local, durable and distributed (every agent a `kumeo agent` process
+# of $(CLI_BIN), against a NATS server process) vs a Go + NATS baseline vs
+# Node-RED 4.1.x on examples/fraud_bench.kumeo (installs Node-RED into
+# .cache/node-red).
 bench-engine:
 	@go build -buildvcs=auto -o bin/enginebench ./bench/cmd/enginebench
-	@./bin/enginebench $(BENCH_FLAGS)
+	@CGO_ENABLED=0 go build -o $(CLI_BIN) ./cmd/kumeo
+	@./bin/enginebench -kumeo-bin $(CLI_BIN) $(BENCH_FLAGS)
 
 bench-nodered:
 	@go run ./bench/cmd/enginebench -install-only

@@ -58,13 +58,20 @@ func runChild(c config) error {
 		res, err = runKumeo(c, v, opts)
 	case "baseline":
 		res, err = runBaseline(v, opts)
+	case "distributed":
+		res, err = runDistributed(c, opts)
 	default:
 		err = fmt.Errorf("variant %q does not run in a child", v.name)
 	}
 	if err != nil {
 		res.Error = err.Error()
 	}
-	res.CPUSeconds = cpu.seconds()
+	if v.system == "distributed" {
+		res.LoadgenCPUSeconds = cpu.seconds()
+		res.LoadgenRSSMB = selfRSSMB()
+	} else {
+		res.CPUSeconds = cpu.seconds()
+	}
 	printResult(os.Stdout, res)
 	return nil
 }
@@ -198,6 +205,15 @@ func selfCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// selfRSSMB is this process's peak RSS so far in MiB.
+func selfRSSMB() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024 // KiB on Linux
 }
 
 // procCPU is the user + system CPU time of process pid so far, from
