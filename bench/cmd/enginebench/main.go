@@ -470,7 +470,7 @@ func runNodeRED(ctx context.Context, c config, v variant, templates []workload.T
 	}
 	var cpu cpuWindow
 	res, runErr := nodered.Run(srv.Addr(), loadgen.Options{InFlight: w, Warmup: c.warmup, Duration: dur, Templates: templates,
-		OnMeasure: func(start bool) { cpu.mark(start, procCPU(srv.PID())) }})
+		OnMeasure: func(start bool) { cpu.mark(start, cluster.ProcCPU(srv.PID())) }})
 	rss, stopErr := srv.Stop()
 	out := childResult{Result: res, CPUSeconds: cpu.seconds()}
 	if runErr != nil {
