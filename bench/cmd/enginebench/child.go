@@ -213,4 +213,3 @@ func selfRSSMB() float64 {
 	}
 	return float64(ru.Maxrss) / 1024 // KiB on Linux
 }
-
