@@ -53,7 +53,8 @@ help:
 	@echo "make build   build the desktop app ($(DESKTOP_BIN))"
 	@echo "make cli     build the headless CLI ($(CLI_BIN), no cgo)"
 	@echo "make image   build the runtime image into $(IMAGE_OUT) (IMAGE_PUSH=REPO[:TAG] also pushes it)"
-	@echo "make bench   run the Go benchmarks, then the UI benchmark (make bench-ui)"
+	@echo "make bench   run the Go benchmarks, the deploy benchmark, then the UI benchmark (make bench-ui)"
+	@echo "make k8s-test-bins  build the Kubernetes test control plane once per machine ($(K8S_BIN))"
 	@echo "make clean   remove build outputs"
 
 ## ---- tests ---------------------------------------------------------------
@@ -100,8 +101,9 @@ test-desktop: build xvfb-deps screenshot-deps
 
 # bench: the language and engine micro benchmarks (100 ms each), the engine
 # comparison, then the UI benchmark (bench-ui). The engine comparison ends
-# with one JSON object (kumeo_eps, kumeo_durable_eps, baseline_nats_json_eps,
-# node_red_eps, kumeo_p99_ms_light, ratios, p50/p99/RSS per variant). Pass
+# with one JSON object (kumeo_eps, kumeo_durable_eps, kumeo_distributed_eps,
+# baseline_nats_json_eps, node_red_eps, kumeo_p99_ms_light, ratios,
+# p50/p99/RSS per variant). Pass
 # options to the comparison with BENCH_FLAGS, e.g. BENCH_FLAGS="-repeat 3 -out bench.json"
 # (bin/enginebench -h lists them). bench-ui prints its own JSON line last.
 bench:
@@ -121,11 +123,14 @@ bench-deploy: k8s-test-bins
 bench-micro:
 	go test -run '^$$' -bench . -benchtime 100ms ./dsl/... ./engine/...
 
-# Kumeo local and durable vs a Go + NATS baseline vs Node-RED 4.1.x on
-# examples/fraud_bench.kumeo (installs Node-RED into .cache/node-red).
+# Kumeo local, durable and distributed (every agent a `kumeo agent` process
+# of $(CLI_BIN), against a NATS server process) vs a Go + NATS baseline vs
+# Node-RED 4.1.x on examples/fraud_bench.kumeo (installs Node-RED into
+# .cache/node-red).
 bench-engine:
 	@go build -buildvcs=auto -o bin/enginebench ./bench/cmd/enginebench
-	@./bin/enginebench $(BENCH_FLAGS)
+	@CGO_ENABLED=0 go build -o $(CLI_BIN) ./cmd/kumeo
+	@./bin/enginebench -kumeo-bin $(CLI_BIN) $(BENCH_FLAGS)
 
 bench-nodered:
 	@go run ./bench/cmd/enginebench -install-only
@@ -203,7 +208,7 @@ k8s-deps:
 $(K8S_BIN)/.complete: tools/k8s/go.mod tools/k8s/go.sum
 	@echo "Building the Kubernetes test control plane into $(K8S_BIN) (once per machine)"
 	@mkdir -p $(K8S_BIN)/stages
-	cd tools/k8s && GOCACHE=$(K8S_CACHE)/gocache GOFLAGS=-mod=readonly go build -o $(K8S_BIN)/ \
+	cd tools/k8s && GOCACHE=$(K8S_CACHE)/gocache GOFLAGS='-mod=readonly -buildvcs=false' go build -o $(K8S_BIN)/ \
 		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
 	GOBIN=$(K8S_BIN) GOCACHE=$(K8S_CACHE)/gocache GOFLAGS= go install sigs.k8s.io/kwok/cmd/kwok@$(KWOK_VERSION)
 	@# kwok's stock stages: nodes become Ready, pods Ready, complete and go away.

@@ -231,3 +231,36 @@ func TestRolloutReportsFailingPod(t *testing.T) {
 		}
 	}
 }
+
+// An autoscaler owns an agent's replica count: a later deploy does not
+// scale the agent back.
+func TestRedeployKeepsAutoscaledReplicas(t *testing.T) {
+	kc := k8stest.Start(t, k8stest.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := NewCluster(k8stest.Context, kc.Config)
+	require.NoError(t, err)
+	scaled := strings.Replace(lifecycleSrc, `deployment: { namespace: "screening" }`,
+		`deployment: { namespace: "screening", scaling: { min_replicas: 1, max_replicas: 4 } }`, 1)
+	var out output
+	p := planOf(t, ctx, c, scaled)
+	deployAndWait(t, ctx, c, p, &out)
+	deps := c.Client.AppsV1().Deployments(p.Namespace)
+	sc, err := deps.GetScale(ctx, "screening-route", metav1.GetOptions{})
+	require.NoError(t, err)
+	sc.Spec.Replicas = 3
+	_, err = deps.UpdateScale(ctx, "screening-route", sc, metav1.UpdateOptions{})
+	require.NoError(t, err)
+
+	p2 := planOf(t, ctx, c, strings.Replace(scaled, `"default": "target.out.tx"`, `"amount > 5": "target.out.tx", "default": "target.out.tx"`, 1))
+	cs, err := c.Diff(ctx, p2)
+	require.NoError(t, err)
+	assert.Equal(t, Update, cs.Agents["route"], "%s", cs)
+	for _, ch := range cs.Changes {
+		assert.NotContains(t, ch.Fields, "spec.replicas", "%s/%s", ch.Kind, ch.Name)
+	}
+	deployAndWait(t, ctx, c, p2, &out)
+	d, err := deps.Get(ctx, "screening-route", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int32(3), *d.Spec.Replicas)
+}

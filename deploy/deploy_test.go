@@ -201,11 +201,12 @@ func TestRenderSample(t *testing.T) {
 	assert.Equal(t, "1", c.Resources.Limits.Name("nvidia.com/gpu", "").String())
 	assert.Equal(t, "500m", objs[7].(*appsv1.Deployment).Spec.Template.Spec.Containers[0].Resources.Requests.Cpu().String())
 	assert.Equal(t, "250m", objs[6].(*appsv1.Deployment).Spec.Template.Spec.Containers[0].Resources.Requests.Cpu().String())
-	assert.Equal(t, int32(2), *score.Spec.Replicas)
+	assert.Nil(t, score.Spec.Replicas, "the autoscaler owns the replica count")
 	require.Len(t, c.Env, 4)
 	assert.Equal(t, "shop-env", c.Env[0].ValueFrom.SecretKeyRef.Name)
 	assert.Equal(t, "API_TOKEN", c.Env[0].ValueFrom.SecretKeyRef.Key)
 	assert.Equal(t, int32(6), objs[11].(*autoscalingv2.HorizontalPodAutoscaler).Spec.MaxReplicas)
+	assert.Equal(t, int32(2), *objs[11].(*autoscalingv2.HorizontalPodAutoscaler).Spec.MinReplicas)
 }
 
 func TestProbesPortsAndScrape(t *testing.T) {

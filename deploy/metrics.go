@@ -12,6 +12,7 @@ import (
 
 	"github.com/kumeo/kumeo/dsl/subject"
 	"github.com/kumeo/kumeo/engine/metrics"
+	"github.com/kumeo/kumeo/engine/trace"
 )
 
 // AgentMetrics is one agent's metrics in the cluster: the snapshots of
@@ -47,6 +48,10 @@ type WatchOptions struct {
 	// NATSURL connects there instead of port-forwarding to the workflow's
 	// NATS pod (a NATS the desktop reaches directly).
 	NATSURL string
+	// OnTrace, when set, receives the trace records the deployed agents
+	// publish (sampled events and dead letters), the records the local
+	// engine's inspector shows. It must not block.
+	OnTrace func(trace.Record)
 }
 
 func (o WatchOptions) withDefaults() WatchOptions {
@@ -123,7 +128,10 @@ func (c *Cluster) metricsConn(ctx context.Context, p *Plan, opts WatchOptions) (
 		closeFwd()
 		return nil, via, nil, err
 	}
-	nopts := []nats.Option{nats.Name("kumeo metrics"), nats.NoReconnect(), nats.Timeout(5 * time.Second)}
+	// A forward can fail half-open (the far side gone, the local socket
+	// not told): pings find that out within seconds.
+	nopts := []nats.Option{nats.Name("kumeo metrics"), nats.NoReconnect(), nats.Timeout(5 * time.Second),
+		nats.PingInterval(2 * time.Second), nats.MaxPingsOutstanding(2)}
 	if user != "" {
 		nopts = append(nopts, nats.UserInfo(user, pass))
 	}
@@ -162,6 +170,18 @@ func (a *aggregator) stream(ctx context.Context, nc *nats.Conn, workflow, via st
 			a.add(s, time.Now())
 		}
 	})
+	if err == nil && a.opts.OnTrace != nil {
+		var tsub *nats.Subscription
+		tsub, err = nc.Subscribe(trace.Subject(workflow), func(m *nats.Msg) {
+			var r trace.Record
+			if json.Unmarshal(m.Data, &r) == nil {
+				a.opts.OnTrace(r)
+			}
+		})
+		if err == nil {
+			defer tsub.Unsubscribe()
+		}
+	}
 	if err == nil {
 		err = nc.Flush()
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kumeo/kumeo/engine/metrics"
+	"github.com/kumeo/kumeo/engine/trace"
 	"github.com/kumeo/kumeo/internal/k8stest"
 )
 
@@ -102,11 +104,21 @@ func TestClusterMetricsStreamBack(t *testing.T) {
 	deployAndWait(t, ctx, c, p, &out)
 
 	var l latest
+	var traceMu sync.Mutex
+	traced := map[string]int{}
+	onTrace := func(r trace.Record) {
+		traceMu.Lock()
+		defer traceMu.Unlock()
+		if r.TraceID != "" && r.Payload != "" {
+			traced[r.Agent]++
+		}
+	}
 	wctx, stopWatch := context.WithCancel(ctx)
 	watched := make(chan struct{})
 	go func() {
 		defer close(watched)
-		_ = c.WatchMetrics(wctx, p, WatchOptions{Interval: 200 * time.Millisecond, StaleAfter: 1500 * time.Millisecond}, l.set)
+		opts := WatchOptions{Interval: 200 * time.Millisecond, StaleAfter: 1500 * time.Millisecond, OnTrace: onTrace}
+		_ = c.WatchMetrics(wctx, p, opts, l.set)
 	}()
 	defer func() { stopWatch(); <-watched }()
 
@@ -153,6 +165,11 @@ func TestClusterMetricsStreamBack(t *testing.T) {
 		r, _ := l.agent("route")
 		return v.EventsIn == n && r.EventsOut == n
 	}, "the cluster metrics count every event: %+v", &l.u)
+	eventually(t, 10*time.Second, func() bool {
+		traceMu.Lock()
+		defer traceMu.Unlock()
+		return traced["validate"] > 0 && traced["route"] > 0
+	}, "trace records come back too: %v", traced)
 	r, _ := l.agent("route")
 	assert.Equal(t, 1, r.Replicas)
 	assert.False(t, r.Stale)
@@ -172,6 +189,27 @@ func TestClusterMetricsStreamBack(t *testing.T) {
 	}, "killed agents turn stale")
 	v, _ := l.agent("validate")
 	assert.Equal(t, uint64(n), v.EventsIn, "a stale agent keeps its last totals")
+
+	// The cluster's NATS restarts: the stream reports the loss, then
+	// reconnects by itself through a new port-forward.
+	port := ns.Addr().(*net.TCPAddr).Port
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	eventually(t, 20*time.Second, func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return !l.u.Connected && l.u.Error != ""
+	}, "the lost connection is reported")
+	restarted, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, Username: NATSUser, Password: password, NoSigs: true})
+	require.NoError(t, err)
+	go restarted.Start()
+	defer restarted.Shutdown()
+	require.True(t, restarted.ReadyForConnections(10*time.Second))
+	eventually(t, 30*time.Second, func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return l.u.Connected
+	}, "the stream reconnects")
 
 	shown := out.String() + l.all.String()
 	for _, b := range logs {

@@ -37,15 +37,11 @@ func DeployerRules() []rbacv1.PolicyRule {
 // workflow (empty: the first) deploys to. Bind the Role to your own user
 // or group instead by editing the RoleBinding's subjects.
 func RBAC(f *dsl.File, workflow string) ([]Object, error) {
-	w := f.Workflow(workflow)
-	if w == nil {
-		return nil, errNoWorkflow(f, workflow)
-	}
-	s, err := readSettings(f, w)
+	r, err := newRenderer(f, workflow, Options{})
 	if err != nil {
 		return nil, err
 	}
-	r := &renderer{f: f, w: w, s: s, base: dnsName(w.Name)}
+	s := r.s
 	m := func() metav1.ObjectMeta { return r.meta(DeployerName, "deployer") }
 	return []Object{
 		&corev1.ServiceAccount{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"}, ObjectMeta: m()},

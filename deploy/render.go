@@ -28,24 +28,11 @@ type renderer struct {
 // ConfigMap, NATS StatefulSet and headless Service, endpoints Deployment
 // and Service, agent Deployments sorted by id, HPAs.
 func Render(f *dsl.File, workflow string, opts Options) ([]Object, error) {
-	w := f.Workflow(workflow)
-	if w == nil {
-		return nil, errNoWorkflow(f, workflow)
-	}
-	s, err := readSettings(f, w)
+	r, err := newRenderer(f, workflow, opts)
 	if err != nil {
 		return nil, err
 	}
-	if s.image == "" {
-		s.image = DefaultImage
-	}
-	if opts.Image != "" {
-		s.image = opts.Image
-	}
-	if opts.Namespace != "" {
-		s.namespace = opts.Namespace
-	}
-	r := &renderer{f: f, w: w, s: s, opts: opts, base: dnsName(w.Name)}
+	s := r.s
 	if r.files, err = r.readFiles(); err != nil {
 		return nil, err
 	}
@@ -93,6 +80,29 @@ func (r *renderer) agentDeployments() (deps, hpas []Object, err error) {
 		}
 	}
 	return deps, hpas, nil
+}
+
+// newRenderer reads the workflow's deployment settings and applies the
+// options that override them.
+func newRenderer(f *dsl.File, workflow string, opts Options) (*renderer, error) {
+	w := f.Workflow(workflow)
+	if w == nil {
+		return nil, errNoWorkflow(f, workflow)
+	}
+	s, err := readSettings(f, w)
+	if err != nil {
+		return nil, err
+	}
+	if s.image == "" {
+		s.image = DefaultImage
+	}
+	if opts.Image != "" {
+		s.image = opts.Image
+	}
+	if opts.Namespace != "" {
+		s.namespace = opts.Namespace
+	}
+	return &renderer{f: f, w: w, s: s, opts: opts, base: dnsName(w.Name)}, nil
 }
 
 func (r *renderer) meta(name, component string) metav1.ObjectMeta {

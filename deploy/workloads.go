@@ -31,11 +31,16 @@ func (r *renderer) deployment(a *dsl.Agent) (Object, error) {
 	c := r.agentContainer("agent", append(r.agentArgs(), "--agent", a.ID), append(env, r.natsEnv()...))
 	c.Resources = res
 	pod := corev1.PodSpec{Containers: []corev1.Container{c}, Volumes: []corev1.Volume{r.workflowVolume(a)}}
-	replicas := r.s.minReplicas
+	// With an autoscaler the replica count is its to set: a deploy that
+	// applied one would scale the agent back down every time.
+	var replicas *int32
+	if r.s.maxReplicas == 0 {
+		replicas = &r.s.minReplicas
+	}
 	tm := metav1.ObjectMeta{Labels: m.Labels, Annotations: r.podAnnotations(r.agentHash(a, pod))}
 	return &appsv1.Deployment{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}, ObjectMeta: m,
 		Spec: appsv1.DeploymentSpec{
-			Replicas: &replicas,
+			Replicas: replicas,
 			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{LabelWorkflow: r.base, LabelAgent: dnsName(a.ID)}},
 			Template: corev1.PodTemplateSpec{ObjectMeta: tm, Spec: pod},
 		}}, nil

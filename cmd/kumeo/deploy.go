@@ -13,15 +13,22 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
+	"k8s.io/klog/v2"
+
 	"github.com/kumeo/kumeo/deploy"
+	"github.com/kumeo/kumeo/deploy/image"
 )
 
 const (
-	deployUsage   = "kumeo deploy FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W] [--image REF] [--dry-run] [--logs] [--timeout 5m] [-o text|json]"
+	deployUsage   = "kumeo deploy FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W] [--image REF] [--dry-run] [--logs] [--push REPO [--binary PATH]] [--timeout 5m] [-o text|json]"
 	rollbackUsage = "kumeo rollback FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W] [--to REVISION] [--timeout 5m]"
 	statusUsage   = "kumeo status FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W] [--history] [--watch] [-o text|json]"
 	undeployUsage = "kumeo undeploy FILE [--context C] [--kubeconfig K] [--namespace N] [--workflow W]"
 )
+
+// logDrain is how long deploy --logs keeps following after the rollout.
+const logDrain = 1500 * time.Millisecond
 
 // clusterFlags are the flags every cluster command takes.
 type clusterFlags struct {
@@ -58,6 +65,9 @@ func (cf *clusterFlags) open(ctx context.Context, args []string, stderr io.Write
 	if err != nil {
 		return nil, nil, err
 	}
+	// client-go logs what it retries (a broken port-forward) on stderr;
+	// the commands report errors themselves.
+	klog.SetLogger(logr.Discard())
 	c, err := deploy.Connect(deploy.Target{Kubeconfig: *cf.kubeconfig, Context: *cf.context})
 	if err != nil {
 		return nil, nil, err
@@ -77,8 +87,16 @@ func cmdDeploy(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cf := newClusterFlags("deploy", stderr)
 	dry := cf.fs.Bool("dry-run", false, "show the change set against the cluster and apply nothing")
 	logs := cf.fs.Bool("logs", false, "stream the logs of the pods the deploy starts until the rollout ends")
+	push := cf.fs.String("push", "", "build the runtime image from --binary, push it to this repository and deploy it by digest")
+	binary := cf.fs.String("binary", "", "static kumeo executable for --push (default: this kumeo)")
 	ctx, stop := signalContext()
 	defer stop()
+	if _, err := parseArgs(cf.fs, args); err != nil {
+		return exitError(2)
+	}
+	if err := pushImage(ctx, cf, *push, *binary, stdout); err != nil {
+		return err
+	}
 	c, p, err := cf.open(ctx, args, stderr, deployUsage)
 	if err != nil {
 		return err
@@ -101,11 +119,36 @@ func cmdDeploy(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			defer close(done)
 			c.FollowLogs(lctx, p, p.Agents(), false, func(l deploy.LogLine) { fmt.Fprintf(stdout, "%s | %s\n", l.Agent, l.Line) })
 		}()
-		defer func() { stopLogs(); <-done }()
+		// After the rollout, give the new pods' streams a moment for
+		// their last lines.
+		defer func() { time.AfterFunc(logDrain, stopLogs); <-done }()
 	}
 	return applyAndWait(ctx, c, p, cf, stdout, func(progress deploy.Progress) (*deploy.Result, error) {
 		return c.Apply(ctx, p, progress)
 	})
+}
+
+// pushImage builds the runtime image from binary and pushes it to repo
+// (nothing when repo is empty), so the deploy runs it by digest: the image
+// flag becomes repo@sha256:... .
+func pushImage(ctx context.Context, cf *clusterFlags, repo, binary string, stdout io.Writer) error {
+	if repo == "" {
+		return nil
+	}
+	if *cf.image != "" {
+		return fmt.Errorf("--push and --image both name the image; give one")
+	}
+	img, err := image.Build(image.Options{Binary: binary, Version: version})
+	if err != nil {
+		return err
+	}
+	ref, err := image.Push(ctx, repo, img)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "pushed   %s\n", ref)
+	*cf.image = ref.String()
+	return nil
 }
 
 // applyAndWait runs a deploy or rollback, then waits for the rollout,

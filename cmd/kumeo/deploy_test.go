@@ -1,13 +1,19 @@
 package main
 
 import (
+	"context"
+	"io"
+	"log"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
@@ -106,6 +112,21 @@ func TestDeployCommands(t *testing.T) {
 	out = run(0, "rollback", fn, "--to", "1")
 	assert.Contains(t, out, "Restored revision 1")
 	assert.Contains(t, out, "as revision 3")
+
+	// --push builds the runtime image, pushes it and deploys it by digest.
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	defer srv.Close()
+	repo := strings.TrimPrefix(srv.URL, "http://") + "/acme/kumeo"
+	out = run(0, "deploy", fn, "--push", repo, "--binary", tinyStatic(t))
+	_, digest, ok := strings.Cut(strings.Fields(strings.SplitN(out, "\n", 2)[0])[1], "@")
+	require.True(t, ok, out)
+	d, err := cluster.Client.AppsV1().Deployments("orders").Get(context.Background(), "orders-check", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, repo+"@"+digest, d.Spec.Template.Spec.Containers[0].Image)
+	code, _, errOut := kumeo(t, "", "deploy", fn, "--push", repo, "--image", "x/y:1")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "--push and --image both name the image")
 
 	run(0, "undeploy", fn)
 	out = run(0, "status", fn)

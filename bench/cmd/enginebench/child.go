@@ -6,8 +6,6 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -58,13 +56,20 @@ func runChild(c config) error {
 		res, err = runKumeo(c, v, opts)
 	case "baseline":
 		res, err = runBaseline(v, opts)
+	case "distributed":
+		res, err = runDistributed(c, opts)
 	default:
 		err = fmt.Errorf("variant %q does not run in a child", v.name)
 	}
 	if err != nil {
 		res.Error = err.Error()
 	}
-	res.CPUSeconds = cpu.seconds()
+	if v.system == "distributed" {
+		res.LoadgenCPUSeconds = cpu.seconds()
+		res.LoadgenRSSMB = selfRSSMB()
+	} else {
+		res.CPUSeconds = cpu.seconds()
+	}
 	printResult(os.Stdout, res)
 	return nil
 }
@@ -200,24 +205,11 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// procCPU is the user + system CPU time of process pid so far, from
-// /proc/<pid>/stat (clock ticks of 1/100 s).
-func procCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
+// selfRSSMB is this process's peak RSS so far in MiB.
+func selfRSSMB() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0
 	}
-	// The command name (field 2) may hold spaces: fields count from the
-	// last ')'.
-	s := string(b)
-	if i := strings.LastIndexByte(s, ')'); i >= 0 {
-		s = s[i+1:]
-	}
-	f := strings.Fields(s)
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * 10 * time.Millisecond
+	return float64(ru.Maxrss) / 1024 // KiB on Linux
 }

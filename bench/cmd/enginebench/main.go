@@ -9,6 +9,9 @@
 //	    event into map[string]any and re-encoding it (bench/internal/baseline)
 //	(d) Node-RED 4.1.x with four function nodes, installed by this program
 //	    with npm into -nodered-dir (bench/internal/nodered)
+//	(e) the workflow as a cluster runs it: a NATS server process (this
+//	    program re-executed with -nats-server) and every agent its own
+//	    `kumeo agent` process, over TCP loopback (bench/internal/cluster)
 //
 // The workload is examples/fraud_bench.kumeo on ~200-byte payments
 // (bench/internal/workload), driven in a closed loop with -inflight events
@@ -44,6 +47,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kumeo/kumeo/bench/internal/cluster"
 	"github.com/kumeo/kumeo/bench/internal/loadgen"
 	"github.com/kumeo/kumeo/bench/internal/nodered"
 	"github.com/kumeo/kumeo/bench/internal/workload"
@@ -64,6 +68,9 @@ type config struct {
 	repeat        int
 	out           string
 	child         string
+	kumeoBin      string
+	agentFlags    string
+	agentProcs    int
 }
 
 func main() {
@@ -81,8 +88,19 @@ func main() {
 	flag.IntVar(&c.repeat, "repeat", 1, "run every variant this many times, interleaved, and report the median run of each")
 	flag.StringVar(&c.out, "out", "", "also write the JSON summary to this file")
 	flag.StringVar(&c.child, "child", "", "internal: run one variant and print its result")
+	flag.StringVar(&c.kumeoBin, "kumeo-bin", "", "kumeo binary the distributed variant runs its agents with (default: built without cgo into a temporary directory)")
+	flag.StringVar(&c.agentFlags, "agent-flags", "auto", `flags added to every "kumeo agent" of the distributed variant, space-separated; "auto" is --listen= when the binary has that flag`)
+	flag.IntVar(&c.agentProcs, "agent-gomaxprocs", 1, "GOMAXPROCS of every agent process of the distributed variant (Go's own setting in a pod with a CPU limit of 1 or less); 0 leaves Go's default")
 	installOnly := flag.Bool("install-only", false, "install Node-RED into -nodered-dir if needed, then exit")
+	natsServer := flag.Bool("nats-server", false, "internal: serve NATS for the distributed variant until interrupted")
 	flag.Parse()
+	if *natsServer {
+		if err := cluster.ServeNATS(os.Stdout); err != nil {
+			fmt.Fprintf(os.Stderr, "enginebench: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *installOnly {
 		v, err := nodered.Install(context.Background(), c.noderedDir, os.Stderr)
 		if err != nil {
@@ -110,7 +128,7 @@ func main() {
 // variant is one measured configuration.
 type variant struct {
 	name     string // key prefix in the JSON summary
-	system   string // kumeo, durable, baseline, nodered
+	system   string // kumeo, durable, distributed, baseline, nodered
 	conn     string // inproc, tcp, or gentcp (engine in-process, load generator over TCP)
 	inflight int    // 0 means -inflight
 	label    string
@@ -122,6 +140,7 @@ var allVariants = []variant{
 	{"kumeo_gentcp", "kumeo", "gentcp", 0, "(a) Kumeo engine in-process, load generator over TCP loopback"},
 	{"kumeo_durable_inproc", "durable", "inproc", 0, "(b) Kumeo durable mode, in-process"},
 	{"kumeo_durable_tcp", "durable", "tcp", 0, "(b) Kumeo durable mode, TCP loopback"},
+	{"kumeo_distributed", "distributed", "tcp", 0, "(e) Kumeo, every agent its own kumeo agent process, NATS server process, TCP"},
 	{"baseline_inproc", "baseline", "inproc", 0, "(c) Go + core NATS + JSON per hop, in-process"},
 	{"baseline_tcp", "baseline", "tcp", 0, "(c) Go + core NATS + JSON per hop, TCP loopback"},
 	{"node_red", "nodered", "tcp", 0, "(d) Node-RED " + nodered.Version + ".x, 4 function nodes, TCP lines"},
@@ -156,6 +175,23 @@ type childResult struct {
 	Ledger     map[string]any `json:"ledger,omitempty"`
 	Agents     []agentStat    `json:"agents,omitempty"`
 	Error      string         `json:"error,omitempty"`
+	// RSSMB, when set, is the variant's peak RSS as the child measured it
+	// (the distributed variant: the sum over its server and agent
+	// processes) and replaces the child's own.
+	RSSMB float64 `json:"rss_mb,omitempty"`
+	// Parts are the processes of the distributed variant; CPUSeconds is
+	// then their sum, and the load generator's own CPU and RSS are apart.
+	Parts             []partStat `json:"parts,omitempty"`
+	LoadgenCPUSeconds float64    `json:"loadgen_cpu_seconds,omitempty"`
+	LoadgenRSSMB      float64    `json:"loadgen_rss_mb,omitempty"`
+}
+
+// partStat is one process of the distributed variant.
+type partStat struct {
+	Name       string            `json:"name"`
+	RSSMB      float64           `json:"rss_mb"`
+	CPUSeconds float64           `json:"cpu_seconds"` // in the measured window
+	Counts     map[string]uint64 `json:"counts,omitempty"`
 }
 
 type agentStat struct {
@@ -172,6 +208,15 @@ func (r childResult) cpuPerEvent() float64 {
 		return 0
 	}
 	return r.CPUSeconds * 1e6 / float64(r.Events)
+}
+
+// cpuPerEventWithLoadgen is cpuPerEvent with the load generator's CPU
+// when the variant counts it apart (the distributed variant).
+func (r childResult) cpuPerEventWithLoadgen() float64 {
+	if r.Events == 0 {
+		return 0
+	}
+	return (r.CPUSeconds + r.LoadgenCPUSeconds) * 1e6 / float64(r.Events)
 }
 
 // measured is one variant's outcome in the parent.
@@ -220,6 +265,11 @@ func runParent(ctx context.Context, c config) error {
 	if err != nil {
 		return err
 	}
+	cleanup, err := c.ensureKumeo(ctx, vs)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
 	fmt.Printf("\n%-22s %10s %8s %8s %8s %7s %9s %7s  %s\n", "variant", "events/s", "p50 ms", "p99 ms", "max ms", "RSS MB", "CPU µs/ev", "cores", "events (block/review/cleared/dlq)")
 	rounds := make(map[string][]measured)
 	for round := 1; round <= c.repeat; round++ {
@@ -327,7 +377,43 @@ func (c config) childArgs(v variant) []string {
 	if c.profileDir != "" && v.system != "baseline" {
 		args = append(args, "-profile-dir", c.profileDir)
 	}
+	if v.system == "distributed" {
+		args = append(args, "-kumeo-bin", c.kumeoBin, "-agent-flags", c.agentFlags, "-agent-gomaxprocs", fmt.Sprint(c.agentProcs))
+	}
 	return args
+}
+
+// ensureKumeo builds the kumeo binary for the distributed variant when it
+// is among vs and -kumeo-bin names none; cleanup removes what it built.
+func (c *config) ensureKumeo(ctx context.Context, vs []variant) (cleanup func(), err error) {
+	cleanup = func() {}
+	need := false
+	for _, v := range vs {
+		need = need || v.system == "distributed"
+	}
+	if !need {
+		return cleanup, nil
+	}
+	if c.kumeoBin != "" {
+		if c.kumeoBin, err = filepath.Abs(c.kumeoBin); err != nil {
+			return cleanup, err
+		}
+		if _, err := os.Stat(c.kumeoBin); err != nil {
+			return cleanup, fmt.Errorf("-kumeo-bin: %w", err)
+		}
+		return cleanup, nil
+	}
+	dir, err := os.MkdirTemp("", "enginebench-kumeo-*")
+	if err != nil {
+		return cleanup, err
+	}
+	cleanup = func() { os.RemoveAll(dir) }
+	fmt.Printf("building kumeo (CGO_ENABLED=0) for the distributed variant\n")
+	if c.kumeoBin, err = cluster.Build(ctx, dir); err != nil {
+		cleanup()
+		return func() {}, err
+	}
+	return cleanup, nil
 }
 
 // runChildProcess runs one variant in a child process and reads its peak
@@ -347,6 +433,9 @@ func runChildProcess(ctx context.Context, c config, self string, v variant) (chi
 		}
 	}
 	res, err := lastJSON(stdout.Bytes())
+	if res.RSSMB > 0 {
+		rss = res.RSSMB
+	}
 	if err != nil {
 		if runErr != nil {
 			return res, rss, runErr
@@ -381,7 +470,7 @@ func runNodeRED(ctx context.Context, c config, v variant, templates []workload.T
 	}
 	var cpu cpuWindow
 	res, runErr := nodered.Run(srv.Addr(), loadgen.Options{InFlight: w, Warmup: c.warmup, Duration: dur, Templates: templates,
-		OnMeasure: func(start bool) { cpu.mark(start, procCPU(srv.PID())) }})
+		OnMeasure: func(start bool) { cpu.mark(start, cluster.ProcCPU(srv.PID())) }})
 	rss, stopErr := srv.Stop()
 	out := childResult{Result: res, CPUSeconds: cpu.seconds()}
 	if runErr != nil {
@@ -429,6 +518,9 @@ func summarize(c config, results []measured, templates []workload.Template, load
 		s[m.name+"_p99_ms"] = round(r.P99ms, 3)
 		s[m.name+"_rss_mb"] = round(m.rssMB, 1)
 		s[m.name+"_cpu_us_per_event"] = round(m.res.cpuPerEvent(), 1)
+		if len(r.Parts) > 0 {
+			addParts(s, m)
+		}
 		if r.Mismatched > 0 || r.Unknown > 0 || r.Lost > 0 {
 			s[m.name+"_wrong"] = fmt.Sprintf("%d misrouted, %d unknown, %d lost", r.Mismatched, r.Unknown, r.Lost)
 			valid = false
@@ -454,6 +546,8 @@ func summarize(c config, results []measured, templates []workload.Template, load
 	d, dOK := best("kumeo_durable_eps", "kumeo_durable_inproc", "kumeo_durable_tcp")
 	b, bOK := best("baseline_nats_json_eps", "baseline_inproc", "baseline_tcp")
 	n, nOK := best("node_red_eps", "node_red")
+	dist, distOK := by["kumeo_distributed"]
+	distOK = distOK && dist.err == nil
 	s["kumeo_p99_ms_light"] = nil
 	var light measured
 	lightOK := false
@@ -477,6 +571,7 @@ func summarize(c config, results []measured, templates []workload.Template, load
 	ratio("ratio_kumeo_vs_node_red", k, n, kOK && nOK)
 	ratio("ratio_kumeo_vs_baseline", k, b, kOK && bOK)
 	ratio("ratio_durable_vs_kumeo", d, k, kOK && dOK)
+	ratio("ratio_distributed_vs_baseline", dist, b, distOK && bOK)
 	// The same ratios in CPU time per event: steadier than events/s on a
 	// shared machine (another process's load changes events/s much more
 	// than it changes the CPU each event costs).
@@ -489,6 +584,13 @@ func summarize(c config, results []measured, templates []workload.Template, load
 	}
 	cpuRatio("cpu_ratio_kumeo_vs_node_red", k, n, kOK && nOK)
 	cpuRatio("cpu_ratio_kumeo_vs_baseline", k, b, kOK && bOK)
+	// The baseline's CPU includes its load generator: so does the
+	// distributed variant's here.
+	if distOK && bOK && dist.res.cpuPerEventWithLoadgen() > 0 && b.res.cpuPerEvent() > 0 {
+		s["cpu_ratio_distributed_vs_baseline"] = round(b.res.cpuPerEvent()/dist.res.cpuPerEventWithLoadgen(), 2)
+	} else {
+		s["cpu_ratio_distributed_vs_baseline"] = nil
+	}
 	targets := map[string]any{}
 	check := func(name string, ok bool, cond bool) {
 		if ok {
@@ -502,7 +604,11 @@ func summarize(c config, results []measured, templates []workload.Template, load
 	check("kumeo/baseline>=5", kOK && bOK, bOK && b.res.EPS > 0 && k.res.EPS/b.res.EPS >= 5)
 	check("durable>=0.4*kumeo", kOK && dOK, kOK && k.res.EPS > 0 && d.res.EPS >= 0.4*k.res.EPS)
 	check("p99_light<1ms", lightOK, light.res.P99ms < 1)
+	check("distributed/baseline>=2", distOK && bOK, bOK && b.res.EPS > 0 && dist.res.EPS/b.res.EPS >= 2)
 	s["targets_met"] = targets
+	if _, ok := by["kumeo_distributed"]; ok {
+		s["kumeo_distributed_agent_gomaxprocs"] = c.agentProcs
+	}
 	counts, mean := workload.Mix(templates)
 	s["event_bytes_mean"] = round(mean, 0)
 	s["expected_mix"] = map[string]int{"block": counts[workload.Block], "review": counts[workload.Review], "cleared": counts[workload.Cleared], "dlq": counts[workload.Dead]}
@@ -530,10 +636,35 @@ func summarize(c config, results []measured, templates []workload.Template, load
 	return s
 }
 
+// addParts adds the distributed variant's processes to s: RSS and CPU per
+// event of each, the load generator's apart (it is not in the variant's
+// _rss_mb and _cpu_us_per_event), and the agents' counts.
+func addParts(s summary, m measured) {
+	r := m.res
+	parts := map[string]any{}
+	perEvent := func(sec float64) float64 {
+		if r.Events == 0 {
+			return 0
+		}
+		return round(sec*1e6/float64(r.Events), 1)
+	}
+	for _, p := range r.Parts {
+		e := map[string]any{"rss_mb": round(p.RSSMB, 1), "cpu_us_per_event": perEvent(p.CPUSeconds)}
+		if p.Counts != nil {
+			e["counts"] = p.Counts
+		}
+		parts[p.Name] = e
+	}
+	s[m.name+"_parts"] = parts
+	s[m.name+"_loadgen_rss_mb"] = round(r.LoadgenRSSMB, 1)
+	s[m.name+"_loadgen_cpu_us_per_event"] = perEvent(r.LoadgenCPUSeconds)
+	s[m.name+"_cpu_us_per_event_with_loadgen"] = round(r.cpuPerEventWithLoadgen(), 1)
+}
+
 func printTargets(s summary) {
 	t, _ := s["targets_met"].(map[string]any)
-	keys := []string{"kumeo_eps>=100000", "kumeo/node_red>=10", "kumeo/baseline>=5", "durable>=0.4*kumeo", "p99_light<1ms"}
-	vals := []any{s["kumeo_eps"], s["ratio_kumeo_vs_node_red"], s["ratio_kumeo_vs_baseline"], s["ratio_durable_vs_kumeo"], s["kumeo_p99_ms_light"]}
+	keys := []string{"kumeo_eps>=100000", "kumeo/node_red>=10", "kumeo/baseline>=5", "durable>=0.4*kumeo", "p99_light<1ms", "distributed/baseline>=2"}
+	vals := []any{s["kumeo_eps"], s["ratio_kumeo_vs_node_red"], s["ratio_kumeo_vs_baseline"], s["ratio_durable_vs_kumeo"], s["kumeo_p99_ms_light"], s["ratio_distributed_vs_baseline"]}
 	for i, k := range keys {
 		state := "n/a"
 		if ok, isBool := t[k].(bool); isBool {
