@@ -20,8 +20,10 @@ type LogLine struct {
 // FollowLogs streams the logs of the pods of the given agents that start
 // while ctx runs (a deploy's new pods), line by line to fn, as kapp's
 // --logs does. Pods that exist when it starts are skipped unless all is
-// set. It returns when ctx ends and every stream has closed.
-func (c *Cluster) FollowLogs(ctx context.Context, p *Plan, agents []string, all bool, fn func(LogLine)) {
+// set: since is when the deploy began (pods created a second or more
+// before it are skipped). It returns when ctx ends and every stream has
+// closed.
+func (c *Cluster) FollowLogs(ctx context.Context, p *Plan, agents []string, all bool, since time.Time, fn func(LogLine)) {
 	want := map[string]bool{}
 	for _, a := range agents {
 		want[dnsName(a)] = true
@@ -29,7 +31,9 @@ func (c *Cluster) FollowLogs(ctx context.Context, p *Plan, agents []string, all 
 	seen := map[string]bool{}
 	if !all {
 		for _, pod := range c.agentPods(ctx, p) {
-			seen[pod.Name] = true
+			if pod.CreationTimestamp.Time.Before(since.Add(-time.Second)) {
+				seen[pod.Name] = true
+			}
 		}
 	}
 	var wg sync.WaitGroup

@@ -115,9 +115,10 @@ func cmdDeploy(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if *logs {
 		lctx, stopLogs := context.WithCancel(ctx)
 		done := make(chan struct{})
+		since := time.Now()
 		go func() {
 			defer close(done)
-			c.FollowLogs(lctx, p, p.Agents(), false, func(l deploy.LogLine) { fmt.Fprintf(stdout, "%s | %s\n", l.Agent, l.Line) })
+			c.FollowLogs(lctx, p, p.Agents(), false, since, func(l deploy.LogLine) { fmt.Fprintf(stdout, "%s | %s\n", l.Agent, l.Line) })
 		}()
 		// After the rollout, give the new pods' streams a moment for
 		// their last lines.
