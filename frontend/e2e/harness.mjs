@@ -159,3 +159,24 @@ export function opened(page, file, { timeout } = {}) {
     { timeout },
   );
 }
+
+/** Resolves once the canvas' view has not moved for ten frames (an animated fit takes 200 ms). */
+export const viewStill = (page) =>
+  page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const vp = document.querySelector('.svelte-flow__viewport');
+        let last = vp.style.transform;
+        let same = 0;
+        let frames = 0;
+        const tick = () => {
+          const now = vp.style.transform;
+          same = now === last ? same + 1 : 0;
+          last = now;
+          if (same >= 10) resolve();
+          else if (++frames > 600) reject(new Error(`the view keeps moving: ${now}`));
+          else requestAnimationFrame(tick);
+        };
+        requestAnimationFrame(tick);
+      }),
+  );

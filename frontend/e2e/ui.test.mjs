@@ -13,7 +13,7 @@ import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchBrowser, opened, repo, skipReason, startSession } from './harness.mjs';
+import { launchBrowser, opened, repo, skipReason, startSession, viewStill } from './harness.mjs';
 import { declareTests, describe, it } from './order.mjs';
 
 const skip = skipReason();
@@ -60,26 +60,6 @@ async function openFromSidebar(page, file) {
 const text = (page) => page.evaluate(() => document.querySelector('[data-testid=editor]').kumeoText());
 const node = (page, id) => page.locator(`[data-testid=agent-node][data-id="${id}"]`);
 
-/** Resolves once the canvas' view has not moved for ten frames (an animated fit takes 200 ms). */
-const viewStill = (page) =>
-  page.evaluate(
-    () =>
-      new Promise((resolve, reject) => {
-        const vp = document.querySelector('.svelte-flow__viewport');
-        let last = vp.style.transform;
-        let same = 0;
-        let frames = 0;
-        const tick = () => {
-          const now = vp.style.transform;
-          same = now === last ? same + 1 : 0;
-          last = now;
-          if (same >= 10) resolve();
-          else if (++frames > 600) reject(new Error(`the view keeps moving: ${now}`));
-          else requestAnimationFrame(tick);
-        };
-        requestAnimationFrame(tick);
-      }),
-  );
 
 /**
  * Selects a node with a click on its label, once the inspector shows it and
